@@ -1,0 +1,162 @@
+//! Code generation for the `sigmamind` crate, shared by its `build.rs`, the
+//! `xtask` maintainer commands and the drift-snapshot tests.
+//!
+//! The pipeline: [`Spec::load`] reads and checks the spec;
+//! [`transform::prepare`] decides what must be forward compatible;
+//! progenitor generates the client and types; [`rewrite`] adds the open enums
+//! and routes every operation's `send` through the crate's error layer; the
+//! result is pretty-printed. [`surface::render`] lists what the generated code
+//! offers, for review.
+
+pub mod lint;
+pub mod open_enum;
+pub mod rewrite;
+pub mod spec;
+pub mod surface;
+pub mod transform;
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use quote::quote;
+
+pub use spec::{Spec, SpecError};
+
+/// How the generated code connects to the hand-written crate around it.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Path of the generated `types` module as seen from the crate root.
+    pub types_path: String,
+    /// `inner` state type of the generated `Client`; with it, the crate must
+    /// implement `ClientHooks` for `Client` itself (auth, retries, tracing).
+    pub client_state: Option<String>,
+    /// Async fn every operation's `send` goes through: it gets the raw future
+    /// and returns the crate's own `Result`. Without it, `send` is progenitor's.
+    pub send_adapter: Option<SendAdapter>,
+}
+
+/// The crate function that wraps progenitor's `send` (see [`Options`]).
+#[derive(Debug, Clone)]
+pub struct SendAdapter {
+    /// Path of an `async fn(op_id: &'static str, fut) -> Result<ResponseValue<T>, Error>`.
+    pub function: String,
+    /// Path of the crate's error type.
+    pub error_type: String,
+}
+
+impl Options {
+    /// Plain progenitor output, types at the crate root (for a standalone crate).
+    pub fn standalone() -> Self {
+        Self {
+            types_path: "crate::types".into(),
+            client_state: None,
+            send_adapter: None,
+        }
+    }
+
+    /// The settings of the `sigmamind` crate.
+    pub fn sigmamind() -> Self {
+        Self {
+            types_path: "crate::types".into(),
+            client_state: Some("crate::client::ClientState".into()),
+            send_adapter: Some(SendAdapter {
+                function: "crate::transport::send".into(),
+                error_type: "crate::Error".into(),
+            }),
+        }
+    }
+}
+
+/// Generates pretty-printed Rust source for a checked spec.
+pub fn generate(spec: &Spec, options: &Options) -> Result<String, SpecError> {
+    let file = generate_file(spec, options)?;
+    Ok(prettyplease::unparse(&file))
+}
+
+/// The checked spec as compact JSON, for code that validates against it at
+/// run time (the mock server) without a YAML parser.
+pub fn spec_json(spec: &Spec) -> String {
+    spec.document.to_string()
+}
+
+/// Reads `path` and generates its source: what `build.rs` calls.
+pub fn generate_from_path(path: impl AsRef<Path>, options: &Options) -> Result<String, SpecError> {
+    generate(&Spec::load(path)?, options)
+}
+
+/// Generates the syntax tree (for tools that walk it, like [`surface`]).
+pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecError> {
+    let (document, plan) = transform::prepare(spec)?;
+    let prepared = Spec {
+        file: spec.file.clone(),
+        document,
+    };
+    let openapi = prepared.openapi()?;
+
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_derive("PartialEq")
+        .with_derive("schemars::JsonSchema")
+        // Deterministic order for maps, in memory and when serialised.
+        .with_map_type("::std::collections::BTreeMap");
+    if let Some(state) = &options.client_state {
+        let state: proc_macro2::TokenStream = state
+            .parse()
+            .map_err(|e| SpecError::new(&spec.file, format!("bad client state path: {e}")))?;
+        settings
+            .with_inner_type(quote!(#state))
+            .with_hooks(HooksMode::Expected);
+    }
+    for open in &plan.open_enums {
+        settings.with_replacement(
+            &open.name,
+            format!("{}::{}", options.types_path, open.name),
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
+
+    let tokens = quietly(|| Generator::new(&settings).generate_tokens(&openapi))
+        .map_err(|panic| SpecError::new(&spec.file, format!("the generator failed: {panic}")))?
+        .map_err(|e| SpecError::new(&spec.file, format!("the generator rejected the spec: {e}")))?;
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| SpecError::new(&spec.file, format!("the generator produced invalid Rust: {e}")))?;
+    rewrite::add_open_enums(&mut file, &plan.open_enums);
+    rewrite::add_server_url(&mut file, &openapi);
+    if let Some(adapter) = &options.send_adapter {
+        rewrite::route_send(&mut file, adapter);
+    }
+    Ok(file)
+}
+
+thread_local! {
+    static SILENCED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into an `Err` with its message and keeping the
+/// default panic output (a backtrace pointing into progenitor) off stderr.
+/// Only this thread's panics are silenced: the hook installed once defers to
+/// the previous hook everywhere else (tests run in parallel).
+fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !SILENCED.with(|s| s.get()) {
+                previous(info);
+            }
+        }));
+    });
+    SILENCED.with(|s| s.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    SILENCED.with(|s| s.set(false));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panicked".to_owned())
+    })
+}

@@ -1,0 +1,187 @@
+//! Open enums: the known values as variants, plus `Unknown` holding whatever a
+//! newer server sent, serialised back unchanged. `Unknown` wraps
+//! `UnknownValue`, which only this crate can construct, so user code cannot
+//! put an undefined value into a request by accident.
+
+use heck::ToUpperCamelCase;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::transform::OpenEnum;
+
+/// Rust variant name for a wire value, as typify would name it.
+pub fn variant_name(value: &str) -> String {
+    let name = value.to_upper_camel_case();
+    match name.chars().next() {
+        Some(c) if c.is_ascii_alphabetic() => name,
+        _ => format!("V{name}"),
+    }
+}
+
+/// The shared holder of unrecognised values.
+pub fn unknown_value() -> TokenStream {
+    quote! {
+        /// A value the spec this crate was generated from does not list, as the
+        /// server sent it. Only this crate creates these, so a request can never
+        /// carry an undefined enum value by accident.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct UnknownValue(::std::string::String);
+
+        impl UnknownValue {
+            /// The raw value as received.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::fmt::Display for UnknownValue {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    }
+}
+
+/// Error from parsing a string that is not one of an enum's known values.
+pub fn parse_error() -> TokenStream {
+    quote! {
+        /// A string that is not one of the values an enum's schema lists.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct UnknownVariantError {
+            /// The enum's type name.
+            pub type_name: &'static str,
+            /// The rejected value.
+            pub value: ::std::string::String,
+            /// The values the spec allows.
+            pub expected: &'static [&'static str],
+        }
+
+        impl ::std::fmt::Display for UnknownVariantError {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(
+                    f,
+                    "`{}` is not a known {} (expected one of: {})",
+                    self.value,
+                    self.type_name,
+                    self.expected.join(", ")
+                )
+            }
+        }
+
+        impl ::std::error::Error for UnknownVariantError {}
+    }
+}
+
+/// The enum, its conversions, serde and schemars impls.
+pub fn generate(e: &OpenEnum) -> TokenStream {
+    let ident = format_ident!("{}", e.name);
+    let type_name = &e.name;
+    let doc = e.description.clone().unwrap_or_default();
+    let values = &e.values;
+    let variants: Vec<_> = values
+        .iter()
+        .map(|v| format_ident!("{}", variant_name(v)))
+        .collect();
+    let variant_docs = values.iter().map(|v| format!("`{v}`"));
+    quote! {
+        #[doc = #doc]
+        ///
+        /// Open for forward compatibility: a value added to the API after this
+        /// crate was generated parses as `Unknown` and serialises back unchanged.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum #ident {
+            #(
+                #[doc = #variant_docs]
+                #variants,
+            )*
+            /// A value this version of the crate does not know, kept as received.
+            Unknown(UnknownValue),
+        }
+
+        impl #ident {
+            /// The values the spec lists, in its order.
+            pub const KNOWN_VALUES: &'static [&'static str] = &[#(#values),*];
+
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#variants => #values, )*
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+
+            /// Whether this is a value the spec lists.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Unknown(_))
+            }
+
+            fn from_wire(value: ::std::string::String) -> Self {
+                match value.as_str() {
+                    #( #values => Self::#variants, )*
+                    _ => Self::Unknown(UnknownValue(value)),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for #ident {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        /// Parses one of the values the spec lists; anything else is an error,
+        /// so text from users or config cannot become an undefined value.
+        impl ::std::str::FromStr for #ident {
+            type Err = UnknownVariantError;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                match value {
+                    #( #values => Ok(Self::#variants), )*
+                    _ => Err(UnknownVariantError {
+                        type_name: #type_name,
+                        value: value.to_owned(),
+                        expected: Self::KNOWN_VALUES,
+                    }),
+                }
+            }
+        }
+
+        impl ::std::convert::TryFrom<&str> for #ident {
+            type Error = UnknownVariantError;
+            fn try_from(value: &str) -> ::std::result::Result<Self, UnknownVariantError> {
+                value.parse()
+            }
+        }
+
+        impl ::serde::Serialize for #ident {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #ident {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                <::std::string::String as ::serde::Deserialize>::deserialize(deserializer).map(Self::from_wire)
+            }
+        }
+
+        impl ::schemars::JsonSchema for #ident {
+            fn schema_name() -> ::std::string::String {
+                #type_name.to_owned()
+            }
+
+            fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                ::schemars::schema::SchemaObject {
+                    metadata: Some(Box::new(::schemars::schema::Metadata {
+                        description: Some(#doc.to_owned()),
+                        ..Default::default()
+                    })),
+                    instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                    enum_values: Some(vec![#( ::serde_json::Value::from(#values) ),*]),
+                    ..Default::default()
+                }
+                .into()
+            }
+        }
+    }
+}

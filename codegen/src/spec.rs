@@ -1,0 +1,213 @@
+//! Reading the spec file and checking it before the generator sees it, so that
+//! a bad spec fails with one sentence naming the file and the problem instead
+//! of a panic from deep inside progenitor.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use openapiv3::OpenAPI;
+use serde_json::Value;
+
+/// A spec that could not be read, parsed or generated from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    /// The spec file (or a label such as `<memory>` for in-memory specs).
+    pub file: PathBuf,
+    /// What is wrong, in one sentence.
+    pub problem: String,
+}
+
+impl SpecError {
+    pub(crate) fn new(file: &Path, problem: impl Into<String>) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file.display(), self.problem)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// A loaded spec: the raw JSON document (for walking and transforming) and the
+/// file it came from.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Where the spec was read from.
+    pub file: PathBuf,
+    /// The document as JSON, exactly as written (YAML is converted).
+    pub document: Value,
+}
+
+impl Spec {
+    /// Reads a YAML or JSON spec file and checks it (see [`Spec::from_value`]).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, SpecError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SpecError::new(path, format!("cannot read the spec: {e}")))?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses spec text; JSON if it starts with `{`, YAML otherwise.
+    pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Self, SpecError> {
+        let path = path.as_ref();
+        let document: Value = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|e| SpecError::new(path, format!("not valid JSON: {e}")))?
+        } else {
+            serde_yaml::from_str(text).map_err(|e| SpecError::new(path, format!("not valid YAML: {e}")))?
+        };
+        Self::from_value(path, document)
+    }
+
+    /// Checks a spec document: OpenAPI 3.0.x, well-formed for `openapiv3`,
+    /// every `$ref` resolvable, and nothing the generator is known to panic on.
+    pub fn from_value(path: impl AsRef<Path>, document: Value) -> Result<Self, SpecError> {
+        let path = path.as_ref();
+        let spec = Self {
+            file: path.to_path_buf(),
+            document,
+        };
+        let version = spec
+            .document
+            .get("openapi")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                SpecError::new(path, "no `openapi` version field: is this an OpenAPI document?")
+            })?;
+        if !version.starts_with("3.0.") {
+            return Err(SpecError::new(
+                path,
+                format!(
+                    "is OpenAPI {version}, but the generator reads OpenAPI 3.0.x; \
+                     convert it with `cargo xtask update-spec`"
+                ),
+            ));
+        }
+        spec.openapi()?;
+        spec.check_refs()?;
+        spec.check_single_response_types()?;
+        Ok(spec)
+    }
+
+    /// The document as typed OpenAPI; errors name the JSON path that failed.
+    pub fn openapi(&self) -> Result<OpenAPI, SpecError> {
+        serde_path_to_error::deserialize(&self.document).map_err(|e| {
+            SpecError::new(
+                &self.file,
+                format!(
+                    "not a valid OpenAPI 3.0 document at `{}`: {}",
+                    e.path(),
+                    e.inner()
+                ),
+            )
+        })
+    }
+
+    fn check_refs(&self) -> Result<(), SpecError> {
+        let mut refs = BTreeSet::new();
+        collect_refs(&self.document, &mut refs);
+        for reference in refs {
+            if resolve(&self.document, &reference).is_none() {
+                return Err(SpecError::new(
+                    &self.file,
+                    format!("`$ref: {reference}` points at nothing in the document"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// progenitor panics when a success (or error) status set has more than one
+    /// body type; say so plainly instead.
+    fn check_single_response_types(&self) -> Result<(), SpecError> {
+        for (path, method, operation) in operations(&self.document) {
+            let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
+                continue;
+            };
+            for (class, label) in [('2', "success"), ('4', "client error"), ('5', "server error")] {
+                let bodies: BTreeSet<String> = responses
+                    .iter()
+                    .filter(|(code, _)| code.starts_with(class))
+                    .filter_map(|(_, response)| {
+                        let response = deref(&self.document, response)?;
+                        let schema = response.pointer("/content/application~1json/schema")?;
+                        Some(schema.to_string())
+                    })
+                    .collect();
+                if bodies.len() > 1 {
+                    return Err(SpecError::new(
+                        &self.file,
+                        format!(
+                            "{} {path}: its {label} responses have {} different body schemas; \
+                             the generator needs one body type per response class",
+                            method.to_uppercase(),
+                            bodies.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The HTTP methods an OpenAPI path item can hold, in the spec's order.
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Every operation in the document as (path, method, operation object).
+pub fn operations(document: &Value) -> Vec<(&str, &'static str, &Value)> {
+    let mut out = Vec::new();
+    if let Some(paths) = document.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            for method in METHODS {
+                if let Some(operation) = item.get(method) {
+                    out.push((path.as_str(), method, operation));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every `$ref` string anywhere below `value`.
+pub fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.insert(r.clone());
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Resolves a local `#/...` reference.
+pub fn resolve<'a>(document: &'a Value, reference: &str) -> Option<&'a Value> {
+    document.pointer(reference.strip_prefix('#')?)
+}
+
+/// Follows `$ref` (once per hop) until a non-reference object.
+pub fn deref<'a>(document: &'a Value, mut value: &'a Value) -> Option<&'a Value> {
+    for _ in 0..32 {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(r) => value = resolve(document, r)?,
+            None => return Some(value),
+        }
+    }
+    None
+}
+
+/// The component schema name a `#/components/schemas/Name` reference points at.
+pub fn schema_name(reference: &str) -> Option<&str> {
+    reference.strip_prefix("#/components/schemas/")
+}

@@ -1,0 +1,143 @@
+//! The generation pipeline: clear errors for bad specs, forward-compatibility
+//! decisions, and a surface listing that shows spec changes line by line.
+
+use serde_json::{json, Value};
+use sigmamind_codegen::{generate, generate_file, surface, Options, Spec};
+
+const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/sigmamind.yaml");
+
+fn shipped() -> Value {
+    Spec::load(SPEC).unwrap().document
+}
+
+fn problem(text: &str) -> String {
+    Spec::parse("openapi/broken.yaml", text).unwrap_err().to_string()
+}
+
+fn surface_of(document: Value) -> String {
+    let spec = Spec::from_value("mem.yaml", document).unwrap();
+    let file = generate_file(&spec, &Options::sigmamind()).unwrap();
+    surface::render(&spec, &file)
+}
+
+#[test]
+fn bad_specs_fail_with_one_line_naming_file_and_problem() {
+    let yaml = problem("openapi: 3.0.3\ninfo: [unclosed\n");
+    assert!(yaml.starts_with("openapi/broken.yaml: not valid YAML:"), "{yaml}");
+    assert!(yaml.contains("line"), "{yaml}");
+
+    let version = problem(r#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}"#);
+    assert_eq!(
+        version,
+        "openapi/broken.yaml: is OpenAPI 3.1.0, but the generator reads OpenAPI 3.0.x; convert it with `cargo xtask update-spec`"
+    );
+
+    let mut dangling = shipped();
+    dangling["components"]["schemas"]["Call"]["properties"]["agent"] =
+        json!({"$ref": "#/components/schemas/Agnet"});
+    let err = Spec::from_value("openapi/sigmamind.yaml", dangling)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "openapi/sigmamind.yaml: `$ref: #/components/schemas/Agnet` points at nothing in the document"
+    );
+
+    let mut typo = shipped();
+    typo["paths"]["/v1/calls"]["post"]["responses"] = json!("201");
+    let err = Spec::from_value("openapi/sigmamind.yaml", typo)
+        .unwrap_err()
+        .to_string();
+    // openapiv3 deserialises `paths` by hand, so the path stops there; the
+    // message still says what was expected.
+    assert!(
+        err.starts_with("openapi/sigmamind.yaml: not a valid OpenAPI 3.0 document at `paths`"),
+        "{err}"
+    );
+    assert!(err.contains("expected struct Responses"), "{err}");
+
+    let mut two_bodies = shipped();
+    two_bodies["paths"]["/v1/calls"]["post"]["responses"]["200"] = json!({
+        "description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}
+    });
+    let err = Spec::from_value("openapi/sigmamind.yaml", two_bodies)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("POST /v1/calls: its success responses have 2 different body schemas"),
+        "{err}"
+    );
+
+    let mut no_id = shipped();
+    no_id["paths"]["/v1/calls"]["post"]
+        .as_object_mut()
+        .unwrap()
+        .remove("operationId");
+    let spec = Spec::from_value("openapi/sigmamind.yaml", no_id).unwrap();
+    let err = generate(&spec, &Options::sigmamind()).unwrap_err().to_string();
+    assert!(err.contains("missing operation ID"), "{err}");
+}
+
+#[test]
+fn request_rules_on_a_schema_shared_with_responses_are_refused() {
+    let mut shared = shipped();
+    shared["components"]["schemas"]["PhoneNumber"]["properties"]["sipPhoneNumber"] =
+        json!({"$ref": "#/components/schemas/E164PhoneNumber"});
+    let spec = Spec::from_value("openapi/sigmamind.yaml", shared).unwrap();
+    let err = generate(&spec, &Options::sigmamind()).unwrap_err().to_string();
+    assert!(
+        err.contains("schema `E164PhoneNumber` is used by both requests and responses"),
+        "{err}"
+    );
+}
+
+#[test]
+fn inline_enums_in_responses_are_refused() {
+    let mut inline = shipped();
+    inline["components"]["schemas"]["Agent"]["properties"]["status"] =
+        json!({"type": "string", "enum": ["Live", "Draft"]});
+    let spec = Spec::from_value("openapi/sigmamind.yaml", inline).unwrap();
+    let err = generate(&spec, &Options::sigmamind()).unwrap_err().to_string();
+    assert!(
+        err.contains("Agent.status: an enum written inline in a response cannot be generated open"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_new_enum_value_is_exactly_one_new_line_of_surface() {
+    let before = surface_of(shipped());
+    let mut changed = shipped();
+    changed["components"]["schemas"]["CallStatus"]["enum"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("voicemail"));
+    let after = surface_of(changed);
+    let old: Vec<&str> = before.lines().collect();
+    let added: Vec<&str> = after.lines().filter(|l| !old.contains(l)).collect();
+    assert_eq!(added, vec!["  voicemail  (Voicemail)"]);
+    assert_eq!(after.lines().count(), before.lines().count() + 1);
+}
+
+#[test]
+fn new_response_enums_are_generated_open_without_code_changes() {
+    let mut changed = shipped();
+    changed["components"]["schemas"]["AgentStatus"] =
+        json!({"type": "string", "enum": ["Live", "Draft"], "description": "Agent status."});
+    changed["components"]["schemas"]["Agent"]["properties"]["status"] =
+        json!({"$ref": "#/components/schemas/AgentStatus"});
+    let surface = surface_of(changed);
+    assert!(
+        surface.contains("enum AgentStatus (open: unknown values kept)"),
+        "{surface}"
+    );
+    assert!(surface.contains("  status: Option<AgentStatus>"), "{surface}");
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let spec = Spec::load(SPEC).unwrap();
+    let a = generate(&spec, &Options::sigmamind()).unwrap();
+    let b = generate(&spec, &Options::sigmamind()).unwrap();
+    assert_eq!(a, b);
+}

@@ -1,0 +1,306 @@
+//! Configuring the generated [`Client`]: API key, base URL, timeouts,
+//! retries, user agent, and the hooks that apply them to every request.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use progenitor_client::{ClientHooks, OperationInfo};
+use reqwest::header::{HeaderValue, USER_AGENT};
+
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+use crate::{Client, ClientInfo};
+
+/// Environment variable holding the API key.
+pub const API_KEY_ENV: &str = "SIGMAMIND_API_KEY";
+/// Environment variable that overrides the base URL.
+pub const BASE_URL_ENV: &str = "SIGMAMIND_BASE_URL";
+/// The header the API reads the key from (the spec's `ApiKeyAuth` scheme).
+pub const API_KEY_HEADER: &str = "x-api-key";
+/// `User-Agent` sent with every request.
+pub const SDK_USER_AGENT: &str = concat!("sigmamind-rust/", env!("CARGO_PKG_VERSION"));
+
+/// An API key. Never shown: `Debug` and `Display` print `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(Arc<str>);
+
+impl ApiKey {
+    /// Wraps a key; empty or non-header-safe keys are refused.
+    pub fn new(key: impl Into<String>) -> Result<Self, Error> {
+        let key = key.into();
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(Error::config("the API key is empty"));
+        }
+        if HeaderValue::from_str(key).is_err() {
+            // Do not echo the key: it is a secret.
+            return Err(Error::config(
+                "the API key contains characters that cannot be sent in an HTTP header",
+            ));
+        }
+        Ok(Self(key.into()))
+    }
+
+    fn header_value(&self) -> HeaderValue {
+        let mut value = HeaderValue::from_str(&self.0).expect("checked in ApiKey::new");
+        value.set_sensitive(true);
+        value
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// What the generated [`Client`] carries besides its `reqwest::Client`:
+/// the key and the policies applied by the request hooks.
+#[derive(Clone)]
+pub struct ClientState {
+    pub(crate) api_key: ApiKey,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientState")
+            .field("api_key", &self.api_key)
+            .field("user_agent", &self.user_agent)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// Builds a [`Client`]; see [`Client::builder`].
+///
+/// # Retries
+/// `create_call` places a phone call, so by default a failed attempt is sent
+/// again only when the request provably was not processed: the connection
+/// failed before anything was sent, or the server answered `429` (its
+/// `Retry-After` is honoured, capped). Timeouts, lost connections and `5xx`
+/// are returned to you, because the call may have been placed. Opt in with
+/// [`retry_non_idempotent`](Self::retry_non_idempotent) (per client) or
+/// [`Client::with_retry_policy`] (for some calls). Full table:
+/// [`crate::retry`].
+#[derive(Default)]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    http_client: Option<reqwest::Client>,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key, sent as `X-API-Key`. Required.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The API's base URL; defaults to [`crate::DEFAULT_BASE_URL`] (the spec's
+    /// server). Must be `https`, except for loopback addresses.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Limit on each attempt, from sending until the body has arrived
+    /// (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Limit on establishing a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Retries after the first attempt (default 2; 0 disables).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// Also retry timeouts, lost connections and `5xx` on `create_call`.
+    /// This can place a call twice; off by default.
+    pub fn retry_non_idempotent(mut self, enabled: bool) -> Self {
+        self.retry.retry_non_idempotent = enabled;
+        self
+    }
+
+    /// Replaces the whole retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// A product token put before `sigmamind-rust/<version>` in `User-Agent`.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Use your own `reqwest::Client` (proxies, TLS roots, pools). The key,
+    /// user agent, per-attempt timeout and retries still apply;
+    /// `connect_timeout` cannot, set it on your client.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Checks the configuration and builds the client. Sends nothing.
+    pub fn build(self) -> Result<Client, Error> {
+        let api_key = match self.api_key {
+            Some(key) => ApiKey::new(key)?,
+            None => {
+                return Err(Error::config(format!(
+                    "no API key: call .api_key(..) or set {API_KEY_ENV}"
+                )))
+            }
+        };
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| crate::DEFAULT_BASE_URL.to_owned());
+        let base_url = check_base_url(&base_url)?;
+        let user_agent = match &self.user_agent {
+            Some(product) => format!("{product} {SDK_USER_AGENT}"),
+            None => SDK_USER_AGENT.to_owned(),
+        };
+        let user_agent = HeaderValue::from_str(&user_agent)
+            .map_err(|_| Error::config("the user agent is not a valid header value"))?;
+        let http = match self.http_client {
+            Some(client) => {
+                if self.connect_timeout.is_some() {
+                    return Err(Error::config(
+                        "connect_timeout cannot be applied to a caller-supplied http_client; \
+                         set it on that reqwest::Client",
+                    ));
+                }
+                client
+            }
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+                .build()
+                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let state = ClientState {
+            api_key,
+            user_agent,
+            timeout: Some(self.timeout.unwrap_or(Duration::from_secs(30))),
+            retry: self.retry,
+        };
+        Ok(Client::new_with_client(&base_url, http, state))
+    }
+}
+
+/// Accepts `https` URLs, and `http` only for loopback hosts (local servers).
+fn check_base_url(url: &str) -> Result<String, Error> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| Error::config(format!("base URL `{url}` is not a URL: {e}")))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        scheme => {
+            return Err(Error::config(format!(
+                "base URL `{url}` uses {scheme}: only https is allowed, except for loopback addresses"
+            )))
+        }
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client from `SIGMAMIND_API_KEY` and, if set, `SIGMAMIND_BASE_URL`.
+    pub fn from_env() -> Result<Client, Error> {
+        let mut builder = Client::builder();
+        if let Ok(key) = std::env::var(API_KEY_ENV) {
+            builder = builder.api_key(key);
+        }
+        if let Ok(url) = std::env::var(BASE_URL_ENV) {
+            builder = builder.base_url(url);
+        }
+        builder.build()
+    }
+
+    /// The same client (sharing its connection pool) with another retry
+    /// policy, for the calls made through it:
+    ///
+    /// ```no_run
+    /// # async fn run(client: sigmamind::Client, req: sigmamind::types::CreateCallRequest) -> Result<(), sigmamind::Error> {
+    /// let eager = client.with_retry_policy(sigmamind::RetryPolicy {
+    ///     retry_non_idempotent: true, // I accept that this may dial twice
+    ///     ..Default::default()
+    /// });
+    /// eager.create_call().body(req).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_retry_policy(&self, policy: RetryPolicy) -> Client {
+        let mut state = self.inner().clone();
+        state.retry = policy;
+        Client::new_with_client(self.baseurl(), self.client().clone(), state)
+    }
+
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner().retry
+    }
+}
+
+impl ClientHooks<ClientState> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let state = self.inner();
+        let headers = request.headers_mut();
+        headers.insert(API_KEY_HEADER, state.api_key.header_value());
+        headers.insert(USER_AGENT, state.user_agent.clone());
+        if let Some(timeout) = state.timeout {
+            request.timeout_mut().get_or_insert(timeout);
+        }
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        crate::transport::execute(self.client(), &self.inner().retry, request, info).await
+    }
+}

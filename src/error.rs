@@ -1,0 +1,402 @@
+//! [`Error`]: every way an operation can fail, each with what a caller needs
+//! to act on it. No variant ever holds the API key.
+
+use std::fmt;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::transport::Exchange;
+
+/// How much of a body an error keeps for display.
+const BODY_START: usize = 200;
+
+/// Headers that carry the server's request id, most common first.
+const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-amzn-requestid"];
+
+/// What the client saw of the final response.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResponseInfo {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Any failure of this crate.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client cannot be built as configured (no API key, a non-https
+    /// base URL, ...). Nothing was sent.
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+    /// The request breaks a rule of the spec. Nothing was sent.
+    InvalidRequest {
+        /// The builder field at fault (`from_phone_number`), if known.
+        field: Option<String>,
+        /// The rule it breaks (`doesn't match pattern "^\+[1-9][0-9]{6,14}$"`).
+        rule: String,
+    },
+    /// The API answered with a status other than the operation's success.
+    Api {
+        /// HTTP status.
+        status: StatusCode,
+        /// The response body as text (lossy UTF-8).
+        body: String,
+        /// The body parsed, when it is JSON.
+        json: Option<serde_json::Value>,
+        /// The server's request id header, if any: quote it to support.
+        request_id: Option<String>,
+        /// Attempts made, retries included.
+        attempts: u32,
+        /// Whether the retry policy considers this answer worth retrying.
+        retryable: bool,
+    },
+    /// No complete response in time. The server may have processed the
+    /// request (for `create_call`: the call may have been placed).
+    Timeout {
+        /// Attempts made, retries included.
+        attempts: u32,
+        /// Whether the retry policy considers a timeout worth retrying here.
+        retryable: bool,
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+    /// The connection failed or was lost.
+    Connection {
+        /// `false` when it failed before the request was sent (nothing was
+        /// processed); `true` when the server may have processed it.
+        maybe_processed: bool,
+        /// Attempts made, retries included.
+        attempts: u32,
+        /// Whether the retry policy considers this failure worth retrying.
+        retryable: bool,
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+    /// A response arrived but its body is not what the spec describes:
+    /// not JSON, cut short, or of another shape.
+    Undecodable {
+        /// HTTP status, when it was received.
+        status: Option<StatusCode>,
+        /// The `Content-Type` header.
+        content_type: Option<String>,
+        /// The first bytes of the body, as text.
+        body_start: String,
+        /// Where decoding failed (`campaign.concurrentCalls`), when it got that far.
+        path: Option<String>,
+        /// Why it failed.
+        message: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status of the response, where one was received.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api { status, .. } => Some(*status),
+            Error::Undecodable { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// Whether the retry policy considered this failure safe to retry. A
+    /// `false` on a timeout or `5xx` from `create_call` means: it may have
+    /// placed the call, so it was not sent again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api { retryable, .. }
+            | Error::Timeout { retryable, .. }
+            | Error::Connection { retryable, .. } => *retryable,
+            Error::Config { .. } | Error::InvalidRequest { .. } | Error::Undecodable { .. } => false,
+        }
+    }
+
+    /// The server's request id, for API errors that carry one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Builds the error for a failed generated operation from progenitor's
+    /// error and what the transport recorded.
+    pub(crate) fn from_operation<T: DeserializeOwned, E>(
+        error: progenitor_client::Error<E>,
+        exchange: Exchange,
+    ) -> Self {
+        use progenitor_client::Error as P;
+        let Exchange {
+            attempts,
+            retryable,
+            response,
+            body_error,
+        } = exchange;
+        match error {
+            P::InvalidRequest(message) => invalid_request(&message),
+            P::Custom(message) => Error::config(message),
+            P::CommunicationError(source) | P::ResponseBodyError(source) | P::InvalidUpgrade(source) => {
+                if source.is_timeout() {
+                    Error::Timeout {
+                        attempts,
+                        retryable,
+                        source,
+                    }
+                } else if let (Some(response), Some(message)) = (response, body_error) {
+                    Error::Undecodable {
+                        status: Some(response.status),
+                        content_type: content_type(&response.headers),
+                        body_start: body_start(&response.body),
+                        path: None,
+                        message: format!("the body could not be read completely: {message}"),
+                    }
+                } else {
+                    Error::Connection {
+                        maybe_processed: !source.is_connect(),
+                        attempts,
+                        retryable,
+                        source,
+                    }
+                }
+            }
+            P::ErrorResponse(value) => {
+                let info = response.unwrap_or_else(|| ResponseInfo {
+                    status: value.status(),
+                    headers: value.headers().clone(),
+                    body: Bytes::new(),
+                });
+                api_error(info, attempts, retryable)
+            }
+            P::UnexpectedResponse(raw) => {
+                let info = response.unwrap_or_else(|| ResponseInfo {
+                    status: raw.status(),
+                    headers: raw.headers().clone(),
+                    body: Bytes::new(),
+                });
+                api_error(info, attempts, retryable)
+            }
+            P::InvalidResponsePayload(body, serde_error) => {
+                // Decode again, tracking the path, to say where it broke.
+                let mut de = serde_json::Deserializer::from_slice(&body);
+                let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                    Err(e) => {
+                        let path = e.path().to_string();
+                        (
+                            (path != "." && !path.is_empty()).then_some(path),
+                            e.into_inner().to_string(),
+                        )
+                    }
+                    Ok(_) => (None, serde_error.to_string()),
+                };
+                Error::Undecodable {
+                    status: response.as_ref().map(|r| r.status),
+                    content_type: response.as_ref().and_then(|r| content_type(&r.headers)),
+                    body_start: body_start(&body),
+                    path,
+                    message,
+                }
+            }
+        }
+    }
+}
+
+fn api_error(info: ResponseInfo, attempts: u32, retryable: bool) -> Error {
+    let request_id = REQUEST_ID_HEADERS.iter().find_map(|name| {
+        info.headers
+            .get(*name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    Error::Api {
+        status: info.status,
+        json: serde_json::from_slice(&info.body).ok(),
+        body: String::from_utf8_lossy(&info.body).into_owned(),
+        request_id,
+        attempts,
+        retryable,
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn body_start(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_START)]).into_owned();
+    if body.len() > BODY_START {
+        format!("{text}…")
+    } else {
+        text
+    }
+}
+
+/// Splits progenitor's builder messages into field and rule:
+/// "... error converting supplied value for from_phone_number: doesn't match pattern ..."
+/// "... no value supplied for to_phone_number".
+fn invalid_request(message: &str) -> Error {
+    const CONVERTING: &str = "error converting supplied value for ";
+    const MISSING: &str = "no value supplied for ";
+    if let Some(at) = message.find(CONVERTING) {
+        let rest = &message[at + CONVERTING.len()..];
+        if let Some((field, rule)) = rest.split_once(": ") {
+            return Error::InvalidRequest {
+                field: Some(field.to_owned()),
+                rule: rule.to_owned(),
+            };
+        }
+    }
+    if let Some(at) = message.find(MISSING) {
+        return Error::InvalidRequest {
+            field: Some(message[at + MISSING.len()..].trim().to_owned()),
+            rule: "is required".to_owned(),
+        };
+    }
+    Error::InvalidRequest {
+        field: None,
+        rule: message.to_owned(),
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config { message } => write!(f, "invalid client configuration: {message}"),
+            Error::InvalidRequest {
+                field: Some(field),
+                rule,
+            } => {
+                write!(f, "invalid request, nothing was sent: `{field}` {rule}")
+            }
+            Error::InvalidRequest { field: None, rule } => {
+                write!(f, "invalid request, nothing was sent: {rule}")
+            }
+            Error::Api {
+                status,
+                body,
+                request_id,
+                ..
+            } => {
+                write!(f, "SigmaMind API error {status}")?;
+                if let Some(id) = request_id {
+                    write!(f, " (request id {id})")?;
+                }
+                if !body.is_empty() {
+                    write!(f, ": {}", body_start(body.as_bytes()).replace('\n', " "))?;
+                }
+                Ok(())
+            }
+            Error::Timeout { attempts, .. } => write!(
+                f,
+                "timed out after {attempts} attempt(s); the server may have processed the request"
+            ),
+            Error::Connection {
+                maybe_processed: false,
+                attempts,
+                source,
+                ..
+            } => write!(
+                f,
+                "could not connect ({attempts} attempt(s), nothing was sent): {source}"
+            ),
+            Error::Connection {
+                maybe_processed: true,
+                source,
+                ..
+            } => write!(
+                f,
+                "connection lost after sending; the server may have processed the request: {source}"
+            ),
+            Error::Undecodable {
+                status,
+                content_type,
+                body_start,
+                path,
+                message,
+            } => {
+                write!(f, "undecodable response")?;
+                if let Some(status) = status {
+                    write!(f, " ({status}")?;
+                    if let Some(ct) = content_type {
+                        write!(f, ", {ct}")?;
+                    }
+                    write!(f, ")")?;
+                }
+                if let Some(path) = path {
+                    write!(f, " at `{path}`")?;
+                }
+                write!(f, ": {message}; body starts {:?}", body_start)
+            }
+        }
+    }
+}
+
+/// A value rejected by a generated type's rules (`"+1234".parse::<E164PhoneNumber>()`).
+impl From<crate::types::error::ConversionError> for Error {
+    fn from(error: crate::types::error::ConversionError) -> Self {
+        Error::InvalidRequest {
+            field: None,
+            rule: error.to_string(),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Timeout { source, .. } | Error::Connection { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_messages_name_field_and_rule() {
+        let e = invalid_request(
+            "conversion to `CreateCallRequest` for body failed: error converting supplied value for \
+             from_phone_number: doesn't match pattern \"^\\+[1-9][0-9]{6,14}$\"",
+        );
+        let Error::InvalidRequest { field, rule } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(field.as_deref(), Some("from_phone_number"));
+        assert!(rule.starts_with("doesn't match pattern"), "{rule}");
+        assert!(
+            e.to_string()
+                .contains("`from_phone_number` doesn't match pattern"),
+            "{e}"
+        );
+
+        let e = invalid_request(
+            "conversion to `CreateCallRequest` for body failed: no value supplied for to_phone_number",
+        );
+        assert_eq!(
+            e.to_string(),
+            "invalid request, nothing was sent: `to_phone_number` is required"
+        );
+    }
+
+    #[test]
+    fn body_start_is_bounded() {
+        let long = "x".repeat(1000);
+        assert_eq!(body_start(long.as_bytes()).chars().count(), BODY_START + 1);
+        assert_eq!(body_start(b"short"), "short");
+    }
+}

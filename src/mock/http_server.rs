@@ -1,0 +1,160 @@
+//! The mock's HTTP/1.1 plumbing on hyper: accept loop, request recording,
+//! and the wire-level faults (dropped connection, truncated body).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use super::{Answer, RecordedRequest, Shared};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Binds `127.0.0.1:0` and serves until the returned sender is dropped.
+pub(super) async fn spawn(shared: Arc<Shared>) -> std::io::Result<(SocketAddr, oneshot::Sender<()>)> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => continue,
+                },
+                _ = &mut stopped => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| handle(shared.clone(), request));
+                // Errors here are dropped connections, injected or not.
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok((addr, stop))
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    request: hyper::Request<Incoming>,
+) -> Result<hyper::Response<MockBody>, BoxError> {
+    let fault = shared.next_fault();
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let recorded = RecordedRequest {
+        method: parts.method,
+        path: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path().to_owned(), |p| p.to_string()),
+        headers: parts.headers,
+        body,
+    };
+    shared.record(&recorded);
+    let mut latency = shared.latency();
+    if let Some(super::Fault::Delay(extra)) = &fault {
+        latency += *extra;
+    }
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let response = match shared.answer(recorded, fault) {
+        Answer::Json(status, headers, json) => {
+            let mut builder = hyper::Response::builder()
+                .status(status)
+                .header("content-type", "application/json");
+            for (name, value) in headers {
+                builder = builder.header(name, value);
+            }
+            builder.body(MockBody::full(Bytes::from(serde_json::to_vec(&json)?)))?
+        }
+        Answer::Raw(status, content_type, bytes) => hyper::Response::builder()
+            .status(status)
+            .header("content-type", content_type)
+            .body(MockBody::full(bytes))?,
+        Answer::Truncated(bytes) => hyper::Response::builder()
+            .status(201)
+            .header("content-type", "application/json")
+            .header("content-length", bytes.len())
+            .body(MockBody::truncated(bytes))?,
+        // An error from the service makes hyper close the connection unanswered.
+        Answer::Drop => return Err("connection dropped by request".into()),
+    };
+    Ok(response)
+}
+
+/// A whole body, or the first half of one followed by an abort.
+pub(super) struct MockBody {
+    data: Option<Bytes>,
+    then_fail: bool,
+    len: u64,
+    /// Holds the abort back until hyper has flushed the first half.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl MockBody {
+    fn full(bytes: Bytes) -> Self {
+        Self {
+            len: bytes.len() as u64,
+            data: Some(bytes),
+            then_fail: false,
+            pause: None,
+        }
+    }
+
+    fn truncated(bytes: Bytes) -> Self {
+        let len = bytes.len() as u64;
+        Self {
+            data: Some(bytes.slice(..bytes.len() / 2)),
+            then_fail: true,
+            len,
+            pause: Some(Box::pin(tokio::time::sleep(std::time::Duration::from_millis(50)))),
+        }
+    }
+}
+
+impl Body for MockBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if let Some(data) = self.data.take() {
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        if let Some(pause) = self.pause.as_mut() {
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.pause = None;
+        }
+        if self.then_fail {
+            self.then_fail = false;
+            return Poll::Ready(Some(Err("body truncated by request".into())));
+        }
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none() && !self.then_fail
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.len)
+    }
+}

@@ -1,0 +1,389 @@
+//! A local SigmaMind API for tests, demos and load tests (feature `mock`).
+//!
+//! [`MockServer`] serves the spec's operations on a loopback port. It is
+//! driven by the spec: requests are checked against the spec's schemas
+//! (`422` with one entry per broken rule), answers are built from the
+//! generated types, and every request is recorded. It can be told to
+//! misbehave ([`Fault`]) to test what a client does then.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), sigmamind::Error> {
+//! use sigmamind::mock::MockServer;
+//! use sigmamind::types::{CallStatus, CreateCallRequest};
+//!
+//! let server = MockServer::start().await;
+//! let call = server
+//!     .client()
+//!     .create_call()
+//!     .body(CreateCallRequest::builder().from_phone_number("+14155552671").to_phone_number("+14155552672"))
+//!     .send()
+//!     .await?
+//!     .into_inner();
+//! assert_eq!(call.status, Some(CallStatus::Scheduled));
+//! assert_eq!(server.request_count(), 1);
+//! # Ok(()) }
+//! ```
+//!
+//! Error bodies: the vendor's page documents none, so the mock answers
+//! `{"error": <code>, "message": <text>, "errors": [{"field", "rule"}]}`.
+
+mod http_server;
+mod validate;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub use validate::{validate, validate_component, Violation};
+
+use crate::types::{Agent, Call, CallStatus, CallType};
+use crate::Client;
+
+/// A way for the next request to go wrong (see [`MockServer::push_fault`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answer `429 Too Many Requests` with this `Retry-After` value.
+    TooManyRequests {
+        /// The header value: seconds, or an HTTP date.
+        retry_after: String,
+    },
+    /// Answer with this status (a `500`, say) and a JSON error body.
+    Status(u16),
+    /// Read the request, then close the connection without answering.
+    DropConnection,
+    /// Answer `201` with a body that is not JSON.
+    MalformedBody,
+    /// Answer `201` with a `Content-Length` longer than the body sent, then
+    /// close the connection.
+    TruncatedBody,
+    /// Process the request, then answer with enum values and a field the
+    /// spec does not know (as a newer server would).
+    UnknownEnumValues,
+    /// Process the request normally after this delay.
+    Delay(Duration),
+}
+
+/// A request the server received.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Path and query.
+    pub path: String,
+    /// All headers, as received (including the API key: test data only).
+    pub headers: HeaderMap,
+    /// The raw body.
+    pub body: Bytes,
+}
+
+impl RecordedRequest {
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub(crate) struct Shared {
+    api_key: String,
+    faults: Mutex<VecDeque<Fault>>,
+    latency: Mutex<Duration>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    record: bool,
+}
+
+/// A running local SigmaMind API; stops when dropped.
+pub struct MockServer {
+    addr: SocketAddr,
+    base_url: String,
+    shared: Arc<Shared>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options for [`MockServer::start_with`].
+#[derive(Debug, Clone)]
+pub struct MockOptions {
+    /// The key clients must send; random when `None`.
+    pub api_key: Option<String>,
+    /// Keep every request for [`MockServer::requests`] (turn off for long
+    /// load tests to keep memory flat).
+    pub record_requests: bool,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            record_requests: true,
+        }
+    }
+}
+
+impl MockServer {
+    /// Starts a server on `127.0.0.1` with a random port and API key.
+    pub async fn start() -> MockServer {
+        Self::start_with(MockOptions::default()).await
+    }
+
+    /// Starts a server with the given options.
+    pub async fn start_with(options: MockOptions) -> MockServer {
+        let api_key = options.api_key.unwrap_or_else(random_key);
+        let shared = Arc::new(Shared {
+            api_key,
+            faults: Mutex::default(),
+            latency: Mutex::default(),
+            requests: Mutex::default(),
+            record: options.record_requests,
+        });
+        let (addr, shutdown) = http_server::spawn(shared.clone())
+            .await
+            .expect("bind a loopback port for the mock server");
+        MockServer {
+            addr,
+            base_url: format!("http://{addr}"),
+            shared,
+            _shutdown: shutdown,
+        }
+    }
+
+    /// Where the server listens: `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API key the server accepts.
+    pub fn api_key(&self) -> &str {
+        &self.shared.api_key
+    }
+
+    /// A client for this server with the default configuration.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .api_key(self.api_key())
+            .base_url(self.base_url())
+            .build()
+            .expect("a loopback client always builds")
+    }
+
+    /// Makes the next request misbehave; faults queue up, one per request.
+    pub fn push_fault(&self, fault: Fault) {
+        self.shared.faults.lock().unwrap().push_back(fault);
+    }
+
+    /// Delays every answer by `latency`.
+    pub fn set_latency(&self, latency: Duration) {
+        *self.shared.latency.lock().unwrap() = latency;
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// How many requests were received (the connection was read).
+    pub fn request_count(&self) -> usize {
+        self.shared.requests.lock().unwrap().len()
+    }
+}
+
+fn random_key() -> String {
+    use std::hash::BuildHasher;
+    let state = std::collections::hash_map::RandomState::new();
+    format!("mock_{:016x}{:016x}", state.hash_one(1u8), state.hash_one(2u8))
+}
+
+/// One answer of the mock, before it is put on the wire.
+pub(crate) enum Answer {
+    Json(StatusCode, Vec<(&'static str, String)>, Value),
+    Raw(StatusCode, &'static str, Bytes),
+    Truncated(Bytes),
+    Drop,
+}
+
+fn error(status: StatusCode, code: &str, message: &str, errors: Vec<Violation>) -> Answer {
+    let mut body = json!({ "error": code, "message": message });
+    if !errors.is_empty() {
+        body["errors"] = serde_json::to_value(errors).expect("violations serialise");
+    }
+    Answer::Json(status, vec![], body)
+}
+
+impl Shared {
+    pub(crate) fn next_fault(&self) -> Option<Fault> {
+        self.faults.lock().unwrap().pop_front()
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        *self.latency.lock().unwrap()
+    }
+
+    /// Keeps a request for [`MockServer::requests`], as soon as it is read.
+    pub(crate) fn record(&self, request: &RecordedRequest) {
+        if self.record {
+            self.requests.lock().unwrap().push(request.clone());
+        }
+    }
+
+    /// Handles one request that has been read completely.
+    pub(crate) fn answer(&self, request: RecordedRequest, fault: Option<Fault>) -> Answer {
+        let (method, path) = (request.method.clone(), request.path.clone());
+        let authorised = request.header(crate::client::API_KEY_HEADER) == Some(self.api_key.as_str());
+        let body = request.body;
+        match &fault {
+            Some(Fault::TooManyRequests { retry_after }) => {
+                let body = json!({ "error": "rate_limited", "message": "too many requests" });
+                return Answer::Json(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    vec![("retry-after", retry_after.clone())],
+                    body,
+                );
+            }
+            Some(Fault::Status(code)) => {
+                let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                return error(status, "injected_fault", "failure injected by the mock", vec![]);
+            }
+            Some(Fault::DropConnection) => return Answer::Drop,
+            Some(Fault::MalformedBody) => {
+                return Answer::Raw(
+                    StatusCode::CREATED,
+                    "text/html",
+                    Bytes::from_static(b"<html>502 Bad Gateway</html>"),
+                )
+            }
+            _ => {}
+        }
+        if !authorised {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing or invalid X-API-Key header",
+                vec![],
+            );
+        }
+        let Some((operation_id, schema)) = find_operation(&method, &path) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                &format!("no operation {method} {path} in the spec"),
+                vec![],
+            );
+        };
+        let json: Value = match serde_json::from_slice(&body) {
+            Ok(json) => json,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_json",
+                    &format!("the body is not JSON: {e}"),
+                    vec![],
+                )
+            }
+        };
+        if let Some(schema) = schema {
+            if let Err(violations) = validate(schema, &json) {
+                let message = violations
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    &message,
+                    violations,
+                );
+            }
+        }
+        match operation_id {
+            "create_call" => {
+                let call = create_call(&json);
+                match fault {
+                    Some(Fault::UnknownEnumValues) => {
+                        let mut call = serde_json::to_value(call).expect("Call serialises");
+                        call["callType"] = json!("carrier_pigeon");
+                        call["status"] = json!("on_hold");
+                        call["terminationReason"] = json!("solar_flare");
+                        call["sentiment"] = json!({ "score": 0.9 });
+                        Answer::Json(StatusCode::CREATED, vec![], call)
+                    }
+                    Some(Fault::TruncatedBody) => {
+                        Answer::Truncated(Bytes::from(serde_json::to_vec(&call).expect("Call serialises")))
+                    }
+                    _ => Answer::Json(
+                        StatusCode::CREATED,
+                        vec![],
+                        serde_json::to_value(call).expect("Call serialises"),
+                    ),
+                }
+            }
+            other => error(
+                StatusCode::NOT_IMPLEMENTED,
+                "not_implemented",
+                &format!("the mock has no behaviour for `{other}` yet"),
+                vec![],
+            ),
+        }
+    }
+}
+
+/// The operation of the spec at `method path`, and its request body schema.
+fn find_operation(method: &Method, path: &str) -> Option<(&'static str, Option<&'static Value>)> {
+    let path = path.split('?').next().unwrap_or(path);
+    let operation = validate::SPEC
+        .get("paths")?
+        .get(path)?
+        .get(method.as_str().to_ascii_lowercase())?;
+    let id = operation.get("operationId")?.as_str()?;
+    let schema = operation.pointer("/requestBody/content/application~1json/schema");
+    Some((id, schema))
+}
+
+/// A freshly scheduled call, as the API describes one.
+fn create_call(request: &Value) -> Call {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    // Millisecond precision, like the vendor's timestamps.
+    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    Call {
+        call_id: Some(format!("call_mock{:011}", id)),
+        call_type: Some(CallType::Outbound),
+        status: Some(CallStatus::Scheduled),
+        created_at: Some(now),
+        updated_at: Some(now),
+        dynamic_variables: request
+            .get("dynamicVariables")
+            .and_then(Value::as_object)
+            .cloned(),
+        agent: request.get("agentId").and_then(Value::as_str).map(|id| Agent {
+            agent_id: Some(id.to_owned()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}

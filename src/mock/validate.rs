@@ -1,0 +1,258 @@
+//! Checks JSON against the spec's own schemas (the OpenAPI 3.0 subset the
+//! spec uses), so the mock server judges requests by the same rules the
+//! vendor documents, and tests can check what the mock answers.
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use serde_json::Value;
+
+/// The spec the crate was generated from, parsed once.
+pub(crate) static SPEC: LazyLock<Value> =
+    LazyLock::new(|| serde_json::from_str(crate::SPEC_JSON).expect("build.rs wrote valid JSON"));
+
+/// One rule a value breaks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    /// Where, as a dotted JSON path (`fromPhoneNumber`, `campaign.agent.name`);
+    /// empty for the document itself.
+    pub field: String,
+    /// The rule, as the spec states it (`pattern ^\+[1-9][0-9]{6,14}$`,
+    /// `maxLength 64`, `required`, `type string`).
+    pub rule: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "body breaks {}", self.rule)
+        } else {
+            write!(f, "`{}` breaks {}", self.field, self.rule)
+        }
+    }
+}
+
+/// Validates `value` against the spec's component schema `name`
+/// (`"Call"`, `"CreateCallRequest"`, ...).
+pub fn validate_component(name: &str, value: &Value) -> Result<(), Vec<Violation>> {
+    let schema = SPEC
+        .pointer(&format!("/components/schemas/{name}"))
+        .unwrap_or_else(|| panic!("the spec has no component schema `{name}`"));
+    validate(schema, value)
+}
+
+/// Validates `value` against a schema taken from the spec.
+pub fn validate(schema: &Value, value: &Value) -> Result<(), Vec<Violation>> {
+    let mut violations = Vec::new();
+    check(schema, value, "", &mut violations);
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn fail(out: &mut Vec<Violation>, path: &str, rule: String) {
+    out.push(Violation {
+        field: path.to_owned(),
+        rule,
+    });
+}
+
+fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<Violation>) {
+    let Some(schema) = schema.as_object() else {
+        return; // `true` / `{}`: anything goes
+    };
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let target = reference
+            .strip_prefix('#')
+            .and_then(|p| SPEC.pointer(p))
+            .unwrap_or_else(|| panic!("unresolved $ref {reference}"));
+        return check(target, value, path, out);
+    }
+    if value.is_null() {
+        if schema.get("nullable") != Some(&Value::Bool(true)) {
+            fail(out, path, "not null (the spec does not mark it nullable)".into());
+        }
+        return;
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        for sub in all {
+            check(sub, value, path, out);
+        }
+    }
+    if let Some(kind) = schema.get("type").and_then(Value::as_str) {
+        let ok = match kind {
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            _ => true,
+        };
+        if !ok {
+            return fail(out, path, format!("type {kind}"));
+        }
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        if !allowed.contains(value) {
+            let list: Vec<String> = allowed.iter().map(|v| v.to_string()).collect();
+            fail(out, path, format!("enum [{}]", list.join(", ")));
+        }
+    }
+    match value {
+        Value::String(s) => check_string(schema, s, path, out),
+        Value::Number(n) => check_number(schema, n, path, out),
+        Value::Object(map) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for name in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(name) = name.as_str() {
+                    if !map.contains_key(name) {
+                        fail(out, &join(path, name), "required".into());
+                    }
+                }
+            }
+            for (key, item) in map {
+                match properties.and_then(|p| p.get(key)) {
+                    Some(sub) => check(sub, item, &join(path, key), out),
+                    None => match schema.get("additionalProperties") {
+                        Some(Value::Bool(false)) => {
+                            fail(out, &join(path, key), "additionalProperties false".into())
+                        }
+                        Some(sub @ Value::Object(_)) => check(sub, item, &join(path, key), out),
+                        _ => {}
+                    },
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(sub) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    check(sub, item, &join(path, &i.to_string()), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check_string(schema: &serde_json::Map<String, Value>, s: &str, path: &str, out: &mut Vec<Violation>) {
+    let chars = s.chars().count() as u64;
+    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
+        if chars > max {
+            fail(out, path, format!("maxLength {max}"));
+        }
+    }
+    if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
+        if chars < min {
+            fail(out, path, format!("minLength {min}"));
+        }
+    }
+    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+        let matches = regress::Regex::new(pattern)
+            .map(|re| re.find(s).is_some())
+            .unwrap_or(false);
+        if !matches {
+            fail(out, path, format!("pattern {pattern}"));
+        }
+    }
+    if schema.get("format").and_then(Value::as_str) == Some("date-time")
+        && chrono::DateTime::parse_from_rfc3339(s).is_err()
+    {
+        fail(out, path, "format date-time".into());
+    }
+}
+
+fn check_number(
+    schema: &serde_json::Map<String, Value>,
+    n: &serde_json::Number,
+    path: &str,
+    out: &mut Vec<Violation>,
+) {
+    if schema.get("format").and_then(Value::as_str) == Some("int32")
+        && n.as_i64().is_none_or(|v| i32::try_from(v).is_err())
+    {
+        fail(out, path, "format int32".into());
+    }
+    let v = n.as_f64().unwrap_or(f64::NAN);
+    if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
+        if v < min {
+            fail(out, path, format!("minimum {min}"));
+        }
+    }
+    if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
+        if v > max {
+            fail(out, path, format!("maximum {max}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rules(name: &str, value: Value) -> Vec<String> {
+        match validate_component(name, &value) {
+            Ok(()) => vec![],
+            Err(v) => v.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn request_rules_come_from_the_spec() {
+        assert_eq!(
+            rules(
+                "CreateCallRequest",
+                json!({"fromPhoneNumber": "+14155552671", "toPhoneNumber": "+14155552672"})
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            rules(
+                "CreateCallRequest",
+                json!({"fromPhoneNumber": "+1234", "agentId": "a".repeat(65), "dynamicVariables": []})
+            ),
+            vec![
+                "`toPhoneNumber` breaks required",
+                "`agentId` breaks maxLength 64",
+                "`dynamicVariables` breaks type object",
+                r"`fromPhoneNumber` breaks pattern ^\+[1-9][0-9]{6,14}$",
+            ]
+        );
+    }
+
+    #[test]
+    fn response_rules_cover_enums_nulls_and_formats() {
+        assert_eq!(
+            rules(
+                "Call",
+                json!({"status": "ended", "duration": null, "startTime": null})
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            rules("Call", json!({"status": "paused", "transcript": null, "createdAt": "yesterday", "duration": 1e12})),
+            vec![
+                "`createdAt` breaks format date-time",
+                "`duration` breaks type integer",
+                "`status` breaks enum [\"scheduled\", \"in_progress\", \"ended\", \"not_connected\", \"error\"]",
+                "`transcript` breaks not null (the spec does not mark it nullable)",
+            ]
+        );
+    }
+}

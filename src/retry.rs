@@ -1,0 +1,217 @@
+//! When a failed attempt is sent again.
+//!
+//! `POST /v1/calls` places a phone call and is not idempotent: if the server
+//! may have processed the request, sending it again may dial twice. So the
+//! default policy retries only when the request provably was not processed:
+//!
+//! | outcome of an attempt                         | idempotent method | POST, PATCH |
+//! |-----------------------------------------------|-------------------|-------------|
+//! | connection failed before the request was sent | retry             | retry       |
+//! | `429 Too Many Requests`                       | retry             | retry       |
+//! | timeout, connection lost after sending        | retry             | only if opted in |
+//! | `408`, `5xx`                                  | retry             | only if opted in |
+//! | any other status                              | no                | no          |
+//!
+//! Retries wait with exponential backoff and full jitter
+//! (`initial_backoff * 2^n`, at most `max_backoff`); a `Retry-After` header
+//! (seconds or an HTTP date) replaces the backoff, capped at
+//! `max_retry_after`. At most `max_retries` retries follow the first attempt.
+
+use std::time::{Duration, SystemTime};
+
+/// The retry policy of a [`Client`](crate::Client); see the [module docs](self).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0 disables retrying).
+    pub max_retries: u32,
+    /// Backoff before the first retry; doubles each time.
+    pub initial_backoff: Duration,
+    /// Upper bound of the exponential backoff.
+    pub max_backoff: Duration,
+    /// Upper bound on a server's `Retry-After`.
+    pub max_retry_after: Duration,
+    /// Also retry timeouts, lost connections and `5xx` for non-idempotent
+    /// operations (`create_call`). Off by default: it can place a call twice.
+    pub retry_non_idempotent: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(30),
+            retry_non_idempotent: false,
+        }
+    }
+}
+
+/// What happened to one attempt, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Connecting failed (DNS, TCP, TLS): nothing was sent.
+    NotSent,
+    /// The request may have reached the server: timeout, reset, closed early.
+    MaybeProcessed,
+    /// The server answered with this status.
+    Status(u16),
+}
+
+impl RetryPolicy {
+    /// Whether this policy would send the request again after `outcome`,
+    /// attempts permitting.
+    pub(crate) fn is_retryable(&self, outcome: Outcome, idempotent: bool) -> bool {
+        let unsafe_ok = idempotent || self.retry_non_idempotent;
+        match outcome {
+            Outcome::NotSent => true,
+            Outcome::Status(429) => true,
+            Outcome::Status(408 | 500..=599) | Outcome::MaybeProcessed => unsafe_ok,
+            Outcome::Status(_) => false,
+        }
+    }
+
+    /// The wait before retry number `retry` (1-based), or `None` to stop.
+    pub(crate) fn next_delay(
+        &self,
+        outcome: Outcome,
+        idempotent: bool,
+        retry: u32,
+        retry_after: Option<Duration>,
+        jitter: f64,
+    ) -> Option<Duration> {
+        if retry > self.max_retries || !self.is_retryable(outcome, idempotent) {
+            return None;
+        }
+        if let Some(wait) = retry_after {
+            return Some(wait.min(self.max_retry_after));
+        }
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32.checked_shl(retry - 1).unwrap_or(u32::MAX))
+            .min(self.max_backoff);
+        Some(exp.mul_f64(jitter.clamp(0.0, 1.0)))
+    }
+}
+
+/// Parses `Retry-After`: delay seconds or an HTTP date (RFC 9110).
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(date.timestamp()).ok()?);
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A uniform number in `[0, 1)` from the standard library's random hasher
+/// keys: enough to spread retries, no extra dependency.
+pub(crate) fn jitter() -> f64 {
+    use std::hash::BuildHasher;
+    let bits = std::collections::hash_map::RandomState::new().hash_one(0u8);
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn post_is_not_retried_when_it_may_have_been_processed() {
+        let p = RetryPolicy::default();
+        for outcome in [
+            Outcome::MaybeProcessed,
+            Outcome::Status(500),
+            Outcome::Status(503),
+            Outcome::Status(408),
+        ] {
+            assert_eq!(p.next_delay(outcome, false, 1, None, 0.5), None, "{outcome:?}");
+            assert!(
+                p.next_delay(outcome, true, 1, None, 0.5).is_some(),
+                "{outcome:?} idempotent"
+            );
+        }
+        let opted_in = RetryPolicy {
+            retry_non_idempotent: true,
+            ..p.clone()
+        };
+        assert!(opted_in
+            .next_delay(Outcome::Status(500), false, 1, None, 0.5)
+            .is_some());
+    }
+
+    #[test]
+    fn safe_outcomes_are_retried_until_the_limit() {
+        let p = RetryPolicy {
+            max_retries: 2,
+            ..Default::default()
+        };
+        assert!(p.next_delay(Outcome::NotSent, false, 1, None, 1.0).is_some());
+        assert!(p.next_delay(Outcome::Status(429), false, 2, None, 1.0).is_some());
+        assert_eq!(p.next_delay(Outcome::Status(429), false, 3, None, 1.0), None);
+        assert_eq!(p.next_delay(Outcome::Status(400), true, 1, None, 1.0), None);
+        assert_eq!(p.next_delay(Outcome::Status(422), true, 1, None, 1.0), None);
+    }
+
+    #[test]
+    fn backoff_doubles_is_capped_and_jittered() {
+        let p = RetryPolicy {
+            max_retries: 100,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(350),
+            ..Default::default()
+        };
+        let d = |n, j| p.next_delay(Outcome::NotSent, false, n, None, j).unwrap();
+        assert_eq!(d(1, 1.0), Duration::from_millis(100));
+        assert_eq!(d(2, 1.0), Duration::from_millis(200));
+        assert_eq!(d(3, 1.0), Duration::from_millis(350));
+        assert_eq!(d(40, 1.0), Duration::from_millis(350));
+        assert_eq!(d(2, 0.5), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn retry_after_wins_and_is_capped() {
+        let p = RetryPolicy {
+            max_retry_after: Duration::from_secs(10),
+            ..Default::default()
+        };
+        assert_eq!(
+            p.next_delay(Outcome::Status(429), false, 1, Some(Duration::from_secs(3)), 0.0),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            p.next_delay(
+                Outcome::Status(429),
+                false,
+                1,
+                Some(Duration::from_secs(3600)),
+                0.0
+            ),
+            Some(Duration::from_secs(10))
+        );
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn jitter_is_in_range() {
+        for _ in 0..100 {
+            let j = jitter();
+            assert!((0.0..1.0).contains(&j));
+        }
+    }
+}

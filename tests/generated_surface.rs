@@ -1,0 +1,24 @@
+//! Drift snapshots: the generated code and a readable listing of its surface.
+//! A spec change that changes what users get fails here until the snapshot
+//! diff is reviewed (`cargo insta review`).
+
+use sigmamind_codegen::{generate, generate_file, surface, Options, Spec};
+
+fn spec() -> Spec {
+    Spec::load(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/sigmamind.yaml")).expect("the spec loads")
+}
+
+#[test]
+fn surface_listing() {
+    let spec = spec();
+    let file = generate_file(&spec, &Options::sigmamind()).expect("the spec generates");
+    insta::assert_snapshot!("surface", surface::render(&spec, &file));
+}
+
+#[test]
+fn generated_source() {
+    insta::assert_snapshot!(
+        "source",
+        generate(&spec(), &Options::sigmamind()).expect("the spec generates")
+    );
+}
