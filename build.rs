@@ -21,4 +21,16 @@ fn main() {
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("sigmamind.rs"), source).expect("write the generated client to OUT_DIR");
     std::fs::write(out.join("sigmamind.json"), json).expect("write the spec as JSON to OUT_DIR");
+
+    // Typed httpmock helpers only when asked for (feature `httpmock`).
+    if std::env::var_os("CARGO_FEATURE_HTTPMOCK").is_some() {
+        let mocks = sigmamind_codegen::Spec::load(spec)
+            .and_then(|spec| sigmamind_codegen::generate_httpmock(&spec, "crate"));
+        match mocks {
+            Ok(source) => {
+                std::fs::write(out.join("sigmamind_httpmock.rs"), source).expect("write httpmock helpers")
+            }
+            Err(error) => println!("cargo::error=cannot generate the httpmock helpers: {error}"),
+        }
+    }
 }

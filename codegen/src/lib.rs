@@ -135,6 +135,44 @@ thread_local! {
     static SILENCED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Typed `httpmock` helpers for every operation (progenitor's `MockServerExt`),
+/// over the same transformed spec as the client so the types match.
+/// `crate_path` is where the generated `types` module lives (`crate`).
+pub fn generate_httpmock(spec: &Spec, crate_path: &str) -> Result<String, SpecError> {
+    let (document, plan) = transform::prepare(spec)?;
+    let openapi = Spec {
+        file: spec.file.clone(),
+        document,
+    }
+    .openapi()?;
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged);
+    for open in &plan.open_enums {
+        settings.with_replacement(
+            &open.name,
+            format!("{crate_path}::types::{}", open.name),
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
+    let tokens = quietly(|| Generator::new(&settings).httpmock(&openapi, crate_path))
+        .map_err(|panic| SpecError::new(&spec.file, format!("the httpmock generator failed: {panic}")))?
+        .map_err(|e| {
+            SpecError::new(
+                &spec.file,
+                format!("the httpmock generator rejected the spec: {e}"),
+            )
+        })?;
+    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+        SpecError::new(
+            &spec.file,
+            format!("the httpmock generator produced invalid Rust: {e}"),
+        )
+    })?;
+    Ok(prettyplease::unparse(&file))
+}
+
 /// Runs `f`, turning a panic into an `Err` with its message and keeping the
 /// default panic output (a backtrace pointing into progenitor) off stderr.
 /// Only this thread's panics are silenced: the hook installed once defers to

@@ -101,6 +101,7 @@ pub(crate) struct Shared {
     faults: Mutex<VecDeque<Fault>>,
     latency: Mutex<Duration>,
     requests: Mutex<Vec<RecordedRequest>>,
+    received: std::sync::atomic::AtomicUsize,
     record: bool,
 }
 
@@ -153,6 +154,7 @@ impl MockServer {
             faults: Mutex::default(),
             latency: Mutex::default(),
             requests: Mutex::default(),
+            received: Default::default(),
             record: options.record_requests,
         });
         let (addr, shutdown) = http_server::spawn(shared.clone())
@@ -200,14 +202,14 @@ impl MockServer {
         *self.shared.latency.lock().unwrap() = latency;
     }
 
-    /// Every request received so far, in order.
+    /// Every request received so far, in order (empty if recording is off).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests.lock().unwrap().clone()
     }
 
-    /// How many requests were received (the connection was read).
+    /// How many requests were read, recorded or not.
     pub fn request_count(&self) -> usize {
-        self.shared.requests.lock().unwrap().len()
+        self.shared.received.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -244,6 +246,7 @@ impl Shared {
 
     /// Keeps a request for [`MockServer::requests`], as soon as it is read.
     pub(crate) fn record(&self, request: &RecordedRequest) {
+        self.received.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if self.record {
             self.requests.lock().unwrap().push(request.clone());
         }
