@@ -1,25 +1,62 @@
-//! Maintainer commands: `cargo xtask <command>`. See `cargo xtask help`.
+//! Maintainer commands: `cargo xtask <command>`; see `cargo xtask help`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use sigmamind_codegen::{lint, Spec};
+use sigmamind_codegen::{lint, Options, Spec};
+use xtask::diff::{diff, Report};
 
 const USAGE: &str = "\
 cargo xtask <command>
 
 commands:
+  update-spec <file> [--allow-breaking]
+             take in a vendor spec (YAML or JSON, OpenAPI 3.0 or 3.1): convert it to
+             3.0.3, write openapi/sigmamind.yaml, append to openapi/CHANGELOG.md,
+             regenerate, and print the change report and the snapshots to review.
+             Refuses breaking changes unless --allow-breaking.
+  diff [<old>] <new> [--format markdown|json] [--allow-breaking]
+             what changed for users of the crate, and the semver bump it needs;
+             <old> defaults to openapi/sigmamind.yaml at git HEAD. Exits 1 on
+             breaking changes unless --allow-breaking.
   check      everything CI checks about the spec: it parses and generates, lint
              rules, no pending or orphaned snapshots, snapshots match
-  generate [--surface] [SPEC]
+  generate [--surface] [<file>]
              print the code build.rs generates (or its surface listing)
   help       this text";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let (flags, positional): (Vec<&String>, Vec<&String>) =
+        args.iter().skip(1).partition(|a| a.starts_with("--"));
+    let flag = |name: &str| flags.iter().any(|f| *f == name);
     let result = match args.first().map(String::as_str) {
+        Some("update-spec") => match positional.as_slice() {
+            [file] => update_spec(Path::new(file.as_str()), flag("--allow-breaking")),
+            _ => Err(format!("update-spec takes one file\n\n{USAGE}")),
+        },
+        Some("diff") => {
+            let json = args.windows(2).any(|w| w[0] == "--format" && w[1] == "json") || flag("--format=json");
+            let positional: Vec<&&String> = positional
+                .iter()
+                .filter(|p| !["json", "markdown"].contains(&p.as_str()))
+                .collect();
+            match positional.as_slice() {
+                [new] => run_diff(None, Path::new(new.as_str()), json, flag("--allow-breaking")),
+                [old, new] => run_diff(
+                    Some(Path::new(old.as_str())),
+                    Path::new(new.as_str()),
+                    json,
+                    flag("--allow-breaking"),
+                ),
+                _ => Err(format!("diff takes one or two files\n\n{USAGE}")),
+            }
+        }
         Some("check") => check(),
-        Some("generate") => generate(&args[1..]),
+        Some("generate") => generate(
+            positional.first().map(|p| Path::new(p.as_str())),
+            flag("--surface"),
+        ),
         Some("help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -35,7 +72,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// The workspace root: the current directory if it holds the spec (so the
+/// commands work on any checkout), else the one this xtask was built in.
 fn root() -> PathBuf {
+    let here = std::env::current_dir().unwrap_or_default();
+    if here.join("openapi/sigmamind.yaml").exists() {
+        return here;
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives in the workspace")
@@ -46,15 +89,114 @@ fn spec_path() -> PathBuf {
     root().join("openapi/sigmamind.yaml")
 }
 
-fn generate(args: &[String]) -> Result<(), String> {
-    let surface = args.iter().any(|a| a == "--surface");
-    let path = args
-        .iter()
-        .find(|a| !a.starts_with("--"))
-        .map(PathBuf::from)
-        .unwrap_or_else(spec_path);
-    let spec = Spec::load(path).map_err(|e| e.to_string())?;
-    let options = sigmamind_codegen::Options::sigmamind();
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+fn head_spec() -> Result<Spec, String> {
+    let output = Command::new("git")
+        .current_dir(root())
+        .args(["show", "HEAD:openapi/sigmamind.yaml"])
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "git show HEAD:openapi/sigmamind.yaml failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    xtask::ingest_text(Path::new("HEAD:openapi/sigmamind.yaml"), &text).map(|(spec, _, _)| spec)
+}
+
+fn run_diff(old: Option<&Path>, new: &Path, json: bool, allow_breaking: bool) -> Result<(), String> {
+    let old = match old {
+        Some(path) => xtask::ingest(path)?.0,
+        None => head_spec()?,
+    };
+    let (new, _, _) = xtask::ingest(new)?;
+    let report = diff(&old.document, &new.document);
+    println!("{}", if json { report.json() } else { report.markdown() });
+    refuse_breaking(&report, allow_breaking)
+}
+
+fn refuse_breaking(report: &Report, allow_breaking: bool) -> Result<(), String> {
+    if report.is_breaking() && !allow_breaking {
+        return Err(format!(
+            "{} breaking change(s); if intended, pass --allow-breaking and bump the version",
+            report.counts().0
+        ));
+    }
+    Ok(())
+}
+
+fn update_spec(file: &Path, allow_breaking: bool) -> Result<(), String> {
+    let (new, yaml, notes) = xtask::ingest(file)?;
+    sigmamind_codegen::generate(&new, &Options::sigmamind()).map_err(|e| e.to_string())?;
+    let current = Spec::load(spec_path()).map_err(|e| e.to_string())?;
+    let report = diff(&current.document, &new.document);
+    for note in &notes {
+        println!("note: {note}");
+    }
+    println!("{}", report.markdown());
+    refuse_breaking(&report, allow_breaking)?;
+
+    let header = format!(
+        "# Normalised by `cargo xtask update-spec` from {}; edit through that command.\n",
+        file.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("the vendor's spec")
+    );
+    std::fs::write(spec_path(), format!("{header}{yaml}"))
+        .map_err(|e| format!("cannot write the spec: {e}"))?;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    xtask::append_changelog(
+        &root().join("openapi/CHANGELOG.md"),
+        &xtask::changelog_entry(&report, &today),
+    )
+    .map_err(|e| format!("cannot write openapi/CHANGELOG.md: {e}"))?;
+    println!("wrote openapi/sigmamind.yaml and appended to openapi/CHANGELOG.md");
+
+    // Regenerate: the crate, hand-written layer included, must still build.
+    let test = [
+        "test",
+        "--quiet",
+        "--package",
+        "sigmamind",
+        "--test",
+        "generated_surface",
+    ];
+    let built = cargo()
+        .args(test)
+        .arg("--no-run")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !built.success() {
+        return Err("the regenerated crate does not build: see the compiler errors above".into());
+    }
+    // Compare with the snapshots; changes land as .snap.new for review.
+    let status = cargo()
+        .env("INSTA_UPDATE", "new")
+        .env_remove("CI")
+        .args(test)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        println!("the generated surface is unchanged");
+    } else {
+        println!(
+            "the generated surface changed: review tests/snapshots/*.snap.new with `cargo insta review` \
+             (or accept them one by one), then run `cargo xtask check`"
+        );
+    }
+    Ok(())
+}
+
+fn generate(path: Option<&Path>, surface: bool) -> Result<(), String> {
+    let spec = Spec::load(path.map_or_else(spec_path, Path::to_path_buf)).map_err(|e| e.to_string())?;
+    let options = Options::sigmamind();
     if surface {
         let file = sigmamind_codegen::generate_file(&spec, &options).map_err(|e| e.to_string())?;
         print!("{}", sigmamind_codegen::surface::render(&spec, &file));
@@ -69,8 +211,7 @@ fn generate(args: &[String]) -> Result<(), String> {
 
 fn check() -> Result<(), String> {
     let spec = Spec::load(spec_path()).map_err(|e| e.to_string())?;
-    sigmamind_codegen::generate(&spec, &sigmamind_codegen::Options::sigmamind())
-        .map_err(|e| e.to_string())?;
+    sigmamind_codegen::generate(&spec, &Options::sigmamind()).map_err(|e| e.to_string())?;
     println!("ok   spec parses, validates and generates");
 
     let findings = lint::lint(&spec);
@@ -90,8 +231,7 @@ fn check() -> Result<(), String> {
     }
     println!("ok   no pending or orphaned snapshots");
 
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(root())
+    let status = cargo()
         .env("INSTA_UPDATE", "no")
         .args([
             "test",
@@ -116,10 +256,8 @@ fn check() -> Result<(), String> {
 /// test file or snapshot name no longer exists.
 fn snapshot_problems(tests: &Path) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
-    let dir = tests.join("snapshots");
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(_) => return Ok(problems),
+    let Ok(entries) = std::fs::read_dir(tests.join("snapshots")) else {
+        return Ok(problems);
     };
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();

@@ -1,0 +1,132 @@
+//! `cargo xtask update-spec` end to end, on a copy of this workspace: a
+//! vendor spec with a new operation regenerates a client that has it, and no
+//! hand-written file changes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::json;
+
+fn run(dir: &Path, program: &str, args: &[&str]) -> std::process::Output {
+    let out = Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn copy_workspace(to: &Path) -> PathBuf {
+    std::fs::create_dir_all(to).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let files = run(
+        root,
+        "git",
+        &["ls-files", "--cached", "--others", "--exclude-standard"],
+    );
+    for file in String::from_utf8_lossy(&files.stdout).lines() {
+        let (from, dest) = (root.join(file), to.join(file));
+        if from.is_file() {
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::copy(&from, &dest).unwrap();
+        }
+    }
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "copy",
+        ],
+    ] {
+        run(to, "git", args);
+    }
+    root.join("target/xtask-e2e")
+}
+
+#[test]
+fn a_new_operation_regenerates_the_client_and_touches_no_hand_written_file() {
+    // A fixed place, so that reruns reuse the compiled crate.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/xtask-e2e-workspace");
+    let _ = std::fs::remove_dir_all(&dir);
+    // A separate target dir: the outer `cargo test` holds the lock on its own.
+    let target = copy_workspace(&dir);
+
+    let mut vendor = sigmamind_codegen::Spec::load(dir.join("openapi/sigmamind.yaml"))
+        .unwrap()
+        .document;
+    vendor["info"]["version"] = json!("0.2.0");
+    vendor["paths"]["/v1/calls/{callId}"] = json!({"get": {
+        "operationId": "get_call",
+        "summary": "Get Call",
+        "description": "Full details of a single call.",
+        "parameters": [{"name": "callId", "in": "path", "required": true, "description": "The call.", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Call"}}}}}
+    }});
+    std::fs::write(
+        dir.join("vendor.json"),
+        serde_json::to_string_pretty(&vendor).unwrap(),
+    )
+    .unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["update-spec", "vendor.json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("new operation `get_call`"), "{stdout}");
+    assert!(stdout.contains("the generated surface changed"), "{stdout}");
+
+    let status = run(&dir, "git", &["status", "--porcelain", "--untracked-files=all"]);
+    let mut changed: Vec<String> = String::from_utf8_lossy(&status.stdout)
+        .lines()
+        .map(|l| l[3..].to_owned())
+        .collect();
+    changed.sort();
+    // Only the spec and its changelog (and the input); `.snap.new` files are
+    // git-ignored on purpose and checked below.
+    assert_eq!(
+        changed,
+        ["openapi/CHANGELOG.md", "openapi/sigmamind.yaml", "vendor.json"]
+    );
+    assert!(dir
+        .join("tests/snapshots/generated_surface__source.snap.new")
+        .exists());
+    let surface =
+        std::fs::read_to_string(dir.join("tests/snapshots/generated_surface__surface.snap.new")).unwrap();
+    assert!(
+        surface.contains("GET /v1/calls/{callId}  ->  Client::get_call()"),
+        "{surface}"
+    );
+    assert!(
+        surface.contains(".send() -> Result<ResponseValue<types::Call>, crate::Error>"),
+        "{surface}"
+    );
+    let changelog = std::fs::read_to_string(dir.join("openapi/CHANGELOG.md")).unwrap();
+    assert!(changelog.contains("## 0.2.0 ("), "{changelog}");
+    assert!(
+        changelog.contains("- compatible: `GET /v1/calls/{callId}`: new operation `get_call`"),
+        "{changelog}"
+    );
+
+    // update-spec compiled the regenerated crate, hand-written layer
+    // untouched, before comparing snapshots; it fails if that does not build.
+    let _ = std::fs::remove_dir_all(&dir);
+}
