@@ -124,6 +124,7 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| SpecError::new(&spec.file, format!("the generator produced invalid Rust: {e}")))?;
     rewrite::add_open_enums(&mut file, &plan.open_enums);
+    rewrite::add_constrained_schemas(&mut file, &plan.constrained_strings);
     rewrite::add_server_url(&mut file, &openapi);
     if let Some(adapter) = &options.send_adapter {
         rewrite::route_send(&mut file, adapter);

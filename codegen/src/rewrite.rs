@@ -4,7 +4,7 @@ use quote::format_ident;
 use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type};
 
 use crate::open_enum;
-use crate::transform::OpenEnum;
+use crate::transform::{ConstrainedString, OpenEnum};
 use crate::SendAdapter;
 
 fn module_mut<'a>(file: &'a mut syn::File, name: &str) -> Option<&'a mut Vec<Item>> {
@@ -114,4 +114,75 @@ pub fn add_server_url(file: &mut syn::File, openapi: &openapiv3::OpenAPI) {
         /// The API's base URL, from the spec's `servers`.
         pub const DEFAULT_BASE_URL: &str = #url;
     });
+}
+
+/// Gives each constrained string newtype a `JsonSchema` that states its rules
+/// (the derive would describe a bare string), so schema consumers and the
+/// conformance tests see what `FromStr` enforces.
+pub fn add_constrained_schemas(file: &mut syn::File, strings: &[ConstrainedString]) {
+    let Some(items) = module_mut(file, "types") else {
+        return;
+    };
+    let mut impls = Vec::new();
+    for c in strings {
+        let found = items.iter_mut().find_map(|item| match item {
+            Item::Struct(s) if s.ident == c.name && matches!(s.fields, syn::Fields::Unnamed(_)) => Some(s),
+            _ => None,
+        });
+        let Some(newtype) = found else { continue };
+        drop_derive(&mut newtype.attrs, "JsonSchema");
+        let ident = &newtype.ident;
+        let name = &c.name;
+        let description = c.description.clone().unwrap_or_default();
+        let option = |v: Option<u32>| match v {
+            Some(n) => quote::quote!(Some(#n)),
+            None => quote::quote!(None),
+        };
+        let (min, max) = (option(c.min_length), option(c.max_length));
+        let pattern = match &c.pattern {
+            Some(p) => quote::quote!(Some(#p.to_owned())),
+            None => quote::quote!(None),
+        };
+        impls.push(Item::Impl(parse_quote! {
+            impl ::schemars::JsonSchema for #ident {
+                fn schema_name() -> ::std::string::String {
+                    #name.to_owned()
+                }
+
+                fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                    ::schemars::schema::SchemaObject {
+                        metadata: Some(Box::new(::schemars::schema::Metadata {
+                            description: Some(#description.to_owned()),
+                            ..Default::default()
+                        })),
+                        instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                        string: Some(Box::new(::schemars::schema::StringValidation {
+                            max_length: #max,
+                            min_length: #min,
+                            pattern: #pattern,
+                        })),
+                        ..Default::default()
+                    }
+                    .into()
+                }
+            }
+        }));
+    }
+    items.extend(impls);
+}
+
+/// Removes one trait from `#[derive(...)]` lists.
+fn drop_derive(attrs: &mut [syn::Attribute], name: &str) {
+    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+        let Ok(list) =
+            attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        let kept: Vec<&syn::Path> = list
+            .iter()
+            .filter(|p| p.segments.last().is_none_or(|s| s.ident != name))
+            .collect();
+        *attr = parse_quote!(#[derive(#(#kept),*)]);
+    }
 }

@@ -28,11 +28,30 @@ pub struct OpenEnum {
     pub values: Vec<String>,
 }
 
+/// A named string schema with request rules: typify makes it a newtype
+/// whose `FromStr` checks the rules, but whose derived `JsonSchema` would
+/// forget them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstrainedString {
+    /// Component name, which is also the Rust type name.
+    pub name: String,
+    /// The schema's description.
+    pub description: Option<String>,
+    /// `pattern`, if any.
+    pub pattern: Option<String>,
+    /// `minLength`, if any.
+    pub min_length: Option<u32>,
+    /// `maxLength`, if any.
+    pub max_length: Option<u32>,
+}
+
 /// What the generator must do beyond plain progenitor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// Enums to generate open, in component order.
     pub open_enums: Vec<OpenEnum>,
+    /// Newtypes whose JSON Schema must carry their rules.
+    pub constrained_strings: Vec<ConstrainedString>,
 }
 
 /// Keywords that only make sense as checks on what we send.
@@ -94,6 +113,9 @@ pub fn prepare(spec: &Spec) -> Result<(Value, Plan), SpecError> {
     let mut plan = Plan::default();
     let mut relaxed = Map::new();
     for (name, schema) in components {
+        if let Some(constrained) = constrained_string(&name, &schema) {
+            plan.constrained_strings.push(constrained);
+        }
         if !in_responses.contains(&name) {
             relaxed.insert(name, schema);
             continue;
@@ -172,6 +194,30 @@ fn reachable(document: &Value, roots: &[&Value]) -> BTreeSet<String> {
         }
     }
     seen
+}
+
+fn constrained_string(name: &str, schema: &Value) -> Option<ConstrainedString> {
+    if schema.get("type").and_then(Value::as_str) != Some("string") || schema.get("enum").is_some() {
+        return None;
+    }
+    let number = |key: &str| {
+        schema
+            .get(key)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    let constrained = ConstrainedString {
+        name: name.to_owned(),
+        description: schema
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        pattern: schema.get("pattern").and_then(Value::as_str).map(str::to_owned),
+        min_length: number("minLength"),
+        max_length: number("maxLength"),
+    };
+    (constrained.pattern.is_some() || constrained.min_length.is_some() || constrained.max_length.is_some())
+        .then_some(constrained)
 }
 
 fn open_enum(name: &str, schema: &Value) -> Option<OpenEnum> {
