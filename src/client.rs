@@ -2,7 +2,6 @@
 //! retries, user agent, and the hooks that apply them to every request.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, OperationInfo};
@@ -21,9 +20,11 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 /// `User-Agent` sent with every request.
 pub const SDK_USER_AGENT: &str = concat!("sigmamind-rust/", env!("CARGO_PKG_VERSION"));
 
-/// An API key. Never shown: `Debug` and `Display` print `[redacted]`.
+/// An API key. Never shown: `Debug` prints `[redacted]`, and the header
+/// value is marked sensitive (kept out of HTTP/2 header tables and debug
+/// output).
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(Arc<str>);
+pub struct ApiKey(HeaderValue);
 
 impl ApiKey {
     /// Wraps a key; empty or non-header-safe keys are refused.
@@ -33,19 +34,17 @@ impl ApiKey {
         if key.is_empty() {
             return Err(Error::config("the API key is empty"));
         }
-        if HeaderValue::from_str(key).is_err() {
-            // Do not echo the key: it is a secret.
-            return Err(Error::config(
-                "the API key contains characters that cannot be sent in an HTTP header",
-            ));
-        }
-        Ok(Self(key.into()))
+        // Do not echo the key in the error: it is a secret.
+        let mut value = HeaderValue::from_str(key).map_err(|_| {
+            Error::config("the API key contains characters that cannot be sent in an HTTP header")
+        })?;
+        value.set_sensitive(true);
+        Ok(Self(value))
     }
 
     fn header_value(&self) -> HeaderValue {
-        let mut value = HeaderValue::from_str(&self.0).expect("checked in ApiKey::new");
-        value.set_sensitive(true);
-        value
+        // A cheap clone: the bytes are shared.
+        self.0.clone()
     }
 }
 
@@ -301,6 +300,14 @@ impl ClientHooks<ClientState> for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        crate::transport::execute(self.client(), &self.inner().retry, request, info).await
+        // Boxed: the retry loop's state is large, and progenitor's operation
+        // future would otherwise carry (and move) it inline.
+        Box::pin(crate::transport::execute(
+            self.client(),
+            &self.inner().retry,
+            request,
+            info,
+        ))
+        .await
     }
 }

@@ -140,12 +140,23 @@ impl Error {
         let Exchange {
             attempts,
             retryable,
+            status,
+            content_type,
             response,
             body_error,
         } = exchange;
+        let content_type = content_type.and_then(|v| v.to_str().ok().map(str::to_owned));
         match error {
             P::InvalidRequest(message) => invalid_request(&message),
             P::Custom(message) => Error::config(message),
+            // A success whose body broke off while the operation read it.
+            P::ResponseBodyError(source) if !source.is_timeout() => Error::Undecodable {
+                status,
+                content_type,
+                body_start: String::new(),
+                path: None,
+                message: format!("the body could not be read completely: {source}"),
+            },
             P::CommunicationError(source) | P::ResponseBodyError(source) | P::InvalidUpgrade(source) => {
                 if source.is_timeout() {
                     Error::Timeout {
@@ -156,7 +167,7 @@ impl Error {
                 } else if let (Some(response), Some(message)) = (response, body_error) {
                     Error::Undecodable {
                         status: Some(response.status),
-                        content_type: content_type(&response.headers),
+                        content_type: content_type_of(&response.headers),
                         body_start: body_start(&response.body),
                         path: None,
                         message: format!("the body could not be read completely: {message}"),
@@ -200,8 +211,8 @@ impl Error {
                     Ok(_) => (None, serde_error.to_string()),
                 };
                 Error::Undecodable {
-                    status: response.as_ref().map(|r| r.status),
-                    content_type: response.as_ref().and_then(|r| content_type(&r.headers)),
+                    status,
+                    content_type,
                     body_start: body_start(&body),
                     path,
                     message,
@@ -228,7 +239,7 @@ fn api_error(info: ResponseInfo, attempts: u32, retryable: bool) -> Error {
     }
 }
 
-fn content_type(headers: &HeaderMap) -> Option<String> {
+fn content_type_of(headers: &HeaderMap) -> Option<String> {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

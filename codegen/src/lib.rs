@@ -68,10 +68,23 @@ impl Options {
     }
 }
 
-/// Generates pretty-printed Rust source for a checked spec.
+/// Generates Rust source for a checked spec (see [`render`]).
 pub fn generate(spec: &Spec, options: &Options) -> Result<String, SpecError> {
-    let file = generate_file(spec, options)?;
-    Ok(prettyplease::unparse(&file))
+    Ok(render(&generate_file(spec, options)?))
+}
+
+/// Source text for a syntax tree: pretty-printed with feature `pretty` (for
+/// people: snapshots, `cargo xtask generate`), token text without it (for the
+/// compiler: `build.rs` then needs no pretty-printer).
+pub fn render(file: &syn::File) -> String {
+    #[cfg(feature = "pretty")]
+    {
+        prettyplease::unparse(file)
+    }
+    #[cfg(not(feature = "pretty"))]
+    {
+        quote::ToTokens::to_token_stream(file).to_string()
+    }
 }
 
 /// The checked spec as compact JSON, for code that validates against it at
@@ -171,7 +184,7 @@ pub fn generate_httpmock(spec: &Spec, crate_path: &str) -> Result<String, SpecEr
             format!("the httpmock generator produced invalid Rust: {e}"),
         )
     })?;
-    Ok(prettyplease::unparse(&file))
+    Ok(render(&file))
 }
 
 /// Runs `f`, turning a panic into an `Err` with its message and keeping the

@@ -159,9 +159,26 @@ pub fn generate(e: &OpenEnum) -> TokenStream {
             }
         }
 
+        /// Known values are matched without allocating; others are kept.
         impl<'de> ::serde::Deserialize<'de> for #ident {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                <::std::string::String as ::serde::Deserialize>::deserialize(deserializer).map(Self::from_wire)
+                struct Visitor;
+                impl<'de> ::serde::de::Visitor<'de> for Visitor {
+                    type Value = #ident;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: ::serde::de::Error>(self, value: &str) -> ::std::result::Result<#ident, E> {
+                        Ok(match value {
+                            #( #values => #ident::#variants, )*
+                            _ => #ident::Unknown(UnknownValue(value.to_owned())),
+                        })
+                    }
+                    fn visit_string<E: ::serde::de::Error>(self, value: ::std::string::String) -> ::std::result::Result<#ident, E> {
+                        Ok(#ident::from_wire(value))
+                    }
+                }
+                deserializer.deserialize_str(Visitor)
             }
         }
 

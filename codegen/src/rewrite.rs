@@ -73,7 +73,8 @@ pub fn route_send(file: &mut syn::File, adapter: &SendAdapter) {
                 /// Auth, retries and errors are handled by the crate: failures are
                 /// a [`crate::Error`].
                 pub async fn send(self) -> ::std::result::Result<#success, #error> {
-                    #function(self.send_raw()).await
+                    // Boxed: operation futures are large; moving them costs.
+                    #function(::std::boxed::Box::pin(self.send_raw())).await
                 }
             }));
         }

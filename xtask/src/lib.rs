@@ -51,3 +51,5 @@ pub fn append_changelog(path: &Path, entry: &str) -> std::io::Result<()> {
     text.push_str(entry);
     std::fs::write(path, text)
 }
+pub mod bench;
+pub mod scale;

@@ -19,6 +19,12 @@ commands:
              what changed for users of the crate, and the semver bump it needs;
              <old> defaults to openapi/sigmamind.yaml at git HEAD. Exits 1 on
              breaking changes unless --allow-breaking.
+  bench-build [--skip-release]
+             what build-time generation costs: clean builds (debug, release) against
+             the same generated code without a build script, no-op and spec-edit
+             rebuilds, time inside build.rs; as ratios, in one run
+  bench-scale [--sizes 1,10,100,500]
+             build.rs time and compile time as the spec grows (synthetic specs)
   check      everything CI checks about the spec: it parses and generates, lint
              rules, no pending or orphaned snapshots, snapshots match
   generate [--surface] [<file>]
@@ -53,6 +59,15 @@ fn main() -> ExitCode {
             }
         }
         Some("check") => check(),
+        Some("bench-build") => bench_build(flag("--skip-release")),
+        Some("bench-scale") => {
+            let sizes = args
+                .windows(2)
+                .find(|w| w[0] == "--sizes")
+                .map(|w| w[1].split(',').filter_map(|n| n.trim().parse().ok()).collect())
+                .unwrap_or_else(|| vec![1, 10, 100, 500]);
+            bench_scale(&sizes)
+        }
         Some("generate") => generate(
             positional.first().map(|p| Path::new(p.as_str())),
             flag("--surface"),
@@ -189,6 +204,129 @@ fn update_spec(file: &Path, allow_breaking: bool) -> Result<(), String> {
         println!(
             "the generated surface changed: review tests/snapshots/*.snap.new with `cargo insta review` \
              (or accept them one by one), then run `cargo xtask check`"
+        );
+    }
+    Ok(())
+}
+
+fn bench_build(skip_release: bool) -> Result<(), String> {
+    use xtask::bench::{
+        build_script_steps, copy_workspace, median_of, plain_crate, scratch, secs, timed_cargo,
+    };
+    let root = root();
+    let dir = scratch(&root, "bench-build")?;
+    let (ws, plain) = (dir.join("workspace"), dir.join("plain"));
+    copy_workspace(&root, &ws)?;
+    plain_crate(&root, &plain)?;
+    println!(
+        "bench-build: {} cores; each clean build starts from an empty target directory
+",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let mut rows = Vec::new();
+    let profiles: &[&str] = if skip_release {
+        &["debug"]
+    } else {
+        &["debug", "release"]
+    };
+    for profile in profiles {
+        let release: &[&str] = if *profile == "release" {
+            &["--release"]
+        } else {
+            &[]
+        };
+        let ws_args: Vec<&str> = ["build", "--quiet", "--package", "sigmamind"]
+            .iter()
+            .chain(release)
+            .copied()
+            .collect();
+        let plain_args: Vec<&str> = ["build", "--quiet"].iter().chain(release).copied().collect();
+        let generated = timed_cargo(&ws, &dir.join(format!("target-ws-{profile}")), &ws_args)?;
+        let handwritten = timed_cargo(&plain, &dir.join(format!("target-plain-{profile}")), &plain_args)?;
+        rows.push((format!("clean build, {profile}"), generated, handwritten));
+    }
+    println!(
+        "{:<28} {:>14} {:>16} {:>7}",
+        "", "with build.rs", "without (plain)", "ratio"
+    );
+    for (name, a, b) in &rows {
+        println!(
+            "{name:<28} {:>14} {:>16} {:>7.3}",
+            secs(*a),
+            secs(*b),
+            a.as_secs_f64() / b.as_secs_f64()
+        );
+    }
+
+    let target = dir.join("target-ws-debug");
+    let build = ["build", "--quiet", "--package", "sigmamind"];
+    let noop = median_of(5, || timed_cargo(&ws, &target, &build))?;
+    let spec_file = ws.join("openapi/sigmamind.yaml");
+    let original = std::fs::read_to_string(&spec_file).map_err(|e| e.to_string())?;
+    let mut edits = 0;
+    let touched = median_of(3, || {
+        // A real edit (a description), so the generated code changes.
+        edits += 1;
+        let edited = original.replacen(
+            "title: SigmaMind API",
+            &format!("title: SigmaMind API {edits}"),
+            1,
+        );
+        std::fs::write(&spec_file, edited).map_err(|e| e.to_string())?;
+        timed_cargo(&ws, &target, &build)
+    })?;
+    std::fs::write(&spec_file, &original).map_err(|e| e.to_string())?;
+    println!(
+        "
+{:<28} {:>14}",
+        "no-op rebuild, debug",
+        secs(noop)
+    );
+    println!("{:<28} {:>14}", "rebuild after a spec edit", secs(touched));
+
+    println!(
+        "
+time inside build.rs (in-process, median of 5):"
+    );
+    for (step, time) in build_script_steps(&spec_path(), 5)? {
+        println!("  {step:<34} {:>8.1} ms", time.as_secs_f64() * 1000.0);
+    }
+    Ok(())
+}
+
+fn bench_scale(sizes: &[usize]) -> Result<(), String> {
+    use xtask::bench::{scratch, secs, timed_cargo};
+    let root = root();
+    let dir = scratch(&root, "bench-scale")?;
+    let target = dir.join("target");
+    println!(
+        "{:>10} {:>10} {:>14} {:>14} {:>16}",
+        "operations", "types", "build.rs work", "lines", "crate compile"
+    );
+    for &n in sizes {
+        let spec = xtask::scale::synthetic_spec(n);
+        let spec = Spec::from_value(format!("synthetic-{n}.json"), spec).map_err(|e| e.to_string())?;
+        let options = Options::standalone();
+        let started = std::time::Instant::now();
+        let source = sigmamind_codegen::generate(&spec, &options).map_err(|e| e.to_string())?;
+        let generation = started.elapsed();
+        let krate = dir.join(format!("ops-{n}"));
+        xtask::scale::write_crate(&krate, &source)?;
+        // Dependencies first (shared), then the crate alone, timed.
+        timed_cargo(&krate, &target, &["build", "--quiet"])?;
+        let lib = krate.join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).map_err(|e| e.to_string())?;
+        std::fs::write(&lib, format!("{text}\n")).map_err(|e| e.to_string())?;
+        let compile = timed_cargo(&krate, &target, &["build", "--quiet"])?;
+        println!(
+            "{n:>10} {:>10} {:>14} {:>14} {:>16}",
+            spec.document["components"]["schemas"]
+                .as_object()
+                .map_or(0, |m| m.len()),
+            format!("{:.0} ms", generation.as_secs_f64() * 1000.0),
+            source.lines().count(),
+            secs(compile)
         );
     }
     Ok(())

@@ -1,0 +1,167 @@
+//! `cargo xtask bench-build`: what generating at build time costs, measured
+//! on this machine in one run, as ratios against the same generated code
+//! compiled without a build script.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sigmamind_codegen::{Options, Spec};
+
+/// Copies the files git knows (tracked and untracked-not-ignored) of the
+/// workspace at `root` into `to`.
+pub fn copy_workspace(root: &Path, to: &Path) -> Result<(), String> {
+    let out = Command::new("git")
+        .current_dir(root)
+        .args(["ls-files", "--cached", "--others", "--exclude-standard"])
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    for file in String::from_utf8_lossy(&out.stdout).lines() {
+        let (from, dest) = (root.join(file), to.join(file));
+        if from.is_file() {
+            std::fs::create_dir_all(dest.parent().expect("a file has a parent"))
+                .map_err(|e| e.to_string())?;
+            std::fs::copy(&from, &dest).map_err(|e| format!("copy {file}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// A crate with the same source, dependencies and lock file as `sigmamind`,
+/// but with the generated code written in and no build script.
+pub fn plain_crate(root: &Path, to: &Path) -> Result<(), String> {
+    let spec = Spec::load(root.join("openapi/sigmamind.yaml")).map_err(|e| e.to_string())?;
+    let generated = sigmamind_codegen::generate(&spec, &Options::sigmamind()).map_err(|e| e.to_string())?;
+    let manifest: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))
+        .map_err(|e| e.to_string())?
+        .parse()
+        .map_err(|e| format!("Cargo.toml: {e}"))?;
+    let mut plain = toml::Table::new();
+    let mut package = manifest["package"].as_table().cloned().ok_or("no [package]")?;
+    package.insert("edition".into(), "2021".into());
+    package.insert("build".into(), false.into());
+    package.remove("rust-version");
+    package.remove("license");
+    plain.insert("package".into(), package.into());
+    for key in ["dependencies", "features"] {
+        plain.insert(key.into(), manifest[key].clone());
+    }
+    plain.insert("workspace".into(), toml::Table::new().into());
+    let src = to.join("src");
+    std::fs::create_dir_all(&src).map_err(|e| e.to_string())?;
+    std::fs::write(
+        to.join("Cargo.toml"),
+        toml::to_string(&plain).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::copy(root.join("Cargo.lock"), to.join("Cargo.lock")).map_err(|e| e.to_string())?;
+    copy_dir(&root.join("src"), &src)?;
+    let _ = std::fs::remove_dir_all(src.join("bin"));
+    std::fs::write(src.join("generated.rs"), generated).map_err(|e| e.to_string())?;
+    std::fs::write(src.join("spec.json"), sigmamind_codegen::spec_json(&spec)).map_err(|e| e.to_string())?;
+    let lib = std::fs::read_to_string(src.join("lib.rs")).map_err(|e| e.to_string())?;
+    let lib = lib
+        .replace(
+            r#"include!(concat!(env!("OUT_DIR"), "/sigmamind.rs"))"#,
+            r#"include!("generated.rs")"#,
+        )
+        .replace(
+            r#"include_str!(concat!(env!("OUT_DIR"), "/sigmamind.json"))"#,
+            r#"include_str!("spec.json")"#,
+        );
+    if !lib.contains(r#"include!("generated.rs")"#) {
+        return Err("src/lib.rs no longer includes OUT_DIR/sigmamind.rs as expected".into());
+    }
+    std::fs::write(src.join("lib.rs"), lib).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(from).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let dest = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &dest)?;
+        } else {
+            std::fs::copy(entry.path(), dest).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs cargo with `args` in `dir`, building into `target`; returns the
+/// wall time.
+pub fn timed_cargo(dir: &Path, target: &Path, args: &[&str]) -> Result<Duration, String> {
+    let started = Instant::now();
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let elapsed = started.elapsed();
+    if !out.status.success() {
+        return Err(format!(
+            "cargo {args:?} in {} failed:\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(elapsed)
+}
+
+/// The median of `runs` timings of `f`.
+pub fn median_of<T>(runs: usize, mut f: impl FnMut() -> Result<T, String>) -> Result<Duration, String> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        f()?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+/// The time `build.rs` spends, split into its steps, measured in-process on
+/// the same code `build.rs` runs (median of `runs`).
+pub fn build_script_steps(spec_path: &Path, runs: usize) -> Result<Vec<(&'static str, Duration)>, String> {
+    let out = std::env::temp_dir().join(format!("bench-build-out-{}", std::process::id()));
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let options = Options::sigmamind();
+    let load = median_of(runs, || Spec::load(spec_path).map_err(|e| e.to_string()))?;
+    let spec = Spec::load(spec_path).map_err(|e| e.to_string())?;
+    let tokens = median_of(runs, || {
+        sigmamind_codegen::generate_file(&spec, &options).map_err(|e| e.to_string())
+    })?;
+    let file = sigmamind_codegen::generate_file(&spec, &options).map_err(|e| e.to_string())?;
+    let render = median_of(runs, || Ok::<_, String>(sigmamind_codegen::render(&file)))?;
+    let total = median_of(runs, || {
+        let spec = Spec::load(spec_path).map_err(|e| e.to_string())?;
+        let source = sigmamind_codegen::generate(&spec, &options).map_err(|e| e.to_string())?;
+        std::fs::write(out.join("sigmamind.rs"), source).map_err(|e| e.to_string())?;
+        std::fs::write(out.join("sigmamind.json"), sigmamind_codegen::spec_json(&spec))
+            .map_err(|e| e.to_string())
+    })?;
+    let _ = std::fs::remove_dir_all(&out);
+    Ok(vec![
+        ("read + check the spec", load),
+        ("transform + progenitor + rewrite", tokens),
+        ("render the source", render),
+        ("whole build.rs work", total),
+    ])
+}
+
+/// A temp directory under the workspace's `target/`, emptied.
+pub fn scratch(root: &Path, name: &str) -> Result<PathBuf, String> {
+    let dir = root.join("target").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+/// Seconds with two decimals.
+pub fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
