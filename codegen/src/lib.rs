@@ -83,8 +83,13 @@ pub fn render(file: &syn::File) -> String {
     }
     #[cfg(not(feature = "pretty"))]
     {
-        quote::ToTokens::to_token_stream(file).to_string()
+        render_compact(file)
     }
+}
+
+/// Token text, one line: what `build.rs` writes.
+pub fn render_compact(file: &syn::File) -> String {
+    quote::ToTokens::to_token_stream(file).to_string()
 }
 
 /// The checked spec as compact JSON, for code that validates against it at
