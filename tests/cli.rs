@@ -17,6 +17,29 @@ fn sigmamind(args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("run the sigmamind binary")
 }
 
+/// Runs the binary with `SIGMAMIND_API_KEY=key` against a test server that
+/// accepts `server_key`; returns the output and the server.
+async fn against_server(server_key: &str, key: &str, args: &'static [&'static str]) -> (Output, MockServer) {
+    let server = MockServer::start_with(MockOptions {
+        api_key: Some(server_key.into()),
+        ..Default::default()
+    })
+    .await;
+    let (base, key) = (server.base_url().to_owned(), key.to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        sigmamind(
+            args,
+            &[
+                ("SIGMAMIND_API_KEY", key.as_str()),
+                ("SIGMAMIND_BASE_URL", base.as_str()),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    (out, server)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -81,27 +104,19 @@ fn json_output_is_a_call() {
 
 #[tokio::test]
 async fn with_a_key_it_talks_to_the_configured_api() {
-    let server = MockServer::start_with(MockOptions {
-        api_key: Some("cli-key".into()),
-        ..Default::default()
-    })
+    let (out, server) = against_server(
+        "cli-key",
+        "cli-key",
+        &[
+            "calls",
+            "create",
+            "--from",
+            "+14155552671",
+            "--to",
+            "+14155552672",
+        ],
+    )
     .await;
-    let base = server.base_url().to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        sigmamind(
-            &[
-                "calls",
-                "create",
-                "--from",
-                "+14155552671",
-                "--to",
-                "+14155552672",
-            ],
-            &[("SIGMAMIND_API_KEY", "cli-key"), ("SIGMAMIND_BASE_URL", &base)],
-        )
-    })
-    .await
-    .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "", "no local-server notice when a key is set");
     assert_eq!(server.request_count(), 1);
@@ -110,20 +125,12 @@ async fn with_a_key_it_talks_to_the_configured_api() {
 
 #[tokio::test]
 async fn an_invalid_number_is_one_line_naming_the_flag_and_nothing_is_sent() {
-    let server = MockServer::start_with(MockOptions {
-        api_key: Some("cli-key".into()),
-        ..Default::default()
-    })
+    let (out, server) = against_server(
+        "cli-key",
+        "cli-key",
+        &["calls", "create", "--from", "+1234", "--to", "+14155552672"],
+    )
     .await;
-    let base = server.base_url().to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        sigmamind(
-            &["calls", "create", "--from", "+1234", "--to", "+14155552672"],
-            &[("SIGMAMIND_API_KEY", "cli-key"), ("SIGMAMIND_BASE_URL", &base)],
-        )
-    })
-    .await
-    .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
@@ -157,27 +164,19 @@ fn an_over_long_agent_is_refused() {
 
 #[tokio::test]
 async fn api_errors_exit_1_with_one_line() {
-    let server = MockServer::start_with(MockOptions {
-        api_key: Some("right".into()),
-        ..Default::default()
-    })
+    let (out, server) = against_server(
+        "right",
+        "wrong",
+        &[
+            "calls",
+            "create",
+            "--from",
+            "+14155552671",
+            "--to",
+            "+14155552672",
+        ],
+    )
     .await;
-    let base = server.base_url().to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        sigmamind(
-            &[
-                "calls",
-                "create",
-                "--from",
-                "+14155552671",
-                "--to",
-                "+14155552672",
-            ],
-            &[("SIGMAMIND_API_KEY", "wrong"), ("SIGMAMIND_BASE_URL", &base)],
-        )
-    })
-    .await
-    .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
@@ -185,6 +184,7 @@ async fn api_errors_exit_1_with_one_line() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1);
+    assert_eq!(server.request_count(), 1, "a 401 is not retried");
 }
 
 #[test]

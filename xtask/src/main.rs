@@ -31,6 +31,16 @@ commands:
              print the code build.rs generates (or its surface listing)
   help       this text";
 
+/// The drift-snapshot tests, as `update-spec` and `check` run them.
+const SNAPSHOT_TEST: [&str; 6] = [
+    "test",
+    "--quiet",
+    "--package",
+    "sigmamind",
+    "--test",
+    "generated_surface",
+];
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (flags, positional): (Vec<&String>, Vec<&String>) =
@@ -175,16 +185,8 @@ fn update_spec(file: &Path, allow_breaking: bool) -> Result<(), String> {
     println!("wrote openapi/sigmamind.yaml and appended to openapi/CHANGELOG.md");
 
     // Regenerate: the crate, hand-written layer included, must still build.
-    let test = [
-        "test",
-        "--quiet",
-        "--package",
-        "sigmamind",
-        "--test",
-        "generated_surface",
-    ];
     let built = cargo()
-        .args(test)
+        .args(SNAPSHOT_TEST)
         .arg("--no-run")
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -195,7 +197,7 @@ fn update_spec(file: &Path, allow_breaking: bool) -> Result<(), String> {
     let status = cargo()
         .env("INSTA_UPDATE", "new")
         .env_remove("CI")
-        .args(test)
+        .args(SNAPSHOT_TEST)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
@@ -376,14 +378,7 @@ fn check() -> Result<(), String> {
 
     let status = cargo()
         .env("INSTA_UPDATE", "no")
-        .args([
-            "test",
-            "--quiet",
-            "--package",
-            "sigmamind",
-            "--test",
-            "generated_surface",
-        ])
+        .args(SNAPSHOT_TEST)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
