@@ -4,9 +4,10 @@
 //! The pipeline: [`Spec::load`] reads and checks the spec;
 //! [`transform::prepare`] decides what must be forward compatible;
 //! progenitor generates the client and types; [`rewrite`] adds the open enums
-//! and routes every operation's `send` through the crate's error layer; the
-//! result is pretty-printed. [`surface::render`] lists what the generated code
-//! offers, for review.
+//! and the rule-carrying JSON Schemas and routes every operation's `send`
+//! through the crate's error layer; [`render`] turns the tree into source
+//! (pretty with feature `pretty`). [`surface::render`] lists what the
+//! generated code offers, for review.
 
 pub mod lint;
 pub mod open_enum;
