@@ -83,6 +83,12 @@ pub fn generate(e: &OpenEnum) -> TokenStream {
         .map(|v| format_ident!("{}", variant_name(v)))
         .collect();
     let variant_docs = values.iter().map(|v| format!("`{v}`"));
+    let schema = string_schema(
+        &ident,
+        type_name,
+        &doc,
+        quote!(enum_values: Some(vec![#( ::serde_json::Value::from(#values) ),*]),),
+    );
     quote! {
         #[doc = #doc]
         ///
@@ -182,19 +188,27 @@ pub fn generate(e: &OpenEnum) -> TokenStream {
             }
         }
 
+        #schema
+    }
+}
+
+/// `impl JsonSchema` for a string type with a description and one more
+/// `SchemaObject` field (`fields`: its enum values, or its string rules).
+pub fn string_schema(ident: &syn::Ident, name: &str, description: &str, fields: TokenStream) -> TokenStream {
+    quote! {
         impl ::schemars::JsonSchema for #ident {
             fn schema_name() -> ::std::string::String {
-                #type_name.to_owned()
+                #name.to_owned()
             }
 
             fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
                 ::schemars::schema::SchemaObject {
                     metadata: Some(Box::new(::schemars::schema::Metadata {
-                        description: Some(#doc.to_owned()),
+                        description: Some(#description.to_owned()),
                         ..Default::default()
                     })),
                     instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                    enum_values: Some(vec![#( ::serde_json::Value::from(#values) ),*]),
+                    #fields
                     ..Default::default()
                 }
                 .into()

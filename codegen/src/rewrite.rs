@@ -144,30 +144,14 @@ pub fn add_constrained_schemas(file: &mut syn::File, strings: &[ConstrainedStrin
             Some(p) => quote::quote!(Some(#p.to_owned())),
             None => quote::quote!(None),
         };
-        impls.push(Item::Impl(parse_quote! {
-            impl ::schemars::JsonSchema for #ident {
-                fn schema_name() -> ::std::string::String {
-                    #name.to_owned()
-                }
-
-                fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                    ::schemars::schema::SchemaObject {
-                        metadata: Some(Box::new(::schemars::schema::Metadata {
-                            description: Some(#description.to_owned()),
-                            ..Default::default()
-                        })),
-                        instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                        string: Some(Box::new(::schemars::schema::StringValidation {
-                            max_length: #max,
-                            min_length: #min,
-                            pattern: #pattern,
-                        })),
-                        ..Default::default()
-                    }
-                    .into()
-                }
-            }
-        }));
+        let rules = quote::quote!(string: Some(Box::new(::schemars::schema::StringValidation {
+            max_length: #max,
+            min_length: #min,
+            pattern: #pattern,
+        })),);
+        impls.push(
+            syn::parse2(open_enum::string_schema(ident, name, &description, rules)).expect("valid impl"),
+        );
     }
     items.extend(impls);
 }
