@@ -106,13 +106,7 @@ pub fn generate_from_path(path: impl AsRef<Path>, options: &Options) -> Result<S
 
 /// Generates the syntax tree (for tools that walk it, like [`surface`]).
 pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecError> {
-    let (document, plan) = transform::prepare(spec)?;
-    let prepared = Spec {
-        file: spec.file.clone(),
-        document,
-    };
-    let openapi = prepared.openapi()?;
-
+    let (openapi, plan) = prepared(spec)?;
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -129,19 +123,10 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
             .with_inner_type(quote!(#state))
             .with_hooks(HooksMode::Expected);
     }
-    for open in &plan.open_enums {
-        settings.with_replacement(
-            &open.name,
-            format!("{}::{}", options.types_path, open.name),
-            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
-        );
-    }
-
-    let tokens = quietly(|| Generator::new(&settings).generate_tokens(&openapi))
-        .map_err(|panic| SpecError::new(&spec.file, format!("the generator failed: {panic}")))?
-        .map_err(|e| SpecError::new(&spec.file, format!("the generator rejected the spec: {e}")))?;
-    let mut file: syn::File = syn::parse2(tokens)
-        .map_err(|e| SpecError::new(&spec.file, format!("the generator produced invalid Rust: {e}")))?;
+    replace_open_enums(&mut settings, &plan, &options.types_path);
+    let mut file = run_generator(spec, "generator", || {
+        Generator::new(&settings).generate_tokens(&openapi)
+    })?;
     rewrite::add_open_enums(&mut file, &plan.open_enums);
     rewrite::add_constrained_schemas(&mut file, &plan.constrained_strings);
     rewrite::add_server_url(&mut file, &openapi);
@@ -159,38 +144,52 @@ thread_local! {
 /// over the same transformed spec as the client so the types match.
 /// `crate_path` is where the generated `types` module lives (`crate`).
 pub fn generate_httpmock(spec: &Spec, crate_path: &str) -> Result<String, SpecError> {
+    let (openapi, plan) = prepared(spec)?;
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged);
+    replace_open_enums(&mut settings, &plan, &format!("{crate_path}::types"));
+    let file = run_generator(spec, "httpmock generator", || {
+        Generator::new(&settings).httpmock(&openapi, crate_path)
+    })?;
+    Ok(render(&file))
+}
+
+/// The spec as progenitor should see it (after [`transform::prepare`]), and the plan.
+fn prepared(spec: &Spec) -> Result<(openapiv3::OpenAPI, transform::Plan), SpecError> {
     let (document, plan) = transform::prepare(spec)?;
     let openapi = Spec {
         file: spec.file.clone(),
         document,
     }
     .openapi()?;
-    let mut settings = GenerationSettings::new();
-    settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged);
+    Ok((openapi, plan))
+}
+
+/// Points typify at the open enums, which live in `types_path`.
+fn replace_open_enums(settings: &mut GenerationSettings, plan: &transform::Plan, types_path: &str) {
     for open in &plan.open_enums {
         settings.with_replacement(
             &open.name,
-            format!("{crate_path}::types::{}", open.name),
+            format!("{types_path}::{}", open.name),
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     }
-    let tokens = quietly(|| Generator::new(&settings).httpmock(&openapi, crate_path))
-        .map_err(|panic| SpecError::new(&spec.file, format!("the httpmock generator failed: {panic}")))?
-        .map_err(|e| {
-            SpecError::new(
-                &spec.file,
-                format!("the httpmock generator rejected the spec: {e}"),
-            )
-        })?;
-    let file: syn::File = syn::parse2(tokens).map_err(|e| {
-        SpecError::new(
-            &spec.file,
-            format!("the httpmock generator produced invalid Rust: {e}"),
-        )
-    })?;
-    Ok(render(&file))
+}
+
+/// Runs one of progenitor's generators; panics and errors become a
+/// [`SpecError`] naming which generator and the spec file.
+fn run_generator(
+    spec: &Spec,
+    which: &str,
+    generate: impl FnOnce() -> Result<proc_macro2::TokenStream, progenitor::Error>,
+) -> Result<syn::File, SpecError> {
+    let tokens = quietly(generate)
+        .map_err(|panic| SpecError::new(&spec.file, format!("the {which} failed: {panic}")))?
+        .map_err(|e| SpecError::new(&spec.file, format!("the {which} rejected the spec: {e}")))?;
+    syn::parse2(tokens)
+        .map_err(|e| SpecError::new(&spec.file, format!("the {which} produced invalid Rust: {e}")))
 }
 
 /// Runs `f`, turning a panic into an `Err` with its message and keeping the

@@ -21,33 +21,17 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> std::process::Output {
     out
 }
 
+/// A copy of this workspace at `to`, committed in a git repository of its
+/// own (so changes show in `git status`); returns the target dir to use.
 fn copy_workspace(to: &Path) -> PathBuf {
     std::fs::create_dir_all(to).unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let files = run(
-        root,
-        "git",
-        &["ls-files", "--cached", "--others", "--exclude-standard"],
-    );
-    for file in String::from_utf8_lossy(&files.stdout).lines() {
-        let (from, dest) = (root.join(file), to.join(file));
-        if from.is_file() {
-            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-            std::fs::copy(&from, &dest).unwrap();
-        }
-    }
+    xtask::bench::copy_workspace(root, to).unwrap();
+    let identity = ["-c", "user.name=t", "-c", "user.email=t@t"];
     for args in [
         &["init", "-q"][..],
         &["add", "-A"],
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "copy",
-        ],
+        &[&identity[..], &["commit", "-qm", "copy"]].concat(),
     ] {
         run(to, "git", args);
     }
