@@ -24,17 +24,30 @@ pub(crate) struct ResponseInfo {
     pub body: Bytes,
 }
 
-/// Any failure of this crate.
+/// An operation's documented error bodies, one type per operation, generated
+/// from the spec (`types::CreateCallErrorBody`): read one with
+/// [`Error::error_body`].
+pub trait ErrorBody: Sized {
+    /// The operation whose errors these are.
+    const OPERATION_ID: &'static str;
+    /// The body documented for `status`, if `body` matches it.
+    fn from_json(status: u16, body: &serde_json::Value) -> Option<Self>;
+}
+
+/// Any failure of this crate. Variants and their fields can grow: match
+/// with `..`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The client cannot be built as configured (no API key, a non-https
     /// base URL, ...). Nothing was sent.
+    #[non_exhaustive]
     Config {
         /// What is wrong.
         message: String,
     },
     /// The request breaks a rule of the spec. Nothing was sent.
+    #[non_exhaustive]
     InvalidRequest {
         /// The builder field at fault (`from_phone_number`), if known.
         field: Option<String>,
@@ -42,7 +55,10 @@ pub enum Error {
         rule: String,
     },
     /// The API answered with a status other than the operation's success.
+    #[non_exhaustive]
     Api {
+        /// The operation that failed (its method name: `create_call`).
+        operation_id: &'static str,
         /// HTTP status.
         status: StatusCode,
         /// The response body as text (lossy UTF-8).
@@ -58,6 +74,7 @@ pub enum Error {
     },
     /// No complete response in time. The server may have processed the
     /// request (for `create_call`: the call may have been placed).
+    #[non_exhaustive]
     Timeout {
         /// Attempts made, retries included.
         attempts: u32,
@@ -67,6 +84,7 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// The connection failed or was lost.
+    #[non_exhaustive]
     Connection {
         /// `false` when it failed before the request was sent (nothing was
         /// processed); `true` when the server may have processed it.
@@ -80,6 +98,7 @@ pub enum Error {
     },
     /// A response arrived but its body is not what the spec describes:
     /// not JSON, cut short, or of another shape.
+    #[non_exhaustive]
     Undecodable {
         /// HTTP status, when it was received.
         status: Option<StatusCode>,
@@ -122,6 +141,23 @@ impl Error {
         }
     }
 
+    /// The error body the spec documents for the operation and the status
+    /// that came back, typed: `err.error_body::<types::CreateCallErrorBody>()`.
+    /// `None` for other errors, another operation's error, a status the spec
+    /// documents no body for, or a body that does not match the documented
+    /// one (the raw JSON is still in [`Error::Api`]'s `json`).
+    pub fn error_body<B: ErrorBody>(&self) -> Option<B> {
+        match self {
+            Error::Api {
+                operation_id,
+                status,
+                json: Some(json),
+                ..
+            } if *operation_id == B::OPERATION_ID => B::from_json(status.as_u16(), json),
+            _ => None,
+        }
+    }
+
     /// The server's request id, for API errors that carry one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
@@ -133,6 +169,7 @@ impl Error {
     /// Builds the error for a failed generated operation from progenitor's
     /// error and what the transport recorded.
     pub(crate) fn from_operation<T: DeserializeOwned, E>(
+        operation_id: &'static str,
         error: progenitor_client::Error<E>,
         exchange: Exchange,
     ) -> Self {
@@ -187,7 +224,7 @@ impl Error {
                     headers: value.headers().clone(),
                     body: Bytes::new(),
                 });
-                api_error(info, attempts, retryable)
+                api_error(operation_id, info, attempts, retryable)
             }
             P::UnexpectedResponse(raw) => {
                 let info = response.unwrap_or_else(|| ResponseInfo {
@@ -195,7 +232,7 @@ impl Error {
                     headers: raw.headers().clone(),
                     body: Bytes::new(),
                 });
-                api_error(info, attempts, retryable)
+                api_error(operation_id, info, attempts, retryable)
             }
             P::InvalidResponsePayload(body, serde_error) => {
                 // Decode again, tracking the path, to say where it broke.
@@ -222,7 +259,7 @@ impl Error {
     }
 }
 
-fn api_error(info: ResponseInfo, attempts: u32, retryable: bool) -> Error {
+fn api_error(operation_id: &'static str, info: ResponseInfo, attempts: u32, retryable: bool) -> Error {
     let request_id = REQUEST_ID_HEADERS.iter().find_map(|name| {
         info.headers
             .get(*name)
@@ -230,6 +267,7 @@ fn api_error(info: ResponseInfo, attempts: u32, retryable: bool) -> Error {
             .map(str::to_owned)
     });
     Error::Api {
+        operation_id,
         status: info.status,
         json: serde_json::from_slice(&info.body).ok(),
         body: String::from_utf8_lossy(&info.body).into_owned(),
@@ -358,10 +396,8 @@ impl fmt::Display for Error {
 /// A value rejected by a generated type's rules (`"+1234".parse::<E164PhoneNumber>()`).
 impl From<crate::types::error::ConversionError> for Error {
     fn from(error: crate::types::error::ConversionError) -> Self {
-        Error::InvalidRequest {
-            field: None,
-            rule: error.to_string(),
-        }
+        // A builder's error names the field ("... for from_phone_number: ...").
+        invalid_request(&error.to_string())
     }
 }
 

@@ -47,6 +47,7 @@ fn record(f: impl FnOnce(&mut Exchange)) {
 /// The generated `send` passes the operation boxed: its future is several KB,
 /// and moving it through each layer showed up as memcpy in profiles.
 pub(crate) async fn send<T, E>(
+    operation_id: &'static str,
     operation: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
 ) -> Result<ResponseValue<T>, Error>
 where
@@ -58,7 +59,7 @@ where
             (result, EXCHANGE.with(|e| e.take()))
         })
         .await;
-    result.map_err(|e| Error::from_operation::<T, E>(e, exchange))
+    result.map_err(|e| Error::from_operation::<T, E>(operation_id, e, exchange))
 }
 
 fn idempotent(method: &reqwest::Method) -> bool {

@@ -168,7 +168,7 @@ async fn an_invalid_phone_number_is_refused_before_sending() {
         .send()
         .await
         .unwrap_err();
-    let Error::InvalidRequest { field, rule } = &err else {
+    let Error::InvalidRequest { field, rule, .. } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(field.as_deref(), Some("from_phone_number"));

@@ -2,16 +2,20 @@
 //! A spec change that changes what users get fails here until the snapshot
 //! diff is reviewed (`cargo insta review`).
 
-use sigmamind_codegen::{generate, generate_file, surface, Options, Spec};
+#[path = "../build/generator_options.rs"]
+mod generator_options;
+
+use generator_options::sigmamind_options;
+use sigmamind_codegen::{generate, generate_file, surface, Spec};
 
 fn spec() -> Spec {
-    Spec::load(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/sigmamind.yaml")).expect("the spec loads")
+    Spec::load(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/sigmamind.json")).expect("the spec loads")
 }
 
 #[test]
 fn surface_listing() {
     let spec = spec();
-    let file = generate_file(&spec, &Options::sigmamind()).expect("the spec generates");
+    let file = generate_file(&spec, &sigmamind_options()).expect("the spec generates");
     insta::assert_snapshot!("surface", surface::render(&spec, &file));
 }
 
@@ -19,6 +23,6 @@ fn surface_listing() {
 fn generated_source() {
     insta::assert_snapshot!(
         "source",
-        generate(&spec(), &Options::sigmamind()).expect("the spec generates")
+        generate(&spec(), &sigmamind_options()).expect("the spec generates")
     );
 }

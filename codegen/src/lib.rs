@@ -9,15 +9,17 @@
 //! (pretty with feature `pretty`). [`surface::render`] lists what the
 //! generated code offers, for review.
 
+#[cfg(feature = "intake")]
+pub mod intake;
 pub mod lint;
 pub mod open_enum;
 pub mod rewrite;
+pub mod schema;
 pub mod spec;
 pub mod surface;
 pub mod transform;
 
 use std::panic::{self, AssertUnwindSafe};
-use std::path::Path;
 
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;
@@ -25,46 +27,67 @@ use quote::quote;
 pub use spec::{Spec, SpecError};
 
 /// How the generated code connects to the hand-written crate around it.
-#[derive(Debug, Clone)]
+/// The `sigmamind` crate's own settings live beside its `build.rs`
+/// (`build/generator_options.rs`), as typed paths.
+#[derive(Clone)]
 pub struct Options {
     /// Path of the generated `types` module as seen from the crate root.
-    pub types_path: String,
+    pub types_path: syn::Path,
     /// `inner` state type of the generated `Client`; with it, the crate must
     /// implement `ClientHooks` for `Client` itself (auth, retries, tracing).
-    pub client_state: Option<String>,
-    /// Async fn every operation's `send` goes through: it gets the raw future
-    /// and returns the crate's own `Result`. Without it, `send` is progenitor's.
+    pub client_state: Option<syn::Type>,
+    /// Async fn every operation's `send` goes through. Without it, `send` is
+    /// progenitor's.
     pub send_adapter: Option<SendAdapter>,
+    /// Trait the generated error-body enums implement: `const OPERATION_ID:
+    /// &'static str` and `fn from_json(status: u16, body: &serde_json::Value)
+    /// -> Option<Self>`. Without it, no error-body enums are generated.
+    pub error_body_trait: Option<syn::Path>,
 }
 
 /// The crate function that wraps progenitor's `send` (see [`Options`]).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SendAdapter {
-    /// Path of an `async fn(op_id: &'static str, fut) -> Result<ResponseValue<T>, Error>`.
-    pub function: String,
-    /// Path of the crate's error type.
-    pub error_type: String,
+    /// Path of an `async fn(operation_id: &'static str, fut) -> Result<ResponseValue<T>, Error>`,
+    /// given the operation's id and progenitor's boxed `send` future.
+    pub function: syn::Path,
+    /// The crate's error type.
+    pub error_type: syn::Type,
+}
+
+/// Paths as written (syn's own `Debug` needs a feature the build would pay for).
+fn tokens(value: &impl quote::ToTokens) -> String {
+    value.to_token_stream().to_string()
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("types_path", &tokens(&self.types_path))
+            .field("client_state", &self.client_state.as_ref().map(tokens))
+            .field("send_adapter", &self.send_adapter)
+            .field("error_body_trait", &self.error_body_trait.as_ref().map(tokens))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SendAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendAdapter")
+            .field("function", &tokens(&self.function))
+            .field("error_type", &tokens(&self.error_type))
+            .finish()
+    }
 }
 
 impl Options {
     /// Plain progenitor output, types at the crate root (for a standalone crate).
     pub fn standalone() -> Self {
         Self {
-            types_path: "crate::types".into(),
+            types_path: syn::parse_quote!(crate::types),
             client_state: None,
             send_adapter: None,
-        }
-    }
-
-    /// The settings of the `sigmamind` crate.
-    pub fn sigmamind() -> Self {
-        Self {
-            types_path: "crate::types".into(),
-            client_state: Some("crate::client::ClientState".into()),
-            send_adapter: Some(SendAdapter {
-                function: "crate::transport::send".into(),
-                error_type: "crate::Error".into(),
-            }),
+            error_body_trait: None,
         }
     }
 }
@@ -99,11 +122,6 @@ pub fn spec_json(spec: &Spec) -> String {
     spec.document.to_string()
 }
 
-/// Reads `path` and generates its source: what `build.rs` calls.
-pub fn generate_from_path(path: impl AsRef<Path>, options: &Options) -> Result<String, SpecError> {
-    generate(&Spec::load(path)?, options)
-}
-
 /// Generates the syntax tree (for tools that walk it, like [`surface`]).
 pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecError> {
     let (openapi, plan) = prepared(spec)?;
@@ -116,9 +134,6 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
         // Deterministic order for maps, in memory and when serialised.
         .with_map_type("::std::collections::BTreeMap");
     if let Some(state) = &options.client_state {
-        let state: proc_macro2::TokenStream = state
-            .parse()
-            .map_err(|e| SpecError::new(&spec.file, format!("bad client state path: {e}")))?;
         settings
             .with_inner_type(quote!(#state))
             .with_hooks(HooksMode::Expected);
@@ -127,11 +142,25 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
     let mut file = run_generator(spec, "generator", || {
         Generator::new(&settings).generate_tokens(&openapi)
     })?;
-    rewrite::add_open_enums(&mut file, &plan.open_enums);
-    rewrite::add_constrained_schemas(&mut file, &plan.constrained_strings);
+    let rewrite_failed = |problem: String| {
+        SpecError::new(
+            &spec.file,
+            format!("a rewrite of progenitor's output failed (progenitor's output changed shape?): {problem}"),
+        )
+    };
+    rewrite::add_open_enums(&mut file, &plan.open_enums).map_err(rewrite_failed)?;
+    rewrite::add_constrained_schemas(&mut file, &plan.constrained_strings).map_err(rewrite_failed)?;
     rewrite::add_server_url(&mut file, &openapi);
+    if let Some(body_trait) = &options.error_body_trait {
+        rewrite::add_error_bodies(&mut file, &plan.error_bodies, body_trait).map_err(rewrite_failed)?;
+    }
     if let Some(adapter) = &options.send_adapter {
-        rewrite::route_send(&mut file, adapter);
+        let operation_ids: Vec<String> = spec::operations(&spec.document)
+            .into_iter()
+            .filter_map(|(_, _, op)| op.get("operationId").and_then(serde_json::Value::as_str))
+            .map(str::to_owned)
+            .collect();
+        rewrite::route_send(&mut file, adapter, &operation_ids).map_err(rewrite_failed)?;
     }
     Ok(file)
 }
@@ -143,15 +172,16 @@ thread_local! {
 /// Typed `httpmock` helpers for every operation (progenitor's `MockServerExt`),
 /// over the same transformed spec as the client so the types match.
 /// `crate_path` is where the generated `types` module lives (`crate`).
-pub fn generate_httpmock(spec: &Spec, crate_path: &str) -> Result<String, SpecError> {
+pub fn generate_httpmock(spec: &Spec, crate_path: &syn::Path) -> Result<String, SpecError> {
     let (openapi, plan) = prepared(spec)?;
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged);
-    replace_open_enums(&mut settings, &plan, &format!("{crate_path}::types"));
+    replace_open_enums(&mut settings, &plan, &syn::parse_quote!(#crate_path::types));
+    let crate_path = quote!(#crate_path).to_string().replace(' ', "");
     let file = run_generator(spec, "httpmock generator", || {
-        Generator::new(&settings).httpmock(&openapi, crate_path)
+        Generator::new(&settings).httpmock(&openapi, &crate_path)
     })?;
     Ok(render(&file))
 }
@@ -168,7 +198,8 @@ fn prepared(spec: &Spec) -> Result<(openapiv3::OpenAPI, transform::Plan), SpecEr
 }
 
 /// Points typify at the open enums, which live in `types_path`.
-fn replace_open_enums(settings: &mut GenerationSettings, plan: &transform::Plan, types_path: &str) {
+fn replace_open_enums(settings: &mut GenerationSettings, plan: &transform::Plan, types_path: &syn::Path) {
+    let types_path = quote!(#types_path).to_string().replace(' ', "");
     for open in &plan.open_enums {
         settings.with_replacement(
             &open.name,

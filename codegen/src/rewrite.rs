@@ -1,67 +1,79 @@
-//! Edits to progenitor's output, on the syntax tree.
+//! Edits to progenitor's output, on the syntax tree. Each edit states what
+//! it expects to find and fails generation, naming it, when progenitor's
+//! output no longer has that shape: a rewrite never silently does nothing.
 
-use quote::format_ident;
+use heck::ToUpperCamelCase;
+use quote::{format_ident, quote};
 use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type};
 
 use crate::open_enum;
-use crate::transform::{ConstrainedString, OpenEnum};
+use crate::transform::{ConstrainedString, ErrorBodies, OpenEnum};
 use crate::SendAdapter;
 
-fn module_mut<'a>(file: &'a mut syn::File, name: &str) -> Option<&'a mut Vec<Item>> {
-    file.items.iter_mut().find_map(|item| match item {
-        Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
-        _ => None,
-    })
+/// A rewrite that found nothing to rewrite.
+pub type RewriteError = String;
+
+fn module_mut<'a>(file: &'a mut syn::File, name: &str, rewrite: &str) -> Result<&'a mut Vec<Item>, RewriteError> {
+    file.items
+        .iter_mut()
+        .find_map(|item| match item {
+            Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
+            _ => None,
+        })
+        .ok_or_else(|| format!("{rewrite}: progenitor's output has no inline `mod {name}` any more"))
 }
 
 /// Puts the open enums into the generated `types` module, where typify's
 /// replacements point.
-pub fn add_open_enums(file: &mut syn::File, enums: &[OpenEnum]) {
+pub fn add_open_enums(file: &mut syn::File, enums: &[OpenEnum]) -> Result<(), RewriteError> {
     if enums.is_empty() {
-        return;
+        return Ok(());
     }
     let mut tokens = open_enum::unknown_value();
     tokens.extend(open_enum::parse_error());
     for e in enums {
         tokens.extend(open_enum::generate(e));
     }
-    let extra: syn::File = syn::parse2(tokens).expect("open enum template is valid Rust");
-    if let Some(items) = module_mut(file, "types") {
-        // After the `error` module and before the types, in spec order.
-        let at = items
-            .iter()
-            .position(|item| matches!(item, Item::Struct(_) | Item::Enum(_)))
-            .unwrap_or(items.len());
-        items.splice(at..at, extra.items);
-    }
+    let extra: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("open enums: the template is not valid Rust: {e}"))?;
+    let items = module_mut(file, "types", "open enums")?;
+    // After the `error` module and before the types, in spec order.
+    let at = items
+        .iter()
+        .position(|item| matches!(item, Item::Struct(_) | Item::Enum(_)))
+        .unwrap_or(items.len());
+    items.splice(at..at, extra.items);
+    Ok(())
 }
 
 /// Renames each operation builder's `send` to `send_raw` and adds a `send`
-/// that runs it through the adapter, so callers get the crate's error type
-/// while progenitor's request code stays exactly as generated.
-pub fn route_send(file: &mut syn::File, adapter: &SendAdapter) {
-    let function: syn::Path = syn::parse_str(&adapter.function).expect("adapter path");
-    let error: syn::Type = syn::parse_str(&adapter.error_type).expect("error type path");
-    let Some(items) = module_mut(file, "builder") else {
-        return;
-    };
+/// that runs it through the adapter (`adapter(operation_id, future)`), so
+/// callers get the crate's error type while progenitor's request code stays
+/// exactly as generated. Every operation in `operation_ids` must get one.
+pub fn route_send(file: &mut syn::File, adapter: &SendAdapter, operation_ids: &[String]) -> Result<(), RewriteError> {
+    let function = &adapter.function;
+    let error = &adapter.error_type;
+    let items = module_mut(file, "builder", "routing send")?;
+    let mut routed = Vec::new();
     for item in items.iter_mut() {
         let Item::Impl(block) = item else { continue };
+        let Type::Path(self_ty) = block.self_ty.as_ref() else { continue };
+        let Some(builder) = self_ty.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        let Some(operation_id) = operation_ids.iter().find(|id| id.to_upper_camel_case() == builder) else {
+            continue;
+        };
         let mut added = Vec::new();
         for member in block.items.iter_mut() {
             let ImplItem::Fn(f) = member else { continue };
             if f.sig.ident != "send" || f.sig.asyncness.is_none() {
                 continue;
             }
-            let Some(success) = success_type(&f.sig.output) else {
-                continue;
-            };
-            let docs: Vec<_> = f
-                .attrs
-                .iter()
-                .filter(|a| a.path().is_ident("doc"))
-                .cloned()
-                .collect();
+            let success = success_type(&f.sig.output).ok_or_else(|| {
+                format!("routing send: `{builder}::send` no longer returns `Result<ResponseValue<T>, _>`")
+            })?;
+            let docs: Vec<_> = f.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
             f.sig.ident = format_ident!("send_raw");
             f.vis = parse_quote!(pub(crate));
             f.attrs.retain(|a| !a.path().is_ident("doc"));
@@ -74,12 +86,22 @@ pub fn route_send(file: &mut syn::File, adapter: &SendAdapter) {
                 /// a [`crate::Error`].
                 pub async fn send(self) -> ::std::result::Result<#success, #error> {
                     // Boxed: operation futures are large; moving them costs.
-                    #function(::std::boxed::Box::pin(self.send_raw())).await
+                    #function(#operation_id, ::std::boxed::Box::pin(self.send_raw())).await
                 }
             }));
         }
+        if !added.is_empty() {
+            routed.push(operation_id.clone());
+        }
         block.items.extend(added);
     }
+    let missing: Vec<&String> = operation_ids.iter().filter(|id| !routed.contains(id)).collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "routing send: found no `async fn send` on the builder of {missing:?} in progenitor's output"
+        ));
+    }
+    Ok(())
 }
 
 /// `ResponseValue<T>` out of `Result<ResponseValue<T>, Error<E>>`.
@@ -120,40 +142,136 @@ pub fn add_server_url(file: &mut syn::File, openapi: &openapiv3::OpenAPI) {
 /// Gives each constrained string newtype a `JsonSchema` that states its rules
 /// (the derive would describe a bare string), so schema consumers and the
 /// conformance tests see what `FromStr` enforces.
-pub fn add_constrained_schemas(file: &mut syn::File, strings: &[ConstrainedString]) {
-    let Some(items) = module_mut(file, "types") else {
-        return;
-    };
+pub fn add_constrained_schemas(file: &mut syn::File, strings: &[ConstrainedString]) -> Result<(), RewriteError> {
+    if strings.is_empty() {
+        return Ok(());
+    }
+    let items = module_mut(file, "types", "rule-carrying JSON Schemas")?;
     let mut impls = Vec::new();
     for c in strings {
         let found = items.iter_mut().find_map(|item| match item {
             Item::Struct(s) if s.ident == c.name && matches!(s.fields, syn::Fields::Unnamed(_)) => Some(s),
             _ => None,
         });
-        let Some(newtype) = found else { continue };
+        let newtype = found.ok_or_else(|| {
+            format!(
+                "rule-carrying JSON Schemas: typify generated no newtype `{}` for the constrained string \
+                 schema of that name",
+                c.name
+            )
+        })?;
         drop_derive(&mut newtype.attrs, "JsonSchema");
         let ident = &newtype.ident;
         let name = &c.name;
         let description = c.description.clone().unwrap_or_default();
         let option = |v: Option<u32>| match v {
-            Some(n) => quote::quote!(Some(#n)),
-            None => quote::quote!(None),
+            Some(n) => quote!(Some(#n)),
+            None => quote!(None),
         };
         let (min, max) = (option(c.min_length), option(c.max_length));
         let pattern = match &c.pattern {
-            Some(p) => quote::quote!(Some(#p.to_owned())),
-            None => quote::quote!(None),
+            Some(p) => quote!(Some(#p.to_owned())),
+            None => quote!(None),
         };
-        let rules = quote::quote!(string: Some(Box::new(::schemars::schema::StringValidation {
+        let rules = quote!(string: Some(Box::new(::schemars::schema::StringValidation {
             max_length: #max,
             min_length: #min,
             pattern: #pattern,
         })),);
         impls.push(
-            syn::parse2(open_enum::string_schema(ident, name, &description, rules)).expect("valid impl"),
+            syn::parse2(open_enum::string_schema(ident, name, &description, rules))
+                .map_err(|e| format!("rule-carrying JSON Schemas: the template is not valid Rust: {e}"))?,
         );
     }
     items.extend(impls);
+    Ok(())
+}
+
+/// For each operation with documented error bodies, an enum with one
+/// variant per documented status (`CreateCallErrorBody::Status401(..)`),
+/// `#[non_exhaustive]` so a newly documented status is not a breaking
+/// change, implementing the crate's error-body trait so that
+/// `sigmamind::Error::error_body::<CreateCallErrorBody>()` gives the body
+/// typed for the status that came back.
+pub fn add_error_bodies(
+    file: &mut syn::File,
+    operations: &[ErrorBodies],
+    body_trait: &syn::Path,
+) -> Result<(), RewriteError> {
+    if operations.is_empty() {
+        return Ok(());
+    }
+    let items = module_mut(file, "types", "error bodies")?;
+    for operation in operations {
+        let name = format_ident!("{}ErrorBody", operation.operation_id.to_upper_camel_case());
+        let id = &operation.operation_id;
+        let doc = format!(
+            "The error bodies `{id}` documents, by status. `sigmamind::Error::error_body` gives the one \
+             that came back, typed; a status or body the spec does not document gives `None` (the raw \
+             JSON stays on the error)."
+        );
+        let mut variants = Vec::new();
+        let mut exact = Vec::new();
+        let mut ranges = Vec::new();
+        let mut fallback = None;
+        for status in &operation.statuses {
+            let variant = format_ident!(
+                "{}",
+                match status.status.as_str() {
+                    "default" => "Other".to_owned(),
+                    s => format!("Status{}", s.to_uppercase()),
+                }
+            );
+            let ty: Type = match &status.component {
+                Some(component) => {
+                    let ident = format_ident!("{}", component);
+                    parse_quote!(#ident)
+                }
+                None => parse_quote!(::serde_json::Value),
+            };
+            let variant_doc = format!("`{}`: {}", status.status, status.description.trim());
+            variants.push(quote! {
+                #[doc = #variant_doc]
+                #variant(#ty)
+            });
+            let parse = quote!(::serde_json::from_value::<#ty>(body.clone()).ok().map(Self::#variant));
+            let code = status.status.as_str();
+            if code == "default" {
+                fallback = Some(parse);
+            } else if let Ok(n) = code.parse::<u16>() {
+                exact.push(quote!(#n => #parse,));
+            } else if let Some(class) = code.chars().next().and_then(|c| c.to_digit(10)) {
+                let (low, high) = (class as u16 * 100, class as u16 * 100 + 99);
+                ranges.push(quote!(#low..=#high => #parse,));
+            } else {
+                return Err(format!("error bodies: `{id}` documents a status `{code}` that is not one"));
+            }
+        }
+        let fallback = fallback.unwrap_or_else(|| quote!(None));
+        let block: syn::File = syn::parse2(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
+            pub enum #name {
+                #(#variants,)*
+            }
+
+            impl #body_trait for #name {
+                const OPERATION_ID: &'static str = #id;
+
+                fn from_json(status: u16, body: &::serde_json::Value) -> ::std::option::Option<Self> {
+                    match status {
+                        #(#exact)*
+                        #(#ranges)*
+                        _ => #fallback,
+                    }
+                }
+            }
+        })
+        .map_err(|e| format!("error bodies: the template is not valid Rust: {e}"))?;
+        items.extend(block.items);
+    }
+    Ok(())
 }
 
 /// Removes one trait from `#[derive(...)]` lists.
@@ -169,5 +287,39 @@ fn drop_derive(attrs: &mut [syn::Attribute], name: &str) {
             .filter(|p| p.segments.last().is_none_or(|s| s.ident != name))
             .collect();
         *attr = parse_quote!(#[derive(#(#kept),*)]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rewrite_that_matches_nothing_fails_with_its_message() {
+        // progenitor's output without the builder module it used to have.
+        let mut file: syn::File = parse_quote! { pub mod types {} };
+        let adapter = SendAdapter {
+            function: parse_quote!(crate::transport::send),
+            error_type: parse_quote!(crate::Error),
+        };
+        let err = route_send(&mut file, &adapter, &["create_call".into()]).unwrap_err();
+        assert_eq!(err, "routing send: progenitor's output has no inline `mod builder` any more");
+
+        // A builder whose `send` is gone.
+        let mut file: syn::File = parse_quote! { pub mod builder { pub struct CreateCall; impl CreateCall { pub fn other(self) {} } } };
+        let err = route_send(&mut file, &adapter, &["create_call".into()]).unwrap_err();
+        assert!(err.contains("found no `async fn send` on the builder of [\"create_call\"]"), "{err}");
+
+        // A constrained string typify did not make a newtype of.
+        let mut file: syn::File = parse_quote! { pub mod types { pub struct AgentId { x: u8 } } };
+        let rules = ConstrainedString {
+            name: "AgentId".into(),
+            description: None,
+            pattern: None,
+            min_length: None,
+            max_length: Some(64),
+        };
+        let err = add_constrained_schemas(&mut file, &[rules]).unwrap_err();
+        assert!(err.contains("no newtype `AgentId`"), "{err}");
     }
 }

@@ -45,6 +45,31 @@ pub struct ConstrainedString {
     pub max_length: Option<u32>,
 }
 
+/// The documented error bodies of one operation. progenitor needs one body
+/// type per response class and would fail to decode an error whose body is
+/// not the documented one; so it sees none, and the generator adds an enum
+/// with one variant per documented status instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorBodies {
+    /// The operation's id (its generated method name).
+    pub operation_id: String,
+    /// Each documented status (`401`, `4XX`, `default`) with the component
+    /// its JSON body refers to (`None`: a body of no named type), and the
+    /// response's description.
+    pub statuses: Vec<ErrorStatus>,
+}
+
+/// One documented error status (see [`ErrorBodies`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorStatus {
+    /// `401`, `4XX` or `default`.
+    pub status: String,
+    /// The component the body refers to, if any.
+    pub component: Option<String>,
+    /// The response's description.
+    pub description: String,
+}
+
 /// What the generator must do beyond plain progenitor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
@@ -52,21 +77,11 @@ pub struct Plan {
     pub open_enums: Vec<OpenEnum>,
     /// Newtypes whose JSON Schema must carry their rules.
     pub constrained_strings: Vec<ConstrainedString>,
+    /// Operations with documented error bodies.
+    pub error_bodies: Vec<ErrorBodies>,
 }
 
-/// Keywords that only make sense as checks on what we send.
-const REQUEST_RULES: [&str; 10] = [
-    "pattern",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "minItems",
-    "maxItems",
-];
+use crate::schema::VALUE_RULES as REQUEST_RULES;
 
 /// Returns the document progenitor should see, and the plan for open enums.
 pub fn prepare(spec: &Spec) -> Result<(Value, Plan), SpecError> {
@@ -148,6 +163,7 @@ pub fn prepare(spec: &Spec) -> Result<(Value, Plan), SpecError> {
     if let Some(schemas) = out.pointer_mut("/components/schemas") {
         *schemas = Value::Object(relaxed);
     }
+    plan.error_bodies = take_error_bodies(&mut out);
     // Inline response schemas (not behind a `$ref`) get the same treatment.
     if let Some(paths) = out.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
@@ -174,6 +190,68 @@ pub fn prepare(spec: &Spec) -> Result<(Value, Plan), SpecError> {
         }
     }
     Ok((out, plan))
+}
+
+/// Removes the bodies of every non-success response (progenitor sees
+/// statuses and descriptions only) and returns what they were.
+fn take_error_bodies(document: &mut Value) -> Vec<ErrorBodies> {
+    let snapshot = document.clone();
+    let mut found = Vec::new();
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return found;
+    };
+    for item in paths.values_mut() {
+        for method in crate::spec::METHODS {
+            let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let operation_id = operation
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let mut statuses = Vec::new();
+            for (status, response) in responses.iter_mut() {
+                if status.starts_with('2') {
+                    continue;
+                }
+                let resolved = deref(&snapshot, response).cloned().unwrap_or_default();
+                let description = resolved
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let Some(schema) = resolved.pointer("/content/application~1json/schema") else {
+                    *response = serde_json::json!({ "description": description });
+                    continue;
+                };
+                // `$ref`, or the one-member `allOf` that keeps a description beside it.
+                let component = crate::schema::single_all_of(schema)
+                    .unwrap_or(schema)
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(schema_name)
+                    .map(str::to_owned);
+                statuses.push(ErrorStatus {
+                    status: status.clone(),
+                    component,
+                    description: description.clone(),
+                });
+                // Without a body: progenitor then accepts any error body.
+                *response = serde_json::json!({ "description": description });
+            }
+            if !statuses.is_empty() {
+                found.push(ErrorBodies {
+                    operation_id,
+                    statuses,
+                });
+            }
+        }
+    }
+    found
 }
 
 /// Names of the component schemas reachable from `roots` through `$ref`s.
@@ -264,8 +342,9 @@ fn relax(context: &str, schema: &mut Value) -> Result<(), String> {
     }
     if map.contains_key("enum") {
         return Err(format!(
-            "{context}: an enum written inline in a response cannot be generated open \
-             (tolerant of values added later); move it to a named schema under components/schemas"
+            "{context}: an enum written inline in a response cannot be generated open; generate from \
+             the effective spec (openapi/sigmamind.json, written by `cargo xtask update-spec`), \
+             where every enum has a name"
         ));
     }
     for rule in REQUEST_RULES {

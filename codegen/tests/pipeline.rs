@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use sigmamind_codegen::{generate, generate_file, surface, Options, Spec};
 
-const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/sigmamind.yaml");
+const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/sigmamind.json");
 
 fn shipped() -> Value {
     Spec::load(SPEC).unwrap().document
@@ -16,7 +16,7 @@ fn problem(text: &str) -> String {
 
 fn surface_of(document: Value) -> String {
     let spec = Spec::from_value("mem.yaml", document).unwrap();
-    let file = generate_file(&spec, &Options::sigmamind()).unwrap();
+    let file = generate_file(&spec, &Options::standalone()).unwrap();
     surface::render(&spec, &file)
 }
 
@@ -35,23 +35,23 @@ fn bad_specs_fail_with_one_line_naming_file_and_problem() {
     let mut dangling = shipped();
     dangling["components"]["schemas"]["Call"]["properties"]["agent"] =
         json!({"$ref": "#/components/schemas/Agnet"});
-    let err = Spec::from_value("openapi/sigmamind.yaml", dangling)
+    let err = Spec::from_value("openapi/sigmamind.json", dangling)
         .unwrap_err()
         .to_string();
     assert_eq!(
         err,
-        "openapi/sigmamind.yaml: `$ref: #/components/schemas/Agnet` points at nothing in the document"
+        "openapi/sigmamind.json: `$ref: #/components/schemas/Agnet` points at nothing in the document"
     );
 
     let mut typo = shipped();
     typo["paths"]["/v1/calls"]["post"]["responses"] = json!("201");
-    let err = Spec::from_value("openapi/sigmamind.yaml", typo)
+    let err = Spec::from_value("openapi/sigmamind.json", typo)
         .unwrap_err()
         .to_string();
     // openapiv3 deserialises `paths` by hand, so the path stops there; the
     // message still says what was expected.
     assert!(
-        err.starts_with("openapi/sigmamind.yaml: not a valid OpenAPI 3.0 document at `paths`"),
+        err.starts_with("openapi/sigmamind.json: not a valid OpenAPI 3.0 document at `paths`"),
         "{err}"
     );
     assert!(err.contains("expected struct Responses"), "{err}");
@@ -60,7 +60,7 @@ fn bad_specs_fail_with_one_line_naming_file_and_problem() {
     two_bodies["paths"]["/v1/calls"]["post"]["responses"]["200"] = json!({
         "description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}
     });
-    let err = Spec::from_value("openapi/sigmamind.yaml", two_bodies)
+    let err = Spec::from_value("openapi/sigmamind.json", two_bodies)
         .unwrap_err()
         .to_string();
     assert!(
@@ -73,8 +73,8 @@ fn bad_specs_fail_with_one_line_naming_file_and_problem() {
         .as_object_mut()
         .unwrap()
         .remove("operationId");
-    let spec = Spec::from_value("openapi/sigmamind.yaml", no_id).unwrap();
-    let err = generate(&spec, &Options::sigmamind()).unwrap_err().to_string();
+    let spec = Spec::from_value("openapi/sigmamind.json", no_id).unwrap();
+    let err = generate(&spec, &Options::standalone()).unwrap_err().to_string();
     assert!(err.contains("missing operation ID"), "{err}");
 }
 
@@ -83,8 +83,8 @@ fn request_rules_on_a_schema_shared_with_responses_are_refused() {
     let mut shared = shipped();
     shared["components"]["schemas"]["PhoneNumber"]["properties"]["sipPhoneNumber"] =
         json!({"$ref": "#/components/schemas/E164PhoneNumber"});
-    let spec = Spec::from_value("openapi/sigmamind.yaml", shared).unwrap();
-    let err = generate(&spec, &Options::sigmamind()).unwrap_err().to_string();
+    let spec = Spec::from_value("openapi/sigmamind.json", shared).unwrap();
+    let err = generate(&spec, &Options::standalone()).unwrap_err().to_string();
     assert!(
         err.contains("schema `E164PhoneNumber` is used by both requests and responses"),
         "{err}"
@@ -92,14 +92,15 @@ fn request_rules_on_a_schema_shared_with_responses_are_refused() {
 }
 
 #[test]
-fn inline_enums_in_responses_are_refused() {
+fn an_inline_enum_fed_to_the_generator_without_the_intake_is_refused_with_the_way_out() {
     let mut inline = shipped();
     inline["components"]["schemas"]["Agent"]["properties"]["status"] =
         json!({"type": "string", "enum": ["Live", "Draft"]});
-    let spec = Spec::from_value("openapi/sigmamind.yaml", inline).unwrap();
-    let err = generate(&spec, &Options::sigmamind()).unwrap_err().to_string();
+    let spec = Spec::from_value("openapi/sigmamind.json", inline).unwrap();
+    let err = generate(&spec, &Options::standalone()).unwrap_err().to_string();
     assert!(
-        err.contains("Agent.status: an enum written inline in a response cannot be generated open"),
+        err.contains("Agent.status: an enum written inline in a response cannot be generated open")
+            && err.contains("cargo xtask update-spec"),
         "{err}"
     );
 }
@@ -137,7 +138,7 @@ fn new_response_enums_are_generated_open_without_code_changes() {
 #[test]
 fn generation_is_deterministic() {
     let spec = Spec::load(SPEC).unwrap();
-    let a = generate(&spec, &Options::sigmamind()).unwrap();
-    let b = generate(&spec, &Options::sigmamind()).unwrap();
+    let a = generate(&spec, &Options::standalone()).unwrap();
+    let b = generate(&spec, &Options::standalone()).unwrap();
     assert_eq!(a, b);
 }

@@ -40,7 +40,9 @@ registry!(
     Campaign,
     CreateCallRequest,
     E164PhoneNumber,
+    LocalServerErrorBody,
     PhoneNumber,
+    RuleViolation,
     TerminationReason,
 );
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sigmamind_codegen::{Options, Spec};
+use sigmamind_codegen::Spec;
 
 /// Copies the files git knows (tracked and untracked-not-ignored) of the
 /// workspace at `root` into `to`.
@@ -30,8 +30,8 @@ pub fn copy_workspace(root: &Path, to: &Path) -> Result<(), String> {
 /// A crate with the same source, dependencies and lock file as `sigmamind`,
 /// but with the generated code written in and no build script.
 pub fn plain_crate(root: &Path, to: &Path) -> Result<(), String> {
-    let spec = Spec::load(root.join("openapi/sigmamind.yaml")).map_err(|e| e.to_string())?;
-    let generated = sigmamind_codegen::generate(&spec, &Options::sigmamind()).map_err(|e| e.to_string())?;
+    let spec = Spec::load(root.join(crate::workspace::EFFECTIVE)).map_err(|e| e.to_string())?;
+    let generated = sigmamind_codegen::generate(&spec, &crate::generator_options::sigmamind_options()).map_err(|e| e.to_string())?;
     let manifest: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))
         .map_err(|e| e.to_string())?
         .parse()
@@ -129,7 +129,7 @@ pub fn median_of<T>(runs: usize, mut f: impl FnMut() -> Result<T, String>) -> Re
 pub fn build_script_steps(spec_path: &Path, runs: usize) -> Result<Vec<(&'static str, Duration)>, String> {
     let out = std::env::temp_dir().join(format!("bench-build-out-{}", std::process::id()));
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let options = Options::sigmamind();
+    let options = crate::generator_options::sigmamind_options();
     let load = median_of(runs, || Spec::load(spec_path).map_err(|e| e.to_string()))?;
     let spec = Spec::load(spec_path).map_err(|e| e.to_string())?;
     let tokens = median_of(runs, || {

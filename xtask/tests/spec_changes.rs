@@ -1,13 +1,13 @@
 //! Spec pairs and how `cargo xtask diff` classifies them.
 
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use sigmamind_codegen::{generate_file, surface, Options, Spec};
+use sigmamind_codegen::intake::{self, NameBook};
+use sigmamind_codegen::{generate_file, surface, Spec};
 use xtask::diff::{diff, Bump, Kind};
 
-const SHIPPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/sigmamind.yaml");
+const SHIPPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/sigmamind.json");
 
 fn shipped() -> Value {
     Spec::load(SHIPPED).unwrap().document
@@ -294,13 +294,11 @@ fn an_openapi_31_copy_generates_the_same_surface() {
         v31.to_string().contains(r#"["string","null"]"#),
         "the copy really uses 3.1 forms"
     );
-    let (converted, _, notes) = xtask::ingest_text(
-        Path::new("vendor-3.1.json"),
-        &serde_json::to_string_pretty(&v31).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(notes[0], "converted OpenAPI 3.1.0 to 3.0.3");
-    let render = |spec: &Spec| surface::render(spec, &generate_file(spec, &Options::sigmamind()).unwrap());
+    let book = NameBook::parse(include_str!("../../openapi/rust-names.toml")).unwrap();
+    let taken = intake::run(&v31, None, &book, true).unwrap();
+    assert_eq!(taken.notes[0], "converted OpenAPI 3.1.0 to 3.0.3");
+    let converted = Spec::from_value("vendor-3.1.json", taken.document).unwrap();
+    let render = |spec: &Spec| surface::render(spec, &generate_file(spec, &xtask::generator_options::sigmamind_options()).unwrap());
     assert_eq!(render(&converted), render(&original));
     assert_eq!(
         diff(&original.document, &converted.document)
@@ -337,7 +335,7 @@ fn diff_exits_non_zero_on_breaking_changes_unless_allowed() {
         }),
     );
 
-    let out = xtask(&["diff", &old, &breaking]);
+    let out = xtask(&["diff", "--standalone", &old, &breaking]);
     assert_eq!(out.status.code(), Some(1));
     let markdown = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -347,13 +345,13 @@ fn diff_exits_non_zero_on_breaking_changes_unless_allowed() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-breaking"));
 
     assert_eq!(
-        xtask(&["diff", &old, &breaking, "--allow-breaking"])
+        xtask(&["diff", "--standalone", &old, &breaking, "--allow-breaking"])
             .status
             .code(),
         Some(0)
     );
 
-    let out = xtask(&["diff", &old, &compatible, "--format", "json"]);
+    let out = xtask(&["diff", "--standalone", &old, &compatible, "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["semver"], "minor");

@@ -41,10 +41,8 @@ pub fn request(
             "customer_name".to_owned(),
             customer_name.into(),
         )]));
-    CreateCallRequest::try_from(builder).map_err(|e| sigmamind::Error::InvalidRequest {
-        field: None,
-        rule: e.to_string(),
-    })
+    // The builder's error names the field and the rule.
+    Ok(CreateCallRequest::try_from(builder)?)
 }
 
 /// Decides what to do next. The enums are `#[non_exhaustive]` and open, so

@@ -1,0 +1,8 @@
+//! One module per `cargo xtask` command.
+
+pub mod bench_build;
+pub mod bench_scale;
+pub mod check;
+pub mod diff;
+pub mod generate;
+pub mod update_spec;

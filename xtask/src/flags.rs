@@ -1,0 +1,106 @@
+//! The command line of `cargo xtask`, declared (so `--help` works everywhere).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Maintainer commands for the sigmamind crate.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about, long_about = None, disable_version_flag = true)]
+pub struct Xtask {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// One command; each lives in its own module under `commands/`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Take in a vendor document (YAML or JSON, OpenAPI 3.0 or 3.1) as published:
+    /// store it as openapi/vendor.yaml, apply openapi/overlay.yaml, name every type
+    /// (openapi/rust-names.toml), write the effective spec openapi/sigmamind.json,
+    /// append to openapi/CHANGELOG.md, rebuild, and list the snapshots to review.
+    UpdateSpec(UpdateSpec),
+    /// What changed between two vendor documents for users of the crate, and the
+    /// semver bump it needs. Exits 1 on breaking changes unless --allow-breaking.
+    Diff(Diff),
+    /// Everything CI checks about the spec: the effective spec is exactly vendor +
+    /// overlay + names, it generates, lint rules, snapshots.
+    Check,
+    /// Print the code build.rs generates (or its surface listing).
+    Generate(Generate),
+    /// What generating at build time costs: clean builds against the same code
+    /// without a build script, no-op and spec-edit rebuilds, time inside build.rs.
+    BenchBuild(BenchBuild),
+    /// build.rs time and compile time as the spec grows (synthetic specs).
+    BenchScale(BenchScale),
+}
+
+/// `cargo xtask update-spec`.
+#[derive(Debug, clap::Args)]
+pub struct UpdateSpec {
+    /// The vendor's new document; without it, openapi/vendor.yaml again (after
+    /// editing the overlay).
+    pub file: Option<PathBuf>,
+    /// Take it in even when the change report says it breaks users.
+    #[arg(long)]
+    pub allow_breaking: bool,
+    /// Only write the files; do not build the crate or run the snapshot tests.
+    #[arg(long)]
+    pub no_build: bool,
+}
+
+/// `cargo xtask diff`.
+#[derive(Debug, clap::Args)]
+pub struct Diff {
+    /// The old document; without NEW, this is NEW and the old one is the
+    /// effective spec at git HEAD.
+    pub old: PathBuf,
+    /// The new document.
+    pub new: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    /// Exit 0 even when a change is breaking.
+    #[arg(long)]
+    pub allow_breaking: bool,
+    /// The documents are not this crate's: apply no overlay, and name new
+    /// things by the rules starting from OLD's names.
+    #[arg(long)]
+    pub standalone: bool,
+}
+
+/// Report formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For a pull request.
+    Markdown,
+    /// For tools.
+    Json,
+}
+
+/// `cargo xtask generate`.
+#[derive(Debug, clap::Args)]
+pub struct Generate {
+    /// An effective (OpenAPI 3.0) spec; default openapi/sigmamind.json.
+    pub file: Option<PathBuf>,
+    /// Print the surface listing instead of the source.
+    #[arg(long)]
+    pub surface: bool,
+}
+
+/// `cargo xtask bench-build`.
+#[derive(Debug, clap::Args)]
+pub struct BenchBuild {
+    /// Skip the clean release builds.
+    #[arg(long)]
+    pub skip_release: bool,
+}
+
+/// `cargo xtask bench-scale`.
+#[derive(Debug, clap::Args)]
+pub struct BenchScale {
+    /// Numbers of operations to generate specs for.
+    #[arg(long, value_delimiter = ',', default_value = "1,10,100,500")]
+    pub sizes: Vec<usize>,
+}
