@@ -440,6 +440,35 @@ mod tests {
         );
     }
 
+    fn api(operation_id: &'static str, status: u16, json: serde_json::Value) -> Error {
+        Error::Api {
+            operation_id,
+            status: StatusCode::from_u16(status).unwrap(),
+            body: json.to_string(),
+            json: Some(json),
+            request_id: None,
+            attempts: 1,
+            retryable: false,
+        }
+    }
+
+    #[test]
+    fn the_error_body_is_typed_only_for_its_operation_status_and_shape() {
+        use crate::types::{CreateCallErrorBody, LocalServerErrorBody};
+        let body = serde_json::json!({"error": "unauthorized", "message": "no key"});
+        let Some(CreateCallErrorBody::Status401(LocalServerErrorBody { error, .. })) =
+            api("create_call", 401, body.clone()).error_body::<CreateCallErrorBody>()
+        else {
+            panic!("a documented 401 body parses")
+        };
+        assert_eq!(error, "unauthorized");
+        // Another operation's error, an undocumented status, another shape: none.
+        assert_eq!(api("get_call", 401, body.clone()).error_body::<CreateCallErrorBody>(), None);
+        assert_eq!(api("create_call", 403, body).error_body::<CreateCallErrorBody>(), None);
+        let other = serde_json::json!({"detail": "the live API's own shape"});
+        assert_eq!(api("create_call", 401, other).error_body::<CreateCallErrorBody>(), None);
+    }
+
     #[test]
     fn body_start_is_bounded() {
         let long = "x".repeat(1000);

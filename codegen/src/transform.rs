@@ -155,7 +155,10 @@ pub fn prepare(spec: &Spec) -> Result<(Value, Plan), SpecError> {
             continue;
         }
         let mut schema = schema;
-        relax(&name, &mut schema).map_err(|problem| SpecError::new(&spec.file, problem))?;
+        if schema.get("enum").is_none() {
+            // A component that is itself a non-string enum stays as typify makes it.
+            relax(&name, &mut schema).map_err(|problem| SpecError::new(&spec.file, problem))?;
+        }
         relaxed.insert(name, schema);
     }
 
@@ -300,7 +303,12 @@ fn constrained_string(name: &str, schema: &Value) -> Option<ConstrainedString> {
 
 fn open_enum(name: &str, schema: &Value) -> Option<OpenEnum> {
     let values = schema.get("enum")?.as_array()?;
-    if schema.get("type").and_then(Value::as_str) != Some("string") {
+    // `type: string`, or no type and only string values (a 3.1 `const`).
+    let typed = match schema.get("type") {
+        Some(t) => t.as_str() == Some("string"),
+        None => values.iter().all(Value::is_string),
+    };
+    if !typed {
         return None;
     }
     Some(OpenEnum {

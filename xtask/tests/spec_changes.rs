@@ -358,3 +358,67 @@ fn diff_exits_non_zero_on_breaking_changes_unless_allowed() {
     assert_eq!(report["changes"][0]["kind"], "compatible");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn help_is_there_for_every_command() {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["help"],
+        &["update-spec", "--help"],
+        &["diff", "--help"],
+        &["check", "--help"],
+        &["generate", "--help"],
+        &["bench-build", "--help"],
+        &["bench-scale", "--help"],
+        &["help", "diff"],
+    ] {
+        let out = xtask(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{args:?}");
+    }
+    // A file named like a format value is still a file (it used to vanish).
+    let dir = std::env::temp_dir().join(format!("xtask-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("json"), serde_json::to_string(&shipped()).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(&dir)
+        .args(["diff", "--standalone", "json", "json", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["semver"], "none");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn diff_compares_documents_the_generator_cannot_generate_and_names_those_operations() {
+    let dir = std::env::temp_dir().join(format!("xtask-blocked-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let old = shipped();
+    // Two success statuses with different bodies: progenitor cannot generate it.
+    let mut new = shipped();
+    new["paths"]["/v1/calls"]["post"]["responses"]["200"] = json!({
+        "description": "Already placed", "content": {"application/json": {"schema": {"type": "string"}}}
+    });
+    new.pointer_mut(CALL).unwrap()["sentiment"] = json!({"type": "number", "description": "d"});
+    std::fs::write(dir.join("old.json"), old.to_string()).unwrap();
+    std::fs::write(dir.join("new.json"), new.to_string()).unwrap();
+    let out = xtask(&[
+        "diff",
+        "--standalone",
+        dir.join("old.json").to_str().unwrap(),
+        dir.join("new.json").to_str().unwrap(),
+        "--allow-breaking",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("new response field"), "the rest is classified: {stdout}");
+    assert!(
+        stdout.contains("### Operations the generator cannot generate as written")
+            && stdout.contains("- POST /v1/calls: its success responses have 2 different body schemas"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

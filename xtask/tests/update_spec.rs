@@ -1,11 +1,11 @@
 //! `cargo xtask update-spec` end to end, on a copy of this workspace: a
-//! vendor spec with a new operation regenerates a client that has it, and no
-//! hand-written file changes.
+//! vendor release with a new operation regenerates a client that has it and
+//! builds, and no hand-written file changes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::json;
+mod support;
 
 fn run(dir: &Path, program: &str, args: &[&str]) -> std::process::Output {
     let out = Command::new(program)
@@ -39,43 +39,37 @@ fn copy_workspace(to: &Path) -> PathBuf {
 }
 
 #[test]
-fn a_new_operation_regenerates_the_client_and_touches_no_hand_written_file() {
+fn a_vendor_release_regenerates_the_client_and_touches_no_hand_written_file() {
     // A fixed place, so that reruns reuse the compiled crate.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/xtask-e2e-workspace");
     let _ = std::fs::remove_dir_all(&dir);
     // A separate target dir: the outer `cargo test` holds the lock on its own.
     let target = copy_workspace(&dir);
 
-    let mut vendor = sigmamind_codegen::Spec::load(dir.join("openapi/sigmamind.yaml"))
-        .unwrap()
-        .document;
-    vendor["info"]["version"] = json!("0.2.0");
-    vendor["paths"]["/v1/calls/{callId}"] = json!({"get": {
-        "operationId": "get_call",
-        "summary": "Get Call",
-        "description": "Full details of a single call.",
-        "parameters": [{"name": "callId", "in": "path", "required": true, "description": "The call.", "schema": {"type": "string"}}],
-        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Call"}}}}}
-    }});
-    std::fs::write(
-        dir.join("vendor.json"),
-        serde_json::to_string_pretty(&vendor).unwrap(),
-    )
-    .unwrap();
-
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", &target)
-        .args(["update-spec", "vendor.json"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // FIXTURES: our spec as a docs platform would publish it, then a next
+    // release on top of that (see tests/support).
+    let export = support::platform_export(&support::vendor());
+    let next = support::next_release(&export);
+    let write = |name: &str, value: &serde_json::Value| {
+        std::fs::write(dir.join(name), serde_json::to_string_pretty(value).unwrap()).unwrap();
+    };
+    write("export.json", &export);
+    write("next.json", &next);
+    let xtask = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .current_dir(&dir)
+            .env("CARGO_TARGET_DIR", &target)
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+    xtask(&["update-spec", "export.json", "--no-build"]);
+    let stdout = xtask(&["update-spec", "next.json"]);
     assert!(stdout.contains("new operation `get_call`"), "{stdout}");
+    assert!(stdout.contains("minor bump"), "{stdout}");
     assert!(stdout.contains("the generated surface changed"), "{stdout}");
 
     let status = run(&dir, "git", &["status", "--porcelain", "--untracked-files=all"]);
@@ -84,25 +78,29 @@ fn a_new_operation_regenerates_the_client_and_touches_no_hand_written_file() {
         .map(|l| l[3..].to_owned())
         .collect();
     changed.sort();
-    // Only the spec and its changelog (and the input); `.snap.new` files are
+    // Only the spec's files (and the inputs); `.snap.new` files are
     // git-ignored on purpose and checked below.
     assert_eq!(
         changed,
-        ["openapi/CHANGELOG.md", "openapi/sigmamind.yaml", "vendor.json"]
+        [
+            "export.json",
+            "next.json",
+            "openapi/CHANGELOG.md",
+            "openapi/rust-names.toml",
+            "openapi/sigmamind.json",
+            "openapi/vendor.yaml"
+        ]
     );
-    assert!(dir
-        .join("tests/snapshots/generated_surface__source.snap.new")
-        .exists());
     let surface =
         std::fs::read_to_string(dir.join("tests/snapshots/generated_surface__surface.snap.new")).unwrap();
-    assert!(
-        surface.contains("GET /v1/calls/{callId}  ->  Client::get_call()"),
-        "{surface}"
-    );
-    assert!(
-        surface.contains(".send() -> Result<ResponseValue<types::Call>, crate::Error>"),
-        "{surface}"
-    );
+    for line in [
+        "GET /v1/calls/{callId}  ->  Client::get_call()",
+        "  .send() -> Result<ResponseValue<types::Call>, crate::Error>",
+        "  sentiment: Option<CallSentiment>",
+        "enum GetCallErrorBody",
+    ] {
+        assert!(surface.contains(line), "no `{line}` in {surface}");
+    }
     let changelog = std::fs::read_to_string(dir.join("openapi/CHANGELOG.md")).unwrap();
     assert!(changelog.contains("## 0.2.0 ("), "{changelog}");
     assert!(

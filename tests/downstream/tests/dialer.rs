@@ -54,3 +54,30 @@ fn embedding_types_have_a_json_schema() {
     let schema = serde_json::to_value(schemars::schema_for!(CallRecord)).unwrap();
     assert!(schema["definitions"]["Call"].is_object(), "{schema}");
 }
+
+#[tokio::test]
+async fn a_rejected_key_gives_the_documented_401_body_typed() {
+    use sigmamind::types::{CreateCallErrorBody, LocalServerErrorBody};
+
+    let server = MockServer::start().await;
+    let client = sigmamind::Client::builder()
+        .api_key("sk_not_the_right_one")
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let req = request("+14155552671", "+14155552672", "agent_1", "Michael").unwrap();
+    let err = client.create_call().body(req).send().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    let Some(CreateCallErrorBody::Status401(LocalServerErrorBody { error, message, .. })) =
+        err.error_body::<CreateCallErrorBody>()
+    else {
+        panic!("no typed 401 body in {err:?}");
+    };
+    assert_eq!(error, "unauthorized");
+    assert!(message.contains("X-API-Key"), "{message}");
+    // The raw JSON stays on the error too.
+    let sigmamind::Error::Api { json: Some(json), .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(json["error"], "unauthorized");
+}

@@ -5,17 +5,14 @@
 use sigmamind_codegen::intake::effective_text;
 use sigmamind_codegen::Spec;
 
-use crate::diff::diff;
+use crate::diff::{diff, Bump, Report};
 use crate::flags::UpdateSpec;
 use crate::workspace::{read_document, vendor_yaml, Workspace, CHANGELOG, EFFECTIVE, NAMES, SNAPSHOT_TEST, VENDOR};
 
 /// Runs the command.
 pub fn run(ws: &Workspace, args: &UpdateSpec) -> Result<(), String> {
-    let written = take_in(ws, args)?;
+    take_in(ws, args)?;
     if args.no_build {
-        return Ok(());
-    }
-    if !written {
         return Ok(());
     }
     // Regenerate: the crate, hand-written layer included, must still build.
@@ -48,9 +45,9 @@ pub fn run(ws: &Workspace, args: &UpdateSpec) -> Result<(), String> {
 }
 
 /// Everything but the build: writes the vendor document, the name book, the
-/// effective spec and the changelog entry. Returns whether it wrote them
-/// (it refuses breaking changes unless allowed).
-pub fn take_in(ws: &Workspace, args: &UpdateSpec) -> Result<bool, String> {
+/// effective spec and the changelog entry, and returns the change report.
+/// Refuses (writing nothing) when the change breaks users, unless allowed.
+pub fn take_in(ws: &Workspace, args: &UpdateSpec) -> Result<Report, String> {
     let mut sources = ws.sources()?;
     let text = match &args.file {
         Some(file) => {
@@ -80,11 +77,12 @@ pub fn take_in(ws: &Workspace, args: &UpdateSpec) -> Result<bool, String> {
     ws.write(VENDOR, &vendor_yaml(&text)?)?;
     ws.write(NAMES, &intake.names.to_toml())?;
     ws.write(EFFECTIVE, &effective_text(&intake.document))?;
-    if report.semver != crate::diff::Bump::None {
+    println!("wrote {VENDOR}, {NAMES} and {EFFECTIVE}");
+    if report.semver != Bump::None {
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         crate::changelog::append(&ws.path(CHANGELOG), &crate::changelog::entry(&report, &today))
             .map_err(|e| format!("cannot write {CHANGELOG}: {e}"))?;
+        println!("appended the report to {CHANGELOG}");
     }
-    println!("wrote {VENDOR}, {NAMES}, {EFFECTIVE} and {CHANGELOG}");
-    Ok(true)
+    Ok(report)
 }
