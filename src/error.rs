@@ -463,10 +463,19 @@ mod tests {
         };
         assert_eq!(error, "unauthorized");
         // Another operation's error, an undocumented status, another shape: none.
-        assert_eq!(api("get_call", 401, body.clone()).error_body::<CreateCallErrorBody>(), None);
-        assert_eq!(api("create_call", 403, body).error_body::<CreateCallErrorBody>(), None);
+        assert_eq!(
+            api("get_call", 401, body.clone()).error_body::<CreateCallErrorBody>(),
+            None
+        );
+        assert_eq!(
+            api("create_call", 403, body).error_body::<CreateCallErrorBody>(),
+            None
+        );
         let other = serde_json::json!({"detail": "the live API's own shape"});
-        assert_eq!(api("create_call", 401, other).error_body::<CreateCallErrorBody>(), None);
+        assert_eq!(
+            api("create_call", 401, other).error_body::<CreateCallErrorBody>(),
+            None
+        );
     }
 
     #[test]

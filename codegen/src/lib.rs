@@ -145,7 +145,9 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
     let rewrite_failed = |problem: String| {
         SpecError::new(
             &spec.file,
-            format!("a rewrite of progenitor's output failed (progenitor's output changed shape?): {problem}"),
+            format!(
+                "a rewrite of progenitor's output failed (progenitor's output changed shape?): {problem}"
+            ),
         )
     };
     rewrite::add_open_enums(&mut file, &plan.open_enums).map_err(rewrite_failed)?;

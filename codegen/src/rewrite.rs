@@ -13,7 +13,11 @@ use crate::SendAdapter;
 /// A rewrite that found nothing to rewrite.
 pub type RewriteError = String;
 
-fn module_mut<'a>(file: &'a mut syn::File, name: &str, rewrite: &str) -> Result<&'a mut Vec<Item>, RewriteError> {
+fn module_mut<'a>(
+    file: &'a mut syn::File,
+    name: &str,
+    rewrite: &str,
+) -> Result<&'a mut Vec<Item>, RewriteError> {
     file.items
         .iter_mut()
         .find_map(|item| match item {
@@ -50,18 +54,27 @@ pub fn add_open_enums(file: &mut syn::File, enums: &[OpenEnum]) -> Result<(), Re
 /// that runs it through the adapter (`adapter(operation_id, future)`), so
 /// callers get the crate's error type while progenitor's request code stays
 /// exactly as generated. Every operation in `operation_ids` must get one.
-pub fn route_send(file: &mut syn::File, adapter: &SendAdapter, operation_ids: &[String]) -> Result<(), RewriteError> {
+pub fn route_send(
+    file: &mut syn::File,
+    adapter: &SendAdapter,
+    operation_ids: &[String],
+) -> Result<(), RewriteError> {
     let function = &adapter.function;
     let error = &adapter.error_type;
     let items = module_mut(file, "builder", "routing send")?;
     let mut routed = Vec::new();
     for item in items.iter_mut() {
         let Item::Impl(block) = item else { continue };
-        let Type::Path(self_ty) = block.self_ty.as_ref() else { continue };
+        let Type::Path(self_ty) = block.self_ty.as_ref() else {
+            continue;
+        };
         let Some(builder) = self_ty.path.segments.last().map(|s| s.ident.to_string()) else {
             continue;
         };
-        let Some(operation_id) = operation_ids.iter().find(|id| id.to_upper_camel_case() == builder) else {
+        let Some(operation_id) = operation_ids
+            .iter()
+            .find(|id| id.to_upper_camel_case() == builder)
+        else {
             continue;
         };
         let mut added = Vec::new();
@@ -73,7 +86,12 @@ pub fn route_send(file: &mut syn::File, adapter: &SendAdapter, operation_ids: &[
             let success = success_type(&f.sig.output).ok_or_else(|| {
                 format!("routing send: `{builder}::send` no longer returns `Result<ResponseValue<T>, _>`")
             })?;
-            let docs: Vec<_> = f.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
+            let docs: Vec<_> = f
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .cloned()
+                .collect();
             f.sig.ident = format_ident!("send_raw");
             f.vis = parse_quote!(pub(crate));
             f.attrs.retain(|a| !a.path().is_ident("doc"));
@@ -142,7 +160,10 @@ pub fn add_server_url(file: &mut syn::File, openapi: &openapiv3::OpenAPI) {
 /// Gives each constrained string newtype a `JsonSchema` that states its rules
 /// (the derive would describe a bare string), so schema consumers and the
 /// conformance tests see what `FromStr` enforces.
-pub fn add_constrained_schemas(file: &mut syn::File, strings: &[ConstrainedString]) -> Result<(), RewriteError> {
+pub fn add_constrained_schemas(
+    file: &mut syn::File,
+    strings: &[ConstrainedString],
+) -> Result<(), RewriteError> {
     if strings.is_empty() {
         return Ok(());
     }
@@ -244,7 +265,9 @@ pub fn add_error_bodies(
                 let (low, high) = (class as u16 * 100, class as u16 * 100 + 99);
                 ranges.push(quote!(#low..=#high => #parse,));
             } else {
-                return Err(format!("error bodies: `{id}` documents a status `{code}` that is not one"));
+                return Err(format!(
+                    "error bodies: `{id}` documents a status `{code}` that is not one"
+                ));
             }
         }
         let fallback = fallback.unwrap_or_else(|| quote!(None));
@@ -303,12 +326,18 @@ mod tests {
             error_type: parse_quote!(crate::Error),
         };
         let err = route_send(&mut file, &adapter, &["create_call".into()]).unwrap_err();
-        assert_eq!(err, "routing send: progenitor's output has no inline `mod builder` any more");
+        assert_eq!(
+            err,
+            "routing send: progenitor's output has no inline `mod builder` any more"
+        );
 
         // A builder whose `send` is gone.
         let mut file: syn::File = parse_quote! { pub mod builder { pub struct CreateCall; impl CreateCall { pub fn other(self) {} } } };
         let err = route_send(&mut file, &adapter, &["create_call".into()]).unwrap_err();
-        assert!(err.contains("found no `async fn send` on the builder of [\"create_call\"]"), "{err}");
+        assert!(
+            err.contains("found no `async fn send` on the builder of [\"create_call\"]"),
+            "{err}"
+        );
 
         // A constrained string typify did not make a newtype of.
         let mut file: syn::File = parse_quote! { pub mod types { pub struct AgentId { x: u8 } } };

@@ -60,12 +60,21 @@ pub const CHILD_SCHEMA_LISTS: [&str; 3] = ["allOf", "anyOf", "oneOf"];
 /// description or `nullable` beside a reference) to the schema that decides
 /// the type. Returns it and whether any layer on the way said `nullable`.
 /// An unresolvable reference stops the walk where it is.
-pub fn unwrap<'a>(document: &'a Value, mut schema: &'a Value) -> (&'a Value, bool) {
+pub fn unwrap<'a>(document: &'a Value, schema: &'a Value) -> (&'a Value, bool) {
+    unwrap_with(schema, |reference| resolve(document, reference))
+}
+
+/// [`unwrap`] with references resolved by `lookup` (for documents that keep
+/// their schemas elsewhere, like schemars' `definitions`).
+pub fn unwrap_with<'a>(
+    mut schema: &'a Value,
+    lookup: impl Fn(&str) -> Option<&'a Value>,
+) -> (&'a Value, bool) {
     let mut nullable = false;
     for _ in 0..64 {
         nullable |= schema.get("nullable") == Some(&Value::Bool(true));
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            match resolve(document, reference) {
+            match lookup(reference) {
                 Some(target) => {
                     schema = target;
                     continue;
@@ -88,9 +97,7 @@ pub fn single_all_of(schema: &Value) -> Option<&Value> {
     let [only] = map.get("allOf")?.as_array()?.as_slice() else {
         return None;
     };
-    let wrapper_only = map
-        .keys()
-        .all(|k| k == "allOf" || is_annotation_or_site(k));
+    let wrapper_only = map.keys().all(|k| k == "allOf" || is_annotation_or_site(k));
     wrapper_only.then_some(only)
 }
 
@@ -159,7 +166,13 @@ pub fn children(schema: &Value) -> Vec<Child<'_>> {
         }
     }
     for key in CHILD_SCHEMA_LISTS {
-        for (i, child) in map.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, child) in map
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             out.push(Child {
                 pointer: format!("/{key}/{i}"),
                 step: Step::Member(key, i),

@@ -47,18 +47,38 @@ fn new_things_are_named_by_the_rules() {
     let taken = take(&vendor, &NameBook::default());
     let names = &taken.names;
     assert!(
-        !names.types.contains_key("GET /v1/agents/{agentId} param path agentId"),
+        !names
+            .types
+            .contains_key("GET /v1/agents/{agentId} param path agentId"),
         "a plain string parameter makes no type, so it needs no name"
     );
-    assert_eq!(names.operations["GET /v1/agents/{agentId}"], "get_v1_agents_by_agent_id");
-    assert_eq!(names.types["GET /v1/agents/{agentId} 200"], "GetV1AgentsByAgentIdResponse");
-    assert_eq!(names.types["GET /v1/agents/{agentId} 200.state"], "GetV1AgentsByAgentIdResponseState");
-    assert_eq!(names.types["GET /v1/agents/{agentId} 200.tags[]"], "GetV1AgentsByAgentIdResponseTagsItem");
+    assert_eq!(
+        names.operations["GET /v1/agents/{agentId}"],
+        "get_v1_agents_by_agent_id"
+    );
+    assert_eq!(
+        names.types["GET /v1/agents/{agentId} 200"],
+        "GetV1AgentsByAgentIdResponse"
+    );
+    assert_eq!(
+        names.types["GET /v1/agents/{agentId} 200.state"],
+        "GetV1AgentsByAgentIdResponseState"
+    );
+    assert_eq!(
+        names.types["GET /v1/agents/{agentId} 200.tags[]"],
+        "GetV1AgentsByAgentIdResponseTagsItem"
+    );
     // The inline nullable enum is a named, open response enum; `null` stays
     // with the field, not in the enum.
     let surface = surface_of(&taken.document);
-    assert!(surface.contains("enum GetV1AgentsByAgentIdResponseState (open: unknown values kept)"), "{surface}");
-    assert!(surface.contains("  state: Option<GetV1AgentsByAgentIdResponseState>"), "{surface}");
+    assert!(
+        surface.contains("enum GetV1AgentsByAgentIdResponseState (open: unknown values kept)"),
+        "{surface}"
+    );
+    assert!(
+        surface.contains("  state: Option<GetV1AgentsByAgentIdResponseState>"),
+        "{surface}"
+    );
     let state = &taken.document["components"]["schemas"]["GetV1AgentsByAgentIdResponseState"];
     assert_eq!(state["enum"], json!(["live", "draft"]));
     assert!(state.get("nullable").is_none());
@@ -91,47 +111,100 @@ fn a_name_in_the_book_survives_inlining_renaming_and_refs() {
     assert_eq!(second.names.types["GET /calls 200.status"], "Status");
     assert_eq!(second.names.operations, first.names.operations);
     let surface = surface_of(&second.document);
-    assert!(surface.contains("struct Call\n  status: Option<Status>"), "{surface}");
+    assert!(
+        surface.contains("struct Call\n  status: Option<Status>"),
+        "{surface}"
+    );
     assert!(surface.contains("  c  (C)"), "{surface}");
 }
 
 #[test]
 fn a_pin_overrides_the_book() {
     let mut v = doc(
-        get("/calls", json!({"type": "object", "x-rust-name": "CallList", "properties": {"n": {"type": "integer"}}})),
+        get(
+            "/calls",
+            json!({"type": "object", "x-rust-name": "CallList", "properties": {"n": {"type": "integer"}}}),
+        ),
         json!({}),
     );
     v["paths"]["/calls"]["get"]["x-rust-name"] = json!("list_calls");
     let mut book = NameBook::default();
     book.operations.insert("GET /calls".into(), "get_calls".into());
-    book.types.insert("GET /calls 200".into(), "GetCallsResponse".into());
+    book.types
+        .insert("GET /calls 200".into(), "GetCallsResponse".into());
     let taken = take(&v, &book);
     assert_eq!(taken.names.operations["GET /calls"], "list_calls");
     assert_eq!(taken.names.types["GET /calls 200"], "CallList");
-    assert!(!taken.document.to_string().contains("x-rust-name"), "pins are ours, not the document's");
+    assert!(
+        !taken.document.to_string().contains("x-rust-name"),
+        "pins are ours, not the document's"
+    );
 }
 
 #[test]
 fn one_name_for_two_places_shares_a_type_or_is_told_apart() {
     let agent = json!({"type": "object", "description": "one", "properties": {"id": {"type": "string"}}});
-    let same_shape = json!({"type": "object", "description": "two", "properties": {"id": {"type": "string"}}});
+    let same_shape =
+        json!({"type": "object", "description": "two", "properties": {"id": {"type": "string"}}});
     let other_shape = json!({"type": "object", "properties": {"name": {"type": "string"}}});
     let mut book = NameBook::default();
     for place in ["a", "b", "c"] {
         book.types.insert(format!("GET /x 200.{place}"), "Agent".into());
     }
     let v = doc(
-        get("/x", json!({"type": "object", "properties": {"a": agent, "b": same_shape, "c": other_shape}})),
+        get(
+            "/x",
+            json!({"type": "object", "properties": {"a": agent, "b": same_shape, "c": other_shape}}),
+        ),
         json!({}),
     );
     let taken = take(&v, &book);
     let schemas = taken.document["components"]["schemas"].as_object().unwrap();
-    assert!(schemas.contains_key("Agent") && schemas.contains_key("Agent2"), "{schemas:?}");
+    assert!(
+        schemas.contains_key("Agent") && schemas.contains_key("GetXResponseC"),
+        "{schemas:?}"
+    );
     assert_eq!(taken.names.types["GET /x 200.a"], "Agent");
     assert_eq!(taken.names.types["GET /x 200.b"], "Agent", "same shape: one type");
-    assert_eq!(taken.names.types["GET /x 200.c"], "Agent2");
+    assert_eq!(
+        taken.names.types["GET /x 200.c"], "GetXResponseC",
+        "another shape: a new thing's name"
+    );
     assert!(
-        taken.notes.iter().any(|n| n == "GET /x 200.c: `Agent` already names a type of another shape; named `Agent2`"),
+        taken.notes.iter().any(|n| n
+            == "GET /x 200.c: `Agent` (recorded for this place) now names a type of another shape; named `GetXResponseC`"),
+        "{:?}",
+        taken.notes
+    );
+
+    // A new thing whose rule name is taken by another shape gets a number.
+    let v = doc(
+        get(
+            "/x",
+            json!({"type": "object", "properties": {
+                "a": {"type": "object", "x-rust-name": "Item", "properties": {"id": {"type": "string"}}},
+                "b": {"type": "object", "x-rust-name": "Item", "properties": {"n": {"type": "integer"}}}
+            }}),
+        ),
+        json!({}),
+    );
+    let taken = take(&v, &NameBook::default());
+    assert_eq!(taken.names.types["GET /x 200.b"], "GetXResponseB");
+    let v = doc(
+        get(
+            "/x",
+            json!({"type": "object", "properties": {
+                "a": {"type": "object", "x-rust-name": "GetXResponseB", "properties": {"id": {"type": "string"}}},
+                "b": {"type": "object", "properties": {"n": {"type": "integer"}}}
+            }}),
+        ),
+        json!({}),
+    );
+    let taken = take(&v, &NameBook::default());
+    assert_eq!(taken.names.types["GET /x 200.b"], "GetXResponseB2");
+    assert!(
+        taken.notes.iter().any(|n| n
+            == "GET /x 200.b: `GetXResponseB` already names a type of another shape; named `GetXResponseB2`"),
         "{:?}",
         taken.notes
     );
@@ -153,8 +226,14 @@ fn the_31_forms_vendors_write_take_in_inline_and_in_components() {
     let taken = take(&v, &NameBook::default());
     let schemas = &taken.document["components"]["schemas"];
     let response = &schemas["GetXResponse"];
-    assert_eq!(response["properties"]["owner"], json!({"allOf": [{"$ref": "#/components/schemas/Owner"}], "nullable": true}));
-    assert_eq!(response["properties"]["kind"], json!({"$ref": "#/components/schemas/GetXResponseKind"}));
+    assert_eq!(
+        response["properties"]["owner"],
+        json!({"allOf": [{"$ref": "#/components/schemas/Owner"}], "nullable": true})
+    );
+    assert_eq!(
+        response["properties"]["kind"],
+        json!({"$ref": "#/components/schemas/GetXResponseKind"})
+    );
     assert_eq!(schemas["GetXResponseKind"]["enum"], json!(["call"]));
     assert_eq!(response["properties"]["count"]["minimum"], json!(0));
     assert_eq!(schemas["Owner"]["properties"]["id"]["example"], json!("o1"));
@@ -164,10 +243,14 @@ fn the_31_forms_vendors_write_take_in_inline_and_in_components() {
 
 #[test]
 fn error_bodies_per_status_generate_with_one_typed_enum() {
-    let mut v = doc(get("/x", json!({"type": "string"})), json!({"Problem": {"type": "object", "properties": {"title": {"type": "string"}}}}));
+    let mut v = doc(
+        get("/x", json!({"type": "string"})),
+        json!({"Problem": {"type": "object", "properties": {"title": {"type": "string"}}}}),
+    );
     v["paths"]["/x"]["get"]["responses"]["400"] = json!({"description": "bad", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
     v["paths"]["/x"]["get"]["responses"]["404"] = json!({"description": "gone", "content": {"application/json": {"schema": {"type": "object", "properties": {"code": {"type": "integer"}}}}}});
-    v["paths"]["/x"]["get"]["responses"]["5XX"] = json!({"description": "down", "content": {"application/json": {"schema": {"type": "string"}}}});
+    v["paths"]["/x"]["get"]["responses"]["5XX"] =
+        json!({"description": "down", "content": {"application/json": {"schema": {"type": "string"}}}});
     let taken = take(&v, &NameBook::default());
     let spec = Spec::from_value("effective.json", taken.document).unwrap();
     let mut options = Options::standalone();

@@ -6,22 +6,9 @@ use serde_json::Value;
 
 pub static SPEC: LazyLock<Value> = LazyLock::new(|| serde_json::from_str(sigmamind::SPEC_JSON).unwrap());
 
-/// Follows `$ref`s and one-item `allOf`s; returns the schema and whether a
-/// layer on the way said `nullable`.
-pub fn unwrap<'a>(mut schema: &'a Value, lookup: &dyn Fn(&str) -> Option<&'a Value>) -> (&'a Value, bool) {
-    let mut nullable = false;
-    for _ in 0..32 {
-        nullable |= schema.get("nullable") == Some(&Value::Bool(true));
-        if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-            schema = lookup(r).unwrap_or_else(|| panic!("unresolved {r}"));
-            continue;
-        }
-        match schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
-            Some([only]) => schema = only,
-            _ => break,
-        }
-    }
-    (schema, nullable)
+/// The one schema walker of the project (refs, `allOf` wrappers, `nullable`).
+pub fn unwrap<'a>(schema: &'a Value, lookup: &dyn Fn(&str) -> Option<&'a Value>) -> (&'a Value, bool) {
+    sigmamind_codegen::schema::unwrap_with(schema, lookup)
 }
 
 pub fn spec_lookup(reference: &str) -> Option<&'static Value> {

@@ -31,7 +31,8 @@ pub fn copy_workspace(root: &Path, to: &Path) -> Result<(), String> {
 /// but with the generated code written in and no build script.
 pub fn plain_crate(root: &Path, to: &Path) -> Result<(), String> {
     let spec = Spec::load(root.join(crate::workspace::EFFECTIVE)).map_err(|e| e.to_string())?;
-    let generated = sigmamind_codegen::generate(&spec, &crate::generator_options::sigmamind_options()).map_err(|e| e.to_string())?;
+    let generated = sigmamind_codegen::generate(&spec, &crate::generator_options::sigmamind_options())
+        .map_err(|e| e.to_string())?;
     let manifest: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))
         .map_err(|e| e.to_string())?
         .parse()

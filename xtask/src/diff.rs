@@ -11,7 +11,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 use serde_json::Value;
-use sigmamind_codegen::spec::{operations, resolve};
+use sigmamind_codegen::schema::unwrap;
+use sigmamind_codegen::spec::operations;
 
 /// How a change affects users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -528,26 +529,4 @@ fn reference(schema: &Value) -> &str {
 
 fn deref<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
     sigmamind_codegen::spec::deref(doc, value).unwrap_or(value)
-}
-
-/// Resolves `$ref`s and one-item `allOf` wrappers; returns the schema and
-/// whether any layer was nullable.
-fn unwrap<'a>(doc: &'a Value, mut schema: &'a Value) -> (&'a Value, bool) {
-    let mut nullable = false;
-    for _ in 0..16 {
-        nullable |= schema.get("nullable") == Some(&Value::Bool(true));
-        if let Some(target) = schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| resolve(doc, r))
-        {
-            schema = target;
-            continue;
-        }
-        match schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
-            Some([only]) => schema = only,
-            _ => break,
-        }
-    }
-    (schema, nullable)
 }

@@ -50,7 +50,9 @@ fn without_title(surface: &str) -> String {
 
 /// The reviewed surface snapshot, without insta's header.
 fn reviewed_surface() -> String {
-    let snap = std::fs::read_to_string(workspace_root().join("tests/snapshots/generated_surface__surface.snap")).unwrap();
+    let snap =
+        std::fs::read_to_string(workspace_root().join("tests/snapshots/generated_surface__surface.snap"))
+            .unwrap();
     snap.splitn(3, "---\n").nth(2).unwrap().to_owned()
 }
 
@@ -60,8 +62,14 @@ fn a_platform_export_of_our_spec_changes_nothing_for_users() {
     let export = platform_export(&vendor());
     let text = export.to_string();
     assert!(text.contains(r#""openapi":"3.1.0""#) && text.contains(r#"["string","null"]"#));
-    assert!(!text.contains("operationId") && !text.contains("\"x-"), "published as a platform would");
-    assert!(!text.contains("#/components/schemas/Agent\""), "components written inline");
+    assert!(
+        !text.contains("operationId") && !text.contains("\"x-"),
+        "published as a platform would"
+    );
+    assert!(
+        !text.contains("#/components/schemas/Agent\""),
+        "components written inline"
+    );
 
     let report = take_in(&ws, &export).expect("taken in without --allow-breaking");
     assert!(!report.is_breaking(), "{}", report.markdown());
@@ -70,7 +78,10 @@ fn a_platform_export_of_our_spec_changes_nothing_for_users() {
     let after = surface_of(&ws.path(EFFECTIVE));
     assert_eq!(without_title(&after), without_title(&before));
     // Every place kept its recorded name: the name book did not move.
-    assert_eq!(ws.read(NAMES).unwrap(), std::fs::read_to_string(workspace_root().join(NAMES)).unwrap());
+    assert_eq!(
+        ws.read(NAMES).unwrap(),
+        std::fs::read_to_string(workspace_root().join(NAMES)).unwrap()
+    );
     // The document is stored as published: YAML with the same content.
     let stored = sigmamind_codegen::spec::parse_text(&ws.read(VENDOR).unwrap()).unwrap();
     assert_eq!(stored, export);
@@ -108,8 +119,14 @@ fn the_next_release_adds_without_renaming_anything() {
         assert!(after.lines().any(|l| l == new), "no `{new}` in:\n{after}");
     }
     let book = ws.read(NAMES).unwrap();
-    assert!(book.contains(r#""GET /v1/calls/{callId}" = "get_call""#), "{book}");
-    assert!(book.contains(r#""GET /v1/calls/{callId} 200" = "Call""#), "{book}");
+    assert!(
+        book.contains(r#""GET /v1/calls/{callId}" = "get_call""#),
+        "{book}"
+    );
+    assert!(
+        book.contains(r#""GET /v1/calls/{callId} 200" = "Call""#),
+        "{book}"
+    );
     let _ = std::fs::remove_dir_all(&ws.root);
 }
 
@@ -117,14 +134,23 @@ fn the_next_release_adds_without_renaming_anything() {
 fn check_refuses_an_effective_spec_edited_by_hand() {
     let ws = scratch("hand-edit");
     check::effective_is_vendor_plus_ours(&ws).unwrap();
-    let edited = ws.read(EFFECTIVE).unwrap().replacen("\"ended\",", "\"ended\", \"paused\",", 1);
+    let edited = ws
+        .read(EFFECTIVE)
+        .unwrap()
+        .replacen("\"ended\",", "\"ended\", \"paused\",", 1);
     ws.write(EFFECTIVE, &edited).unwrap();
     let err = check::effective_is_vendor_plus_ours(&ws).unwrap_err();
-    assert!(err.starts_with("openapi/sigmamind.json differs from openapi/vendor.yaml + openapi/overlay.yaml"), "{err}");
+    assert!(
+        err.starts_with("openapi/sigmamind.json differs from openapi/vendor.yaml + openapi/overlay.yaml"),
+        "{err}"
+    );
 
     let ws = scratch("hand-names");
     let names = ws.read(NAMES).unwrap().replace("\"CallStatus\"", "\"CallState\"");
     ws.write(NAMES, &names).unwrap();
     let err = check::effective_is_vendor_plus_ours(&ws).unwrap_err();
-    assert!(err.contains("differs from"), "a renamed book entry renames the type: {err}");
+    assert!(
+        err.contains("differs from"),
+        "a renamed book entry renames the type: {err}"
+    );
 }

@@ -298,7 +298,12 @@ fn an_openapi_31_copy_generates_the_same_surface() {
     let taken = intake::run(&v31, None, &book, true).unwrap();
     assert_eq!(taken.notes[0], "converted OpenAPI 3.1.0 to 3.0.3");
     let converted = Spec::from_value("vendor-3.1.json", taken.document).unwrap();
-    let render = |spec: &Spec| surface::render(spec, &generate_file(spec, &xtask::generator_options::sigmamind_options()).unwrap());
+    let render = |spec: &Spec| {
+        surface::render(
+            spec,
+            &generate_file(spec, &xtask::generator_options::sigmamind_options()).unwrap(),
+        )
+    };
     assert_eq!(render(&converted), render(&original));
     assert_eq!(
         diff(&original.document, &converted.document)
@@ -374,8 +379,16 @@ fn help_is_there_for_every_command() {
         &["help", "diff"],
     ] {
         let out = xtask(args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{args:?}");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage:"),
+            "{args:?}"
+        );
     }
     // A file named like a format value is still a file (it used to vanish).
     let dir = std::env::temp_dir().join(format!("xtask-json-{}", std::process::id()));
@@ -386,7 +399,12 @@ fn help_is_there_for_every_command() {
         .args(["diff", "--standalone", "json", "json", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["semver"], "none");
     std::fs::remove_dir_all(&dir).ok();
@@ -413,8 +431,16 @@ fn diff_compares_documents_the_generator_cannot_generate_and_names_those_operati
         "--allow-breaking",
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("new response field"), "the rest is classified: {stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("new response field"),
+        "the rest is classified: {stdout}"
+    );
     assert!(
         stdout.contains("### Operations the generator cannot generate as written")
             && stdout.contains("- POST /v1/calls: its success responses have 2 different body schemas"),

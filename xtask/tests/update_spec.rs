@@ -63,7 +63,11 @@ fn a_vendor_release_regenerates_the_client_and_touches_no_hand_written_file() {
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         stdout
     };
     xtask(&["update-spec", "export.json", "--no-build"]);

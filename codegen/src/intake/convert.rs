@@ -42,7 +42,9 @@ pub fn to_openapi_30(mut document: Value, strict: bool) -> Result<Converted, Str
         return Ok(Converted { document, notes });
     }
     if !version.starts_with("3.1.") {
-        return Err(format!("OpenAPI {version} is not supported: expected 3.0.x or 3.1.x"));
+        return Err(format!(
+            "OpenAPI {version} is not supported: expected 3.0.x or 3.1.x"
+        ));
     }
     let root = document.as_object_mut().ok_or("the document is not a mapping")?;
     root.insert("openapi".into(), "3.0.3".into());
@@ -50,7 +52,9 @@ pub fn to_openapi_30(mut document: Value, strict: bool) -> Result<Converted, Str
     if root.remove("webhooks").is_some() {
         let message = "`webhooks` has no OpenAPI 3.0 equivalent";
         if strict {
-            return Err(format!("{message}; remove it with the overlay (openapi/overlay.yaml)"));
+            return Err(format!(
+                "{message}; remove it with the overlay (openapi/overlay.yaml)"
+            ));
         }
         notes.push(format!("{message}: ignored"));
     }
@@ -271,7 +275,10 @@ mod tests {
         .unwrap();
         let p = &schema_of(&doc)["properties"];
         assert_eq!(doc["openapi"], "3.0.3");
-        assert_eq!(p["a"], json!({"type": "string", "nullable": true, "example": "x"}));
+        assert_eq!(
+            p["a"],
+            json!({"type": "string", "nullable": true, "example": "x"})
+        );
         assert_eq!(p["b"], json!({"enum": ["fixed"]}));
         assert_eq!(
             p["c"],
@@ -286,7 +293,10 @@ mod tests {
             json!({"allOf": [{"$ref": "#/components/schemas/Y"}], "description": "kept"})
         );
         // `on`/`off` stay strings; `null` moves into `nullable`.
-        assert_eq!(p["f"], json!({"type": "string", "nullable": true, "enum": ["on", "off"]}));
+        assert_eq!(
+            p["f"],
+            json!({"type": "string", "nullable": true, "enum": ["on", "off"]})
+        );
         assert!(doc.get("paths").is_some(), "3.0 requires paths");
     }
 
@@ -297,10 +307,19 @@ mod tests {
             err,
             "/components/schemas/X: `type` lists several types (string, integer); OpenAPI 3.0 allows one"
         );
-        let err = convert(&format!("{HEAD}      type: array\n      prefixItems: [{{type: string}}]\n")).unwrap_err();
-        assert_eq!(err, "/components/schemas/X: `prefixItems` has no OpenAPI 3.0 equivalent");
+        let err = convert(&format!(
+            "{HEAD}      type: array\n      prefixItems: [{{type: string}}]\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "/components/schemas/X: `prefixItems` has no OpenAPI 3.0 equivalent"
+        );
         let err = convert("openapi: 3.1.0\ninfo: {title: t, version: '1'}\nwebhooks: {}\n").unwrap_err();
-        assert!(err.starts_with("`webhooks` has no OpenAPI 3.0 equivalent"), "{err}");
+        assert!(
+            err.starts_with("`webhooks` has no OpenAPI 3.0 equivalent"),
+            "{err}"
+        );
         let err = convert("openapi: '2.0'\ninfo: {title: t, version: '1'}\n").unwrap_err();
         assert_eq!(err, "OpenAPI 2.0 is not supported: expected 3.0.x or 3.1.x");
         let err = convert("openapi: 2.0\ninfo: {title: t, version: '1'}\n").unwrap_err();
@@ -312,7 +331,10 @@ mod tests {
         )
         .unwrap();
         assert!(
-            lenient.notes.iter().any(|n| n.contains("several types") && n.ends_with("left as written")),
+            lenient
+                .notes
+                .iter()
+                .any(|n| n.contains("several types") && n.ends_with("left as written")),
             "{:?}",
             lenient.notes
         );

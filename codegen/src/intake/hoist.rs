@@ -37,6 +37,7 @@ pub fn name_and_hoist(document: &Value, book: &NameBook) -> Result<Named, String
         node_name: HashMap::new(),
         owners: BTreeMap::new(),
         roots: Vec::new(),
+        reserved: book.types.values().cloned().collect(),
         operation_ids: Vec::new(),
     };
     namer.walk_operations();
@@ -50,7 +51,12 @@ pub fn name_and_hoist(document: &Value, book: &NameBook) -> Result<Named, String
         if namer.node_name.contains_key(&pointer) {
             continue; // reached from an operation: named by that place
         }
-        namer.site(&pointer, format!("components.schemas.{name}"), type_name(name), Some(name));
+        namer.site(
+            &pointer,
+            format!("components.schemas.{name}"),
+            type_name(name),
+            Some(name),
+        );
     }
     let document = namer.emit(&component_names);
     Ok(Named {
@@ -71,6 +77,8 @@ struct Namer<'a> {
     owners: BTreeMap<String, (String, String)>,
     /// Pointers of the schemas operations use directly (bodies, parameters).
     roots: Vec<String>,
+    /// Names the book records: not free for new things.
+    reserved: BTreeSet<String>,
     /// Pointer of each operation object and its name.
     operation_ids: Vec<(String, String)>,
 }
@@ -81,16 +89,23 @@ fn makes_a_type(schema: &Value) -> bool {
         return false;
     };
     let non_empty = |key: &str| {
-        map.get(key)
-            .is_some_and(|v| v.as_object().is_some_and(|o| !o.is_empty()) || v.as_array().is_some_and(|a| !a.is_empty()))
+        map.get(key).is_some_and(|v| {
+            v.as_object().is_some_and(|o| !o.is_empty()) || v.as_array().is_some_and(|a| !a.is_empty())
+        })
     };
     let is_string = map.get("type").and_then(Value::as_str) == Some("string");
     non_empty("enum")
         || non_empty("properties")
         || non_empty("oneOf")
         || non_empty("anyOf")
-        || map.get("allOf").and_then(Value::as_array).is_some_and(|a| a.len() > 1)
-        || (is_string && ["pattern", "minLength", "maxLength"].iter().any(|k| map.contains_key(*k)))
+        || map
+            .get("allOf")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.len() > 1)
+        || (is_string
+            && ["pattern", "minLength", "maxLength"]
+                .iter()
+                .any(|k| map.contains_key(*k)))
 }
 
 fn is_success(code: &str) -> bool {
@@ -135,7 +150,8 @@ impl<'a> Namer<'a> {
                     .and_then(Value::as_array)
                     .map_or(0, Vec::len);
                 for i in 0..count {
-                    let Some((pointer, parameter)) = self.deref_pointer(&format!("{owner}/parameters/{i}")) else {
+                    let Some((pointer, parameter)) = self.deref_pointer(&format!("{owner}/parameters/{i}"))
+                    else {
                         continue;
                     };
                     if parameter.get("schema").is_none() {
@@ -150,38 +166,45 @@ impl<'a> Namer<'a> {
                     );
                 }
             }
-            if let Some((pointer, body)) = self.deref_pointer(&format!("{op_pointer}/requestBody")) {
-                for media in body.get("content").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k) {
-                    self.root(
-                        format!("{pointer}/content/{}/schema", escape(media)),
-                        media_location(&format!("{location} body"), media),
-                        format!("{prefix}Body"),
-                    );
-                }
-            }
+            self.bodies(
+                &format!("{op_pointer}/requestBody"),
+                &format!("{location} body"),
+                format!("{prefix}Body"),
+            );
             let codes: Vec<String> = operation
                 .get("responses")
                 .and_then(Value::as_object)
                 .map(|r| r.keys().cloned().collect())
                 .unwrap_or_default();
             for code in codes {
-                let Some((pointer, response)) = self.deref_pointer(&format!("{op_pointer}/responses/{}", escape(&code)))
-                else {
-                    continue;
-                };
                 let rule = if is_success(&code) {
                     format!("{prefix}Response")
                 } else {
                     format!("{prefix}Error{}", type_name(&code).trim_start_matches("Type"))
                 };
-                for media in response.get("content").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k) {
-                    self.root(
-                        format!("{pointer}/content/{}/schema", escape(media)),
-                        media_location(&format!("{location} {code}"), media),
-                        rule.clone(),
-                    );
-                }
+                let pointer = format!("{op_pointer}/responses/{}", escape(&code));
+                self.bodies(&pointer, &format!("{location} {code}"), rule);
             }
+        }
+    }
+
+    /// The schema of each media type of a request body or response at
+    /// `pointer` (through a `$ref` to a component).
+    fn bodies(&mut self, pointer: &str, location: &str, rule: String) {
+        let Some((pointer, body)) = self.deref_pointer(pointer) else {
+            return;
+        };
+        let media_types: Vec<String> = body
+            .get("content")
+            .and_then(Value::as_object)
+            .map(|c| c.keys().cloned().collect())
+            .unwrap_or_default();
+        for media in media_types {
+            self.root(
+                format!("{pointer}/content/{}/schema", escape(&media)),
+                media_location(location, &media),
+                rule.clone(),
+            );
         }
     }
 
@@ -214,7 +237,9 @@ impl<'a> Namer<'a> {
         let mut pointer = pointer.to_owned();
         let mut component = None;
         for _ in 0..64 {
-            let Some(node) = self.doc.pointer(&pointer) else { break };
+            let Some(node) = self.doc.pointer(&pointer) else {
+                break;
+            };
             if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
                 component = schema_name(reference).map(str::to_owned);
                 match reference.strip_prefix('#') {
@@ -242,7 +267,9 @@ impl<'a> Namer<'a> {
             self.out.types.insert(location, name.clone());
             return;
         }
-        let Some(node) = self.doc.pointer(&target) else { return };
+        let Some(node) = self.doc.pointer(&target) else {
+            return;
+        };
         let pin = node.get("x-rust-name").and_then(Value::as_str).map(str::to_owned);
         let booked = self.book.types.get(&location).cloned();
         let is_component = component.is_some() && target.starts_with("/components/schemas/");
@@ -250,12 +277,17 @@ impl<'a> Namer<'a> {
             self.descend(&target, &location, &rule);
             return;
         }
-        let wanted = pin
-            .or(booked)
-            .or_else(|| component.as_deref().filter(|_| is_component).map(type_name))
-            .unwrap_or(rule);
+        // Candidates in order of precedence; the recorded name first.
+        let recorded: Vec<String> = pin.into_iter().chain(booked).collect();
+        let mut fresh_names: Vec<String> = component
+            .as_deref()
+            .filter(|_| is_component)
+            .map(type_name)
+            .into_iter()
+            .collect();
+        fresh_names.push(rule);
         let node_shape = self.shape_key(&target, is_component);
-        let (name, fresh) = self.claim(&wanted, &target, node_shape, &location);
+        let (name, fresh) = self.claim(&recorded, &fresh_names, &target, node_shape, &location);
         self.node_name.insert(target.clone(), name.clone());
         self.out.types.insert(location.clone(), name.clone());
         if fresh {
@@ -279,34 +311,66 @@ impl<'a> Namer<'a> {
         shape(&node).to_string()
     }
 
-    /// Takes `wanted` for the node at `pointer`, or shares it with a node of
-    /// the same shape, or finds the next free `wanted2`, `wanted3`...
+    /// Picks the node's name: the first candidate that is free or already
+    /// names a type of the same shape (then the node shares it). A name the
+    /// book records for another place is not free for a new thing. When no
+    /// candidate fits, the first gets `2`, `3`... appended, with a note.
     /// Returns the name and whether this node defines it.
-    fn claim(&mut self, wanted: &str, pointer: &str, node_shape: String, location: &str) -> (String, bool) {
-        let mut name = wanted.to_owned();
-        let mut n = 2;
-        loop {
-            match self.owners.get(&name) {
+    fn claim(
+        &mut self,
+        recorded: &[String],
+        fresh: &[String],
+        pointer: &str,
+        node_shape: String,
+        location: &str,
+    ) -> (String, bool) {
+        let candidates = recorded
+            .iter()
+            .map(|n| (n, true))
+            .chain(fresh.iter().map(|n| (n, false)));
+        for (name, is_recorded) in candidates {
+            match self.owners.get(name) {
+                Some((_, existing)) if *existing == node_shape => return (name.clone(), false),
+                Some(_) => continue,
+                None if !is_recorded && self.reserved.contains(name) => continue,
                 None => {
                     self.owners.insert(name.clone(), (pointer.to_owned(), node_shape));
-                    if name != wanted {
+                    if let Some(first) = recorded.first().filter(|first| *first != name) {
                         self.notes.push(format!(
-                            "{location}: `{wanted}` already names a type of another shape; named `{name}`"
+                            "{location}: `{first}` (recorded for this place) now names a type of another \
+                             shape; named `{name}`"
                         ));
                     }
-                    return (name, true);
+                    return (name.clone(), true);
                 }
+            }
+        }
+        let wanted = recorded
+            .first()
+            .or(fresh.last())
+            .expect("the rule always gives a name");
+        let mut n = 2;
+        loop {
+            let name = format!("{wanted}{n}");
+            match self.owners.get(&name) {
                 Some((_, existing)) if *existing == node_shape => return (name, false),
-                Some(_) => {
-                    name = format!("{wanted}{n}");
-                    n += 1;
+                Some(_) => n += 1,
+                None if self.reserved.contains(&name) => n += 1,
+                None => {
+                    self.owners.insert(name.clone(), (pointer.to_owned(), node_shape));
+                    self.notes.push(format!(
+                        "{location}: `{wanted}` already names a type of another shape; named `{name}`"
+                    ));
+                    return (name, true);
                 }
             }
         }
     }
 
     fn descend(&mut self, pointer: &str, location: &str, prefix: &str) {
-        let Some(node) = self.doc.pointer(pointer) else { return };
+        let Some(node) = self.doc.pointer(pointer) else {
+            return;
+        };
         for child in children(node) {
             let (place, rule) = match &child.step {
                 Step::Property(p) => (format!("{location}.{p}"), format!("{prefix}{}", type_name(p))),
@@ -366,7 +430,9 @@ impl<'a> Namer<'a> {
             .iter()
             .filter_map(|vendor| {
                 let pointer = format!("/components/schemas/{}", escape(vendor));
-                self.node_name.get(&pointer).map(|name| (vendor.clone(), name.clone()))
+                self.node_name
+                    .get(&pointer)
+                    .map(|name| (vendor.clone(), name.clone()))
             })
             .collect();
         let current: BTreeSet<String> = self.owners.keys().cloned().collect();
@@ -381,9 +447,16 @@ impl<'a> Namer<'a> {
         let Some(name) = self.node_name.get(&target) else {
             return self.emit_schema(pointer);
         };
-        let site = self.doc.pointer(pointer).and_then(Value::as_object).cloned().unwrap_or_default();
+        let site = self
+            .doc
+            .pointer(pointer)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let mut kept: Map<String, Value> = if target == pointer {
-            site.into_iter().filter(|(k, _)| SITE_KEYWORDS.contains(&k.as_str())).collect()
+            site.into_iter()
+                .filter(|(k, _)| SITE_KEYWORDS.contains(&k.as_str()))
+                .collect()
         } else {
             site.into_iter()
                 .filter(|(k, _)| k != "$ref" && k != "allOf" && k != "x-rust-name")

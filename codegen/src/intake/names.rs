@@ -23,9 +23,12 @@
 //!      parameter `{Operation}{Parameter}`.
 //!
 //! Two places that get one name share one type when their schemas have the
-//! same shape (descriptions and examples aside); otherwise the place met
-//! later in document order gets the name with `2`, `3`, ... appended, and the
-//! intake says so in a note.
+//! same shape (descriptions and examples aside). Otherwise the place met
+//! later in document order (operations by path and method, then parameters,
+//! body, responses by status, properties by name) takes the next candidate
+//! of the list above: a name the book records for another place is never
+//! taken by a new thing; when no candidate is free, the first gets `2`, `3`,
+//! ... appended. Each such decision is printed as a note.
 
 use std::collections::BTreeMap;
 
@@ -109,8 +112,14 @@ mod tests {
 
     #[test]
     fn operation_names_follow_the_rule() {
-        assert_eq!(operation_name("post", "/v1/calls", Some("createCall")), "create_call");
-        assert_eq!(operation_name("get", "/v1/calls/{callId}", None), "get_v1_calls_by_call_id");
+        assert_eq!(
+            operation_name("post", "/v1/calls", Some("createCall")),
+            "create_call"
+        );
+        assert_eq!(
+            operation_name("get", "/v1/calls/{callId}", None),
+            "get_v1_calls_by_call_id"
+        );
         assert_eq!(operation_name("get", "/", None), "get");
         assert_eq!(operation_name("get", "/2fa", Some("")), "get_2fa");
     }
@@ -126,8 +135,10 @@ mod tests {
     #[test]
     fn the_name_book_round_trips_through_toml() {
         let mut book = NameBook::default();
-        book.operations.insert("POST /v1/calls".into(), "create_call".into());
-        book.types.insert("POST /v1/calls 201.campaign.agent".into(), "Agent".into());
+        book.operations
+            .insert("POST /v1/calls".into(), "create_call".into());
+        book.types
+            .insert("POST /v1/calls 201.campaign.agent".into(), "Agent".into());
         let text = book.to_toml();
         assert!(text.starts_with("# Rust names"), "{text}");
         assert_eq!(NameBook::parse(&text).unwrap(), book);

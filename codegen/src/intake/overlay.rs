@@ -55,7 +55,10 @@ mod tests {
             ])),
         )
         .unwrap();
-        assert_eq!(doc, json!({"paths": {"/a": {"get": {"summary": "s", "description": "added"}}}}));
+        assert_eq!(
+            doc,
+            json!({"paths": {"/a": {"get": {"summary": "s", "description": "added"}}}})
+        );
     }
 
     #[test]

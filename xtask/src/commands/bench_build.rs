@@ -90,4 +90,3 @@ pub fn run(ws: &Workspace, args: &BenchBuild) -> Result<(), String> {
     }
     Ok(())
 }
-

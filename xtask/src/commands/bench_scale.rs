@@ -50,4 +50,3 @@ pub fn run(ws: &Workspace, args: &BenchScale) -> Result<(), String> {
     }
     Ok(())
 }
-

@@ -13,7 +13,8 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
     println!("ok   {EFFECTIVE} is exactly {VENDOR} + {OVERLAY}, named by {NAMES}");
 
     let spec = Spec::load(ws.path(EFFECTIVE)).map_err(|e| e.to_string())?;
-    sigmamind_codegen::generate(&spec, &crate::generator_options::sigmamind_options()).map_err(|e| e.to_string())?;
+    sigmamind_codegen::generate(&spec, &crate::generator_options::sigmamind_options())
+        .map_err(|e| e.to_string())?;
     println!("ok   the effective spec parses, validates and generates");
 
     let findings = lint::lint(&spec);
@@ -40,7 +41,9 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
-        return Err("the generated surface differs from the snapshots: review with `cargo insta review`".into());
+        return Err(
+            "the generated surface differs from the snapshots: review with `cargo insta review`".into(),
+        );
     }
     println!("ok   the generated surface matches the snapshots");
     Ok(())
@@ -59,7 +62,9 @@ pub fn effective_is_vendor_plus_ours(ws: &Workspace) -> Result<(), String> {
     }
     // The book as recorded must name exactly what the intake names.
     if ws.names()? != intake.names {
-        return Err(format!("{NAMES} does not match the names the intake gives; {fix}"));
+        return Err(format!(
+            "{NAMES} does not match the names the intake gives; {fix}"
+        ));
     }
     Ok(())
 }

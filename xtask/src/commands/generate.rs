@@ -16,7 +16,10 @@ pub fn run(ws: &Workspace, args: &Generate) -> Result<(), String> {
         let file = sigmamind_codegen::generate_file(&spec, &options).map_err(|e| e.to_string())?;
         print!("{}", sigmamind_codegen::surface::render(&spec, &file));
     } else {
-        print!("{}", sigmamind_codegen::generate(&spec, &options).map_err(|e| e.to_string())?);
+        print!(
+            "{}",
+            sigmamind_codegen::generate(&spec, &options).map_err(|e| e.to_string())?
+        );
     }
     Ok(())
 }

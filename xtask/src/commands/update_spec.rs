@@ -7,7 +7,9 @@ use sigmamind_codegen::Spec;
 
 use crate::diff::{diff, Bump, Report};
 use crate::flags::UpdateSpec;
-use crate::workspace::{read_document, vendor_yaml, Workspace, CHANGELOG, EFFECTIVE, NAMES, SNAPSHOT_TEST, VENDOR};
+use crate::workspace::{
+    read_document, vendor_yaml, Workspace, CHANGELOG, EFFECTIVE, NAMES, SNAPSHOT_TEST, VENDOR,
+};
 
 /// Runs the command.
 pub fn run(ws: &Workspace, args: &UpdateSpec) -> Result<(), String> {
@@ -59,7 +61,8 @@ pub fn take_in(ws: &Workspace, args: &UpdateSpec) -> Result<Report, String> {
     };
     let intake = sources.intake()?;
     let new = Spec::from_value(EFFECTIVE, intake.document.clone()).map_err(|e| e.to_string())?;
-    sigmamind_codegen::generate(&new, &crate::generator_options::sigmamind_options()).map_err(|e| e.to_string())?;
+    sigmamind_codegen::generate(&new, &crate::generator_options::sigmamind_options())
+        .map_err(|e| e.to_string())?;
 
     let current = Spec::load(ws.path(EFFECTIVE)).map_err(|e| e.to_string())?;
     let report = diff(&current.document, &new.document);

@@ -7,7 +7,10 @@ use serde_json::{json, Map, Value};
 
 /// The workspace this test crate lives in.
 pub fn workspace_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Our vendor document, as JSON.
@@ -36,20 +39,7 @@ pub fn platform_export(vendor: &Value) -> Value {
     schemas.insert("CallDetails".into(), call);
     doc["components"]["schemas"] = Value::Object(schemas);
     // Bodies and responses: inline too (Call becomes a ref to CallDetails).
-    let mut paths = doc["paths"].take();
-    for item in paths.as_object_mut().unwrap().values_mut() {
-        for op in item.as_object_mut().unwrap().values_mut() {
-            for media in op.pointer_mut("/requestBody/content").and_then(Value::as_object_mut).into_iter().flatten() {
-                media.1["schema"] = inline(&media.1["schema"], &components);
-            }
-            for response in op["responses"].as_object_mut().unwrap().values_mut() {
-                for media in response.get_mut("content").and_then(Value::as_object_mut).into_iter().flatten() {
-                    media.1["schema"] = inline(&media.1["schema"], &components);
-                }
-            }
-        }
-    }
-    doc["paths"] = paths;
+    for_each_body_schema(&mut doc, |schema| *schema = inline(schema, &components));
     to_31_schemas(&mut doc);
     doc
 }
@@ -69,7 +59,9 @@ fn strip_extensions(value: &mut Value) {
 /// `CallDetails`); a one-member `allOf` wrapper becomes the member with the
 /// wrapper's keywords written over it, as a platform inlining it would.
 fn inline(schema: &Value, components: &Map<String, Value>) -> Value {
-    let Some(map) = schema.as_object() else { return schema.clone() };
+    let Some(map) = schema.as_object() else {
+        return schema.clone();
+    };
     if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
         let name = reference.trim_start_matches("#/components/schemas/");
         if name == "Call" {
@@ -95,10 +87,20 @@ fn inline(schema: &Value, components: &Map<String, Value>) -> Value {
     for (k, v) in map {
         let v = match k.as_str() {
             "properties" => Value::Object(
-                v.as_object().unwrap().iter().map(|(p, s)| (p.clone(), inline(s, components))).collect(),
+                v.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(p, s)| (p.clone(), inline(s, components)))
+                    .collect(),
             ),
             "items" | "additionalProperties" if v.is_object() => inline(v, components),
-            "allOf" | "anyOf" | "oneOf" => Value::Array(v.as_array().unwrap().iter().map(|s| inline(s, components)).collect()),
+            "allOf" | "anyOf" | "oneOf" => Value::Array(
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| inline(s, components))
+                    .collect(),
+            ),
             _ => v.clone(),
         };
         out.insert(k.clone(), v);
@@ -111,15 +113,26 @@ fn to_31_schemas(doc: &mut Value) {
     for schema in doc["components"]["schemas"].as_object_mut().unwrap().values_mut() {
         to_31(schema);
     }
+    for_each_body_schema(doc, to_31);
+}
+
+/// Calls `f` on the schema of every request body and response.
+fn for_each_body_schema(doc: &mut Value, mut f: impl FnMut(&mut Value)) {
     for item in doc["paths"].as_object_mut().unwrap().values_mut() {
         for op in item.as_object_mut().unwrap().values_mut() {
-            for media in op.pointer_mut("/requestBody/content").and_then(Value::as_object_mut).into_iter().flatten() {
-                to_31(&mut media.1["schema"]);
-            }
+            let bodies = op
+                .pointer_mut("/requestBody/content")
+                .and_then(Value::as_object_mut);
+            bodies
+                .into_iter()
+                .flatten()
+                .for_each(|(_, media)| f(&mut media["schema"]));
             for response in op["responses"].as_object_mut().unwrap().values_mut() {
-                for media in response.get_mut("content").and_then(Value::as_object_mut).into_iter().flatten() {
-                    to_31(&mut media.1["schema"]);
-                }
+                let content = response.get_mut("content").and_then(Value::as_object_mut);
+                content
+                    .into_iter()
+                    .flatten()
+                    .for_each(|(_, media)| f(&mut media["schema"]));
             }
         }
     }
