@@ -27,7 +27,10 @@ fn bad_specs_fail_with_one_line_naming_file_and_problem() {
         assert!(yaml.starts_with("openapi/broken.yaml: not valid YAML:"), "{yaml}");
         assert!(yaml.contains("line"), "{yaml}");
     } else {
-        assert!(yaml.contains("needs sigmamind-codegen's `yaml` feature"), "{yaml}");
+        assert!(
+            yaml.contains("needs sigmamind-codegen's `yaml` feature"),
+            "{yaml}"
+        );
     }
 
     let version = problem(r#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}"#);
