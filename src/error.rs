@@ -1,20 +1,37 @@
 //! [`Error`]: every way an operation can fail, each with what a caller needs
 //! to act on it. No variant ever holds the API key.
+//!
+//! This module depends on nothing else in the crate: the transport hands it
+//! what it observed ([`Observed`]) by value.
 
 use std::fmt;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
-
-use crate::transport::Exchange;
 
 /// How much of a body an error keeps for display.
 const BODY_START: usize = 200;
 
 /// Headers that carry the server's request id, most common first.
 const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-amzn-requestid"];
+
+/// What the transport observed of one operation call, for the error.
+#[derive(Debug, Default)]
+pub(crate) struct Observed {
+    /// Attempts made, retries included (0: nothing reached the transport).
+    pub attempts: u32,
+    /// The retry policy's verdict on the last attempt.
+    pub retryable: bool,
+    /// Status and content type of the final response, if one arrived.
+    pub status: Option<StatusCode>,
+    pub content_type: Option<HeaderValue>,
+    /// The whole final response, kept when it is not a success (errors show it).
+    pub response: Option<ResponseInfo>,
+    /// The body could not be read completely (status and headers had arrived).
+    pub body_error: Option<String>,
+}
 
 /// What the client saw of the final response.
 #[derive(Debug, Clone, Default)]
@@ -34,8 +51,35 @@ pub trait ErrorBody: Sized {
     fn from_json(status: u16, body: &serde_json::Value) -> Option<Self>;
 }
 
-/// Any failure of this crate. Variants and their fields can grow: match
-/// with `..`.
+/// Any failure of this crate.
+///
+/// The enum and every variant are `#[non_exhaustive]`: only this crate
+/// creates errors, so a new variant or a new field is not a breaking change.
+/// Match with `..`:
+///
+/// ```
+/// fn explain(e: &sigmamind::Error) -> String {
+///     match e {
+///         sigmamind::Error::Api { status, .. } => format!("the API said {status}"),
+///         other => other.to_string(),
+///     }
+/// }
+/// ```
+///
+/// A pattern that lists every field, or a struct literal, does not compile:
+///
+/// ```compile_fail
+/// fn rule(e: &sigmamind::Error) -> Option<&str> {
+///     match e {
+///         sigmamind::Error::InvalidRequest { field: _, rule } => Some(rule),
+///         _ => None,
+///     }
+/// }
+/// ```
+///
+/// ```compile_fail
+/// let e = sigmamind::Error::Config { message: "made up".into() };
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -171,20 +215,20 @@ impl Error {
     pub(crate) fn from_operation<T: DeserializeOwned, E>(
         operation_id: &'static str,
         error: progenitor_client::Error<E>,
-        exchange: Exchange,
+        observed: Observed,
     ) -> Self {
         use progenitor_client::Error as P;
-        let Exchange {
+        let Observed {
             attempts,
             retryable,
             status,
             content_type,
             response,
             body_error,
-        } = exchange;
+        } = observed;
         let content_type = content_type.and_then(|v| v.to_str().ok().map(str::to_owned));
         match error {
-            P::InvalidRequest(message) => invalid_request(&message),
+            P::InvalidRequest(message) => Error::invalid_request(&message),
             P::Custom(message) => Error::config(message),
             // A success whose body broke off while the operation read it.
             P::ResponseBodyError(source) if !source.is_timeout() => Error::Undecodable {
@@ -293,30 +337,32 @@ fn body_start(body: &[u8]) -> String {
     }
 }
 
-/// Splits progenitor's builder messages into field and rule:
-/// "... error converting supplied value for from_phone_number: doesn't match pattern ..."
-/// "... no value supplied for to_phone_number".
-fn invalid_request(message: &str) -> Error {
-    const CONVERTING: &str = "error converting supplied value for ";
-    const MISSING: &str = "no value supplied for ";
-    if let Some(at) = message.find(CONVERTING) {
-        let rest = &message[at + CONVERTING.len()..];
-        if let Some((field, rule)) = rest.split_once(": ") {
+impl Error {
+    /// Splits a builder's message into field and rule:
+    /// "... error converting supplied value for from_phone_number: doesn't match pattern ..."
+    /// "... no value supplied for to_phone_number".
+    pub(crate) fn invalid_request(message: &str) -> Error {
+        const CONVERTING: &str = "error converting supplied value for ";
+        const MISSING: &str = "no value supplied for ";
+        if let Some(at) = message.find(CONVERTING) {
+            let rest = &message[at + CONVERTING.len()..];
+            if let Some((field, rule)) = rest.split_once(": ") {
+                return Error::InvalidRequest {
+                    field: Some(field.to_owned()),
+                    rule: rule.to_owned(),
+                };
+            }
+        }
+        if let Some(at) = message.find(MISSING) {
             return Error::InvalidRequest {
-                field: Some(field.to_owned()),
-                rule: rule.to_owned(),
+                field: Some(message[at + MISSING.len()..].trim().to_owned()),
+                rule: "is required".to_owned(),
             };
         }
-    }
-    if let Some(at) = message.find(MISSING) {
-        return Error::InvalidRequest {
-            field: Some(message[at + MISSING.len()..].trim().to_owned()),
-            rule: "is required".to_owned(),
-        };
-    }
-    Error::InvalidRequest {
-        field: None,
-        rule: message.to_owned(),
+        Error::InvalidRequest {
+            field: None,
+            rule: message.to_owned(),
+        }
     }
 }
 
@@ -393,14 +439,6 @@ impl fmt::Display for Error {
     }
 }
 
-/// A value rejected by a generated type's rules (`"+1234".parse::<E164PhoneNumber>()`).
-impl From<crate::types::error::ConversionError> for Error {
-    fn from(error: crate::types::error::ConversionError) -> Self {
-        // A builder's error names the field ("... for from_phone_number: ...").
-        invalid_request(&error.to_string())
-    }
-}
-
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -416,7 +454,7 @@ mod tests {
 
     #[test]
     fn builder_messages_name_field_and_rule() {
-        let e = invalid_request(
+        let e = Error::invalid_request(
             "conversion to `CreateCallRequest` for body failed: error converting supplied value for \
              from_phone_number: doesn't match pattern \"^\\+[1-9][0-9]{6,14}$\"",
         );
@@ -431,7 +469,7 @@ mod tests {
             "{e}"
         );
 
-        let e = invalid_request(
+        let e = Error::invalid_request(
             "conversion to `CreateCallRequest` for body failed: no value supplied for to_phone_number",
         );
         assert_eq!(

@@ -66,12 +66,21 @@ pub mod httpmock {
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod retry;
+mod trace;
 mod transport;
 
 pub use client::ClientBuilder;
 pub use error::Error;
 pub use generated::{builder, prelude, types, Client, ClientInfo, ResponseValue, DEFAULT_BASE_URL};
 pub use retry::RetryPolicy;
+
+/// A value rejected by a generated type's rules (`"+1234".parse::<E164PhoneNumber>()`,
+/// or a builder's `try_from`): the field, where the message names one, and the rule.
+impl From<types::error::ConversionError> for Error {
+    fn from(error: types::error::ConversionError) -> Self {
+        Error::invalid_request(&error.to_string())
+    }
+}
 
 /// The spec the crate was generated from, as JSON (for validators and the mock).
 pub const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/sigmamind.json"));

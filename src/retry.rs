@@ -58,12 +58,25 @@ pub(crate) enum Outcome {
     Status(u16),
 }
 
+/// One attempt, as the policy judges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Attempt {
+    /// 1 for the first attempt.
+    pub number: u32,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Whether the operation's method is idempotent (safe to send twice).
+    pub idempotent: bool,
+    /// The server's `Retry-After`, if it sent one.
+    pub retry_after: Option<Duration>,
+}
+
 impl RetryPolicy {
-    /// Whether this policy would send the request again after `outcome`,
+    /// Whether this policy would send the request again after `attempt`,
     /// attempts permitting.
-    pub(crate) fn is_retryable(&self, outcome: Outcome, idempotent: bool) -> bool {
-        let unsafe_ok = idempotent || self.retry_non_idempotent;
-        match outcome {
+    pub(crate) fn is_retryable(&self, attempt: &Attempt) -> bool {
+        let unsafe_ok = attempt.idempotent || self.retry_non_idempotent;
+        match attempt.outcome {
             Outcome::NotSent => true,
             Outcome::Status(429) => true,
             Outcome::Status(408 | 500..=599) | Outcome::MaybeProcessed => unsafe_ok,
@@ -71,19 +84,14 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before retry number `retry` (1-based), or `None` to stop.
-    pub(crate) fn next_delay(
-        &self,
-        outcome: Outcome,
-        idempotent: bool,
-        retry: u32,
-        retry_after: Option<Duration>,
-        jitter: f64,
-    ) -> Option<Duration> {
-        if retry > self.max_retries || !self.is_retryable(outcome, idempotent) {
+    /// The wait before sending again after `attempt` (the retry is number
+    /// `attempt.number`), or `None` to stop. `jitter` is in `[0, 1)`.
+    pub(crate) fn next_delay(&self, attempt: &Attempt, jitter: f64) -> Option<Duration> {
+        let retry = attempt.number;
+        if retry > self.max_retries || !self.is_retryable(attempt) {
             return None;
         }
-        if let Some(wait) = retry_after {
+        if let Some(wait) = attempt.retry_after {
             return Some(wait.min(self.max_retry_after));
         }
         let exp = self
@@ -117,6 +125,15 @@ pub(crate) fn jitter() -> f64 {
 mod tests {
     use super::*;
 
+    fn attempt(outcome: Outcome, idempotent: bool, number: u32, retry_after: Option<Duration>) -> Attempt {
+        Attempt {
+            number,
+            outcome,
+            idempotent,
+            retry_after,
+        }
+    }
+
     #[test]
     fn post_is_not_retried_when_it_may_have_been_processed() {
         let p = RetryPolicy::default();
@@ -126,9 +143,13 @@ mod tests {
             Outcome::Status(503),
             Outcome::Status(408),
         ] {
-            assert_eq!(p.next_delay(outcome, false, 1, None, 0.5), None, "{outcome:?}");
+            assert_eq!(
+                p.next_delay(&attempt(outcome, false, 1, None), 0.5),
+                None,
+                "{outcome:?}"
+            );
             assert!(
-                p.next_delay(outcome, true, 1, None, 0.5).is_some(),
+                p.next_delay(&attempt(outcome, true, 1, None), 0.5).is_some(),
                 "{outcome:?} idempotent"
             );
         }
@@ -137,7 +158,7 @@ mod tests {
             ..p.clone()
         };
         assert!(opted_in
-            .next_delay(Outcome::Status(500), false, 1, None, 0.5)
+            .next_delay(&attempt(Outcome::Status(500), false, 1, None), 0.5)
             .is_some());
     }
 
@@ -147,11 +168,24 @@ mod tests {
             max_retries: 2,
             ..Default::default()
         };
-        assert!(p.next_delay(Outcome::NotSent, false, 1, None, 1.0).is_some());
-        assert!(p.next_delay(Outcome::Status(429), false, 2, None, 1.0).is_some());
-        assert_eq!(p.next_delay(Outcome::Status(429), false, 3, None, 1.0), None);
-        assert_eq!(p.next_delay(Outcome::Status(400), true, 1, None, 1.0), None);
-        assert_eq!(p.next_delay(Outcome::Status(422), true, 1, None, 1.0), None);
+        assert!(p
+            .next_delay(&attempt(Outcome::NotSent, false, 1, None), 1.0)
+            .is_some());
+        assert!(p
+            .next_delay(&attempt(Outcome::Status(429), false, 2, None), 1.0)
+            .is_some());
+        assert_eq!(
+            p.next_delay(&attempt(Outcome::Status(429), false, 3, None), 1.0),
+            None
+        );
+        assert_eq!(
+            p.next_delay(&attempt(Outcome::Status(400), true, 1, None), 1.0),
+            None
+        );
+        assert_eq!(
+            p.next_delay(&attempt(Outcome::Status(422), true, 1, None), 1.0),
+            None
+        );
     }
 
     #[test]
@@ -162,7 +196,10 @@ mod tests {
             max_backoff: Duration::from_millis(350),
             ..Default::default()
         };
-        let d = |n, j| p.next_delay(Outcome::NotSent, false, n, None, j).unwrap();
+        let d = |n, j| {
+            p.next_delay(&attempt(Outcome::NotSent, false, n, None), j)
+                .unwrap()
+        };
         assert_eq!(d(1, 1.0), Duration::from_millis(100));
         assert_eq!(d(2, 1.0), Duration::from_millis(200));
         assert_eq!(d(3, 1.0), Duration::from_millis(350));
@@ -177,15 +214,15 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            p.next_delay(Outcome::Status(429), false, 1, Some(Duration::from_secs(3)), 0.0),
+            p.next_delay(
+                &attempt(Outcome::Status(429), false, 1, Some(Duration::from_secs(3))),
+                0.0
+            ),
             Some(Duration::from_secs(3))
         );
         assert_eq!(
             p.next_delay(
-                Outcome::Status(429),
-                false,
-                1,
-                Some(Duration::from_secs(3600)),
+                &attempt(Outcome::Status(429), false, 1, Some(Duration::from_secs(3600))),
                 0.0
             ),
             Some(Duration::from_secs(10))

@@ -2,45 +2,34 @@
 //! ([`execute`], called from the `exec` hook) and the translation of the
 //! outcome into [`Error`] ([`send`], which every generated `send()` calls).
 //!
-//! The two halves talk through a task-local [`Exchange`]: `execute` records
-//! what happened on the wire (status, headers, the buffered body, attempts,
-//! the retry decision) so that `send` can build an error that says exactly
-//! what went wrong, even where progenitor's error keeps less.
+//! progenitor's error keeps less than an error needs (the body of an error
+//! response, the attempts made), so `execute` records what it observed in a
+//! task-local that `send` opens around the operation and hands to the error
+//! by value. That side channel lives in this module only, and `execute`
+//! running outside it is a bug: debug builds (and so every test) panic.
 
 use std::cell::RefCell;
 use std::future::Future;
-#[cfg(feature = "tracing")]
-use std::time::Instant;
 use std::time::SystemTime;
 
 use progenitor_client::{OperationInfo, ResponseValue};
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, ResponseInfo};
-use crate::retry::{jitter, parse_retry_after, Outcome, RetryPolicy};
-
-/// What the last attempt of one operation call saw.
-#[derive(Debug, Default)]
-pub(crate) struct Exchange {
-    pub attempts: u32,
-    pub retryable: bool,
-    /// Status and content type of the final response, if one arrived.
-    pub status: Option<reqwest::StatusCode>,
-    pub content_type: Option<HeaderValue>,
-    /// The whole final response, kept when it is not a success (errors show it).
-    pub response: Option<ResponseInfo>,
-    /// The body could not be read completely (status and headers had arrived).
-    pub body_error: Option<String>,
-}
+use crate::error::{Error, Observed, ResponseInfo};
+use crate::retry::{jitter, parse_retry_after, Attempt, Outcome, RetryPolicy};
+use crate::trace::AttemptSpan;
 
 tokio::task_local! {
-    static EXCHANGE: RefCell<Exchange>;
+    static OBSERVED: RefCell<Observed>;
 }
 
-fn record(f: impl FnOnce(&mut Exchange)) {
-    // Outside `send` (no scope) there is nobody to tell; that is fine.
-    let _ = EXCHANGE.try_with(|e| f(&mut e.borrow_mut()));
+fn record(f: impl FnOnce(&mut Observed)) {
+    let recorded = OBSERVED.try_with(|o| f(&mut o.borrow_mut()));
+    debug_assert!(
+        recorded.is_ok(),
+        "transport::execute ran outside transport::send: what it observed would be lost"
+    );
 }
 
 /// Runs a generated operation and returns its result with the crate's error.
@@ -53,13 +42,13 @@ pub(crate) async fn send<T, E>(
 where
     T: DeserializeOwned,
 {
-    let (result, exchange) = EXCHANGE
-        .scope(RefCell::new(Exchange::default()), async {
+    let (result, observed) = OBSERVED
+        .scope(RefCell::new(Observed::default()), async {
             let result = operation.await;
-            (result, EXCHANGE.with(|e| e.take()))
+            (result, OBSERVED.with(|o| o.take()))
         })
         .await;
-    result.map_err(|e| Error::from_operation::<T, E>(operation_id, e, exchange))
+    result.map_err(|e| Error::from_operation::<T, E>(operation_id, e, observed))
 }
 
 fn idempotent(method: &reqwest::Method) -> bool {
@@ -100,30 +89,9 @@ pub(crate) async fn execute(
         let Some(this_try) = request.try_clone() else {
             return finish(http.execute(request).await, attempt, false).await;
         };
-        #[cfg(feature = "tracing")]
-        let started = Instant::now();
-        #[cfg(feature = "tracing")]
-        let span = tracing::info_span!(
-            "sigmamind.request",
-            operation_id = info.operation_id,
-            method = %this_try.method(),
-            attempt,
-            status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        #[cfg(feature = "tracing")]
-        let result = tracing::Instrument::instrument(http.execute(this_try), span.clone()).await;
-        #[cfg(not(feature = "tracing"))]
-        let result = http.execute(this_try).await;
-        #[cfg(feature = "tracing")]
-        {
-            if let Ok(response) = &result {
-                span.record("status", response.status().as_u16());
-            }
-            span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
-        }
-        #[cfg(not(feature = "tracing"))]
-        let _ = info;
+        let span = AttemptSpan::start(info.operation_id, this_try.method(), attempt);
+        let result = span.instrument(http.execute(this_try)).await;
+        span.finish(result.as_ref().ok().map(reqwest::Response::status));
 
         let (outcome, retry_after) = match &result {
             Ok(response) => (
@@ -132,10 +100,16 @@ pub(crate) async fn execute(
             ),
             Err(error) => (transport_outcome(error), None),
         };
-        let retryable = policy.is_retryable(outcome, idempotent);
+        let this = Attempt {
+            number: attempt,
+            outcome,
+            idempotent,
+            retry_after,
+        };
+        let retryable = policy.is_retryable(&this);
         let success = matches!(outcome, Outcome::Status(s) if s < 400);
         if !success {
-            if let Some(delay) = policy.next_delay(outcome, idempotent, attempt, retry_after, jitter()) {
+            if let Some(delay) = policy.next_delay(&this, jitter()) {
                 tokio::time::sleep(delay).await;
                 continue;
             }
@@ -193,4 +167,53 @@ async fn finish(
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
     Ok(reqwest::Response::from(rebuilt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The side channel is not optional: `execute` outside `send` is a bug,
+    /// and debug builds say so instead of reporting `attempts: 0`.
+    #[tokio::test]
+    #[should_panic(expected = "transport::execute ran outside transport::send")]
+    async fn execute_outside_send_is_a_bug_not_a_silent_zero() {
+        let http = reqwest::Client::new();
+        let request = http.get("http://127.0.0.1:9/").build().unwrap();
+        let policy = RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        };
+        let info = OperationInfo { operation_id: "test" };
+        let _ = execute(&http, &policy, request, &info).await;
+    }
+
+    #[tokio::test]
+    async fn inside_send_what_execute_observed_reaches_the_error() {
+        let http = reqwest::Client::new();
+        let policy = RetryPolicy {
+            max_retries: 1,
+            initial_backoff: std::time::Duration::from_millis(1),
+            ..RetryPolicy::default()
+        };
+        let operation = async {
+            let request = http.get("http://127.0.0.1:9/").build().unwrap();
+            let info = OperationInfo { operation_id: "test" };
+            let result = execute(&http, &policy, request, &info).await;
+            result
+                .map(|_| ResponseValue::new((), reqwest::StatusCode::OK, Default::default()))
+                .map_err(progenitor_client::Error::<()>::CommunicationError)
+        };
+        let err = send("test", operation).await.unwrap_err();
+        // Nothing listens on port 9: connecting failed twice, safely retried.
+        let Error::Connection {
+            attempts,
+            maybe_processed,
+            ..
+        } = err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!((attempts, maybe_processed), (2, false));
+    }
 }

@@ -218,3 +218,102 @@ async fn recording_can_be_turned_off_for_load_tests() {
     assert_eq!(server.request_count(), 1, "still counted");
     assert!(server.requests().is_empty(), "but not kept");
 }
+
+/// Guard: every operation of the spec gets its documented success status
+/// and a body valid against its response schema; a new operation without
+/// an answer fails here.
+#[tokio::test]
+async fn every_operation_in_the_spec_is_answered() {
+    let spec: serde_json::Value = serde_json::from_str(sigmamind::SPEC_JSON).unwrap();
+    let server = MockServer::start().await;
+    let http = reqwest::Client::new();
+    let mut answered = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<reqwest::Method>() else {
+                continue; // `parameters`, `summary`: not an operation
+            };
+            let concrete: String = path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "x1" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let mut request = http
+                .request(method.clone(), format!("{}{concrete}", server.base_url()))
+                .header("x-api-key", server.api_key());
+            if let Some(media) = operation.pointer("/requestBody/content/application~1json") {
+                let body = media
+                    .get("example")
+                    .cloned()
+                    .expect("request bodies have an example");
+                request = request.json(&body);
+            }
+            let response = request.send().await.unwrap();
+            let (code, documented) = operation["responses"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .find(|(code, _)| code.starts_with('2'))
+                .expect("a success response");
+            let id = operation["operationId"].as_str().unwrap();
+            assert_eq!(response.status().as_str(), code, "{method} {path} ({id})");
+            let body: serde_json::Value = response.json().await.unwrap();
+            if let Some(schema) = documented.pointer("/content/application~1json/schema") {
+                sigmamind::mock::validate(schema, &body)
+                    .unwrap_or_else(|v| panic!("{method} {path} ({id}) answered off-spec: {v:?}"));
+            }
+            answered += 1;
+        }
+    }
+    assert!(answered >= 1);
+}
+
+/// Guard: the spec uses no schema keyword the server's validator does not
+/// implement (it would pass requests through unchecked).
+#[test]
+fn the_validator_implements_every_keyword_the_spec_uses() {
+    use sigmamind::mock::{CHECKED_KEYWORDS, IGNORED_KEYWORDS};
+    fn keywords(schema: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        let Some(map) = schema.as_object() else { return };
+        for (key, value) in map {
+            out.insert(key.clone());
+            match key.as_str() {
+                "properties" => value.as_object().unwrap().values().for_each(|s| keywords(s, out)),
+                "items" | "additionalProperties" | "not" => keywords(value, out),
+                "allOf" | "anyOf" | "oneOf" => {
+                    value.as_array().unwrap().iter().for_each(|s| keywords(s, out))
+                }
+                _ => {}
+            }
+        }
+    }
+    let spec: serde_json::Value = serde_json::from_str(sigmamind::SPEC_JSON).unwrap();
+    let mut used = std::collections::BTreeSet::new();
+    for schema in spec["components"]["schemas"].as_object().unwrap().values() {
+        keywords(schema, &mut used);
+    }
+    for item in spec["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            if let Some(schema) = operation.pointer("/requestBody/content/application~1json/schema") {
+                keywords(schema, &mut used);
+            }
+        }
+    }
+    let unknown: Vec<&String> = used
+        .iter()
+        .filter(|k| !k.starts_with("x-"))
+        .filter(|k| !CHECKED_KEYWORDS.contains(&k.as_str()) && !IGNORED_KEYWORDS.contains(&k.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "the mock's validator does not implement {unknown:?}"
+    );
+    // Every rule the generator enforces on requests is one the server checks
+    // too, or the spec does not use it yet.
+    for rule in sigmamind_codegen::schema::VALUE_RULES {
+        assert!(
+            CHECKED_KEYWORDS.contains(&rule) || !used.contains(rule),
+            "the spec uses `{rule}`, which the server does not check"
+        );
+    }
+}

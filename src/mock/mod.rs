@@ -29,6 +29,7 @@
 //! `{"error": <code>, "message": <text>, "errors": [{"field", "rule"}]}`.
 
 mod http_server;
+mod routes;
 mod validate;
 
 use std::collections::VecDeque;
@@ -41,7 +42,9 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-pub use validate::{validate, validate_component, Violation};
+pub use validate::{validate, validate_component, Violation, CHECKED_KEYWORDS, IGNORED_KEYWORDS};
+
+use routes::Route;
 
 use crate::types::{Agent, Call, CallStatus, CallType};
 use crate::Client;
@@ -252,35 +255,13 @@ impl Shared {
         }
     }
 
-    /// Handles one request that has been read completely.
+    /// Handles one request that has been read completely: injected faults
+    /// first, then the key, the route, the body, and the operation's answer.
     pub(crate) fn answer(&self, request: RecordedRequest, fault: Option<Fault>) -> Answer {
-        let (method, path) = (request.method.clone(), request.path.clone());
-        let authorised = request.header(crate::client::API_KEY_HEADER) == Some(self.api_key.as_str());
-        let body = request.body;
-        match &fault {
-            Some(Fault::TooManyRequests { retry_after }) => {
-                let body = json!({ "error": "rate_limited", "message": "too many requests" });
-                return Answer::Json(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    vec![("retry-after", retry_after.clone())],
-                    body,
-                );
-            }
-            Some(Fault::Status(code)) => {
-                let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                return error(status, "injected_fault", "failure injected by the mock", vec![]);
-            }
-            Some(Fault::DropConnection) => return Answer::Drop,
-            Some(Fault::MalformedBody) => {
-                return Answer::Raw(
-                    StatusCode::CREATED,
-                    "text/html",
-                    Bytes::from_static(b"<html>502 Bad Gateway</html>"),
-                )
-            }
-            _ => {}
+        if let Some(answer) = injected(fault.as_ref()) {
+            return answer;
         }
-        if !authorised {
+        if request.header(crate::client::API_KEY_HEADER) != Some(self.api_key.as_str()) {
             return error(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -288,82 +269,108 @@ impl Shared {
                 vec![],
             );
         }
-        let Some((operation_id, schema)) = find_operation(&method, &path) else {
-            return error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                &format!("no operation {method} {path} in the spec"),
-                vec![],
-            );
+        let spec = &*validate::SPEC;
+        let Some(route) = Route::find(spec, &request.method, &request.path) else {
+            let message = format!("no operation {} {} in the spec", request.method, request.path);
+            return error(StatusCode::NOT_FOUND, "not_found", &message, vec![]);
         };
-        let json: Value = match serde_json::from_slice(&body) {
-            Ok(json) => json,
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_json",
-                    &format!("the body is not JSON: {e}"),
-                    vec![],
-                )
-            }
+        let body = match checked_body(&route, &request.body) {
+            Ok(body) => body,
+            Err(answer) => return answer,
         };
-        if let Some(schema) = schema {
-            if let Err(violations) = validate(schema, &json) {
-                let message = violations
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    &message,
-                    violations,
-                );
-            }
-        }
-        match operation_id {
-            "create_call" => {
-                let call = create_call(&json);
-                match fault {
-                    Some(Fault::UnknownEnumValues) => {
-                        let mut call = serde_json::to_value(call).expect("Call serialises");
-                        call["callType"] = json!("carrier_pigeon");
-                        call["status"] = json!("on_hold");
-                        call["terminationReason"] = json!("solar_flare");
-                        call["sentiment"] = json!({ "score": 0.9 });
-                        Answer::Json(StatusCode::CREATED, vec![], call)
-                    }
-                    Some(Fault::TruncatedBody) => {
-                        Answer::Truncated(Bytes::from(serde_json::to_vec(&call).expect("Call serialises")))
-                    }
-                    _ => Answer::Json(
-                        StatusCode::CREATED,
-                        vec![],
-                        serde_json::to_value(call).expect("Call serialises"),
-                    ),
-                }
-            }
-            other => error(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                &format!("the mock has no behaviour for `{other}` yet"),
-                vec![],
-            ),
-        }
+        respond(spec, &route, &body, fault)
     }
 }
 
-/// The operation of the spec at `method path`, and its request body schema.
-fn find_operation(method: &Method, path: &str) -> Option<(&'static str, Option<&'static Value>)> {
-    let path = path.split('?').next().unwrap_or(path);
-    let operation = validate::SPEC
-        .get("paths")?
-        .get(path)?
-        .get(method.as_str().to_ascii_lowercase())?;
-    let id = operation.get("operationId")?.as_str()?;
-    let schema = operation.pointer("/requestBody/content/application~1json/schema");
-    Some((id, schema))
+/// The faults that replace the answer altogether.
+fn injected(fault: Option<&Fault>) -> Option<Answer> {
+    match fault? {
+        Fault::TooManyRequests { retry_after } => Some(Answer::Json(
+            StatusCode::TOO_MANY_REQUESTS,
+            vec![("retry-after", retry_after.clone())],
+            json!({ "error": "rate_limited", "message": "too many requests" }),
+        )),
+        Fault::Status(code) => {
+            let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Some(error(
+                status,
+                "injected_fault",
+                "failure injected by the mock",
+                vec![],
+            ))
+        }
+        Fault::DropConnection => Some(Answer::Drop),
+        Fault::MalformedBody => Some(Answer::Raw(
+            StatusCode::CREATED,
+            "text/html",
+            Bytes::from_static(b"<html>502 Bad Gateway</html>"),
+        )),
+        Fault::TruncatedBody | Fault::UnknownEnumValues | Fault::Delay(_) => None,
+    }
+}
+
+/// The request body as JSON, checked against the operation's schema
+/// (`Value::Null` for an operation that takes none).
+fn checked_body(route: &Route<'_>, body: &[u8]) -> Result<Value, Answer> {
+    let Some(schema) = route.body_schema() else {
+        return Ok(Value::Null);
+    };
+    let json: Value = serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            &format!("the body is not JSON: {e}"),
+            vec![],
+        )
+    })?;
+    validate(schema, &json).map_err(|violations| {
+        let message = violations
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            &message,
+            violations,
+        )
+    })?;
+    Ok(json)
+}
+
+/// Operations the mock gives behaviour of its own; every other operation is
+/// answered as the spec documents it ([`Route::documented_answer`]).
+const BEHAVIOURS: &[(&str, fn(&Value) -> (StatusCode, Value))] = &[("create_call", create_call_answer)];
+
+/// The operation's answer, with the faults that alter a processed answer.
+fn respond(spec: &Value, route: &Route<'_>, body: &Value, fault: Option<Fault>) -> Answer {
+    let behaviour = BEHAVIOURS.iter().find(|(id, _)| *id == route.operation_id);
+    let (status, mut answer) = match behaviour {
+        Some((_, behave)) => behave(body),
+        None => route.documented_answer(spec),
+    };
+    match fault {
+        Some(Fault::UnknownEnumValues) => {
+            answer["callType"] = json!("carrier_pigeon");
+            answer["status"] = json!("on_hold");
+            answer["terminationReason"] = json!("solar_flare");
+            answer["sentiment"] = json!({ "score": 0.9 });
+            Answer::Json(status, vec![], answer)
+        }
+        Some(Fault::TruncatedBody) => {
+            Answer::Truncated(Bytes::from(serde_json::to_vec(&answer).expect("JSON serialises")))
+        }
+        _ => Answer::Json(status, vec![], answer),
+    }
+}
+
+fn create_call_answer(request: &Value) -> (StatusCode, Value) {
+    let call = create_call(request);
+    (
+        StatusCode::CREATED,
+        serde_json::to_value(call).expect("Call serialises"),
+    )
 }
 
 /// A freshly scheduled call, as the API describes one.

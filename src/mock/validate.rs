@@ -32,6 +32,40 @@ impl fmt::Display for Violation {
     }
 }
 
+/// The schema keywords this validator checks.
+pub const CHECKED_KEYWORDS: [&str; 15] = [
+    "$ref",
+    "nullable",
+    "allOf",
+    "type",
+    "enum",
+    "required",
+    "properties",
+    "additionalProperties",
+    "items",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+];
+
+/// Keywords that say nothing about which values are valid (documentation,
+/// and `readOnly`/`writeOnly`, which the server does not enforce). Any other
+/// keyword in the spec is one this validator does not implement: a test
+/// fails on it (`tests/mock_server.rs`).
+pub const IGNORED_KEYWORDS: [&str; 8] = [
+    "description",
+    "default",
+    "title",
+    "example",
+    "externalDocs",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+];
+
 /// Validates `value` against the spec's component schema `name`
 /// (`"Call"`, `"CreateCallRequest"`, ...).
 pub fn validate_component(name: &str, value: &Value) -> Result<(), Vec<Violation>> {

@@ -1,0 +1,59 @@
+//! Tracing, in one place (feature `tracing`): one span per HTTP attempt,
+//! `sigmamind.request`, with the operation id, method, attempt number,
+//! status and latency; never the key or the body. Without the feature every
+//! function here compiles to nothing, so the request path has no `cfg`s.
+
+use std::future::Future;
+
+/// The span of one HTTP attempt.
+pub(crate) struct AttemptSpan {
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
+    #[cfg(feature = "tracing")]
+    started: std::time::Instant,
+}
+
+impl AttemptSpan {
+    /// Opens the span of attempt number `attempt` of `operation_id`.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn start(operation_id: &'static str, method: &reqwest::Method, attempt: u32) -> Self {
+        Self {
+            #[cfg(feature = "tracing")]
+            span: tracing::info_span!(
+                "sigmamind.request",
+                operation_id,
+                method = %method,
+                attempt,
+                status = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            ),
+            #[cfg(feature = "tracing")]
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Runs the attempt inside the span.
+    pub(crate) async fn instrument<F: Future>(&self, attempt: F) -> F::Output {
+        #[cfg(feature = "tracing")]
+        {
+            tracing::Instrument::instrument(attempt, self.span.clone()).await
+        }
+        #[cfg(not(feature = "tracing"))]
+        {
+            attempt.await
+        }
+    }
+
+    /// Records how the attempt ended: the status, if one arrived, and the latency.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn finish(&self, status: Option<reqwest::StatusCode>) {
+        #[cfg(feature = "tracing")]
+        {
+            if let Some(status) = status {
+                self.span.record("status", status.as_u16());
+            }
+            self.span
+                .record("latency_ms", self.started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+}
