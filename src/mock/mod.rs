@@ -339,9 +339,13 @@ fn checked_body(route: &Route<'_>, body: &[u8]) -> Result<Value, Answer> {
     Ok(json)
 }
 
+/// What the mock does for one operation: from the request body, the status
+/// and body of the answer.
+type Behaviour = fn(&Value) -> (StatusCode, Value);
+
 /// Operations the mock gives behaviour of its own; every other operation is
 /// answered as the spec documents it ([`Route::documented_answer`]).
-const BEHAVIOURS: &[(&str, fn(&Value) -> (StatusCode, Value))] = &[("create_call", create_call_answer)];
+const BEHAVIOURS: &[(&str, Behaviour)] = &[("create_call", create_call_answer)];
 
 /// The operation's answer, with the faults that alter a processed answer.
 fn respond(spec: &Value, route: &Route<'_>, body: &Value, fault: Option<Fault>) -> Answer {
