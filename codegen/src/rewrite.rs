@@ -297,6 +297,22 @@ pub fn add_error_bodies(
     Ok(())
 }
 
+/// Marks every generated struct with named fields `#[non_exhaustive]`, so
+/// that a field the vendor adds is not a breaking change: outside the crate
+/// they are built with their builders (`Call::builder()`) and matched with
+/// `..`, never written as struct literals.
+pub fn make_structs_non_exhaustive(file: &mut syn::File) -> Result<(), RewriteError> {
+    let items = module_mut(file, "types", "non-exhaustive structs")?;
+    for item in items.iter_mut() {
+        if let Item::Struct(s) = item {
+            if matches!(s.fields, syn::Fields::Named(_)) && !s.attrs.iter().any(|a| a.path().is_ident("non_exhaustive")) {
+                s.attrs.push(parse_quote!(#[non_exhaustive]));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Removes one trait from `#[derive(...)]` lists.
 fn drop_derive(attrs: &mut [syn::Attribute], name: &str) {
     for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {

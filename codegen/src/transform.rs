@@ -167,6 +167,7 @@ pub fn prepare(spec: &Spec) -> Result<(Value, Plan), SpecError> {
         *schemas = Value::Object(relaxed);
     }
     plan.error_bodies = take_error_bodies(&mut out);
+    strip_defaults(&mut out);
     // Inline response schemas (not behind a `$ref`) get the same treatment.
     if let Some(paths) = out.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
@@ -193,6 +194,52 @@ pub fn prepare(spec: &Spec) -> Result<(Value, Plan), SpecError> {
         }
     }
     Ok((out, plan))
+}
+
+/// Removes `default` from every schema. typify turns an optional field with
+/// a default into a non-optional one and sends the default on every request;
+/// without it the field stays `Option<T>`, nothing is sent unless the user
+/// sets it, and the server applies its own default. (A default added or
+/// removed by the vendor then changes no Rust type.)
+fn strip_defaults(document: &mut Value) {
+    fn strip(schema: &mut Value) {
+        let Some(map) = schema.as_object_mut() else { return };
+        map.remove("default");
+        if let Some(Value::Object(properties)) = map.get_mut("properties") {
+            properties.values_mut().for_each(strip);
+        }
+        for key in crate::schema::CHILD_SCHEMA {
+            if let Some(child) = map.get_mut(key) {
+                strip(child);
+            }
+        }
+        for key in crate::schema::CHILD_SCHEMA_LISTS {
+            if let Some(Value::Array(items)) = map.get_mut(key) {
+                items.iter_mut().for_each(strip);
+            }
+        }
+    }
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map.iter_mut() {
+                    match key.as_str() {
+                        "schema" => strip(child),
+                        "example" | "examples" => {}
+                        _ => walk(child),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    if let Some(Value::Object(schemas)) = document.pointer_mut("/components/schemas") {
+        schemas.values_mut().for_each(strip);
+    }
+    if let Some(paths) = document.get_mut("paths") {
+        walk(paths);
+    }
 }
 
 /// Removes the bodies of every non-success response (progenitor sees

@@ -2,18 +2,23 @@
 
 use std::path::Path;
 
-use crate::diff::{Kind, Report};
+use crate::diff::{Level, Report};
 
 /// The changelog entry `update-spec` appends.
 pub fn entry(report: &Report, date: &str) -> String {
     let mut entry = format!("## {} ({date})\n\n{}\n\n", report.new_version, report.summary());
     for change in &report.changes {
-        let kind = match change.kind {
-            Kind::Breaking => "breaking",
-            Kind::Compatible => "compatible",
-            Kind::Docs => "docs",
+        let level = match (change.level, &change.accepted) {
+            (Level::Breaking, Some(_)) => "breaking (accepted)",
+            (Level::Breaking, None) => "breaking",
+            (Level::Warning, _) => "warning",
+            (Level::Compatible, _) => "compatible",
+            (Level::Docs, _) => "docs",
         };
-        entry.push_str(&format!("- {kind}: `{}`: {}\n", change.location, change.message));
+        entry.push_str(&format!(
+            "- {level}: `{}` [{}]: {}\n",
+            change.location, change.rule, change.message
+        ));
     }
     entry.push('\n');
     entry

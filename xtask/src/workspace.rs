@@ -17,6 +17,8 @@ pub const NAMES: &str = "openapi/rust-names.toml";
 pub const EFFECTIVE: &str = "openapi/sigmamind.json";
 /// What each update changed for users.
 pub const CHANGELOG: &str = "openapi/CHANGELOG.md";
+/// Breaking changes the maintainers accepted, by rule id and location.
+pub const ACCEPTED_BREAKS: &str = "openapi/accepted-breaks.toml";
 
 /// A checkout of the workspace.
 #[derive(Debug, Clone)]
@@ -105,6 +107,15 @@ impl Workspace {
             return Ok(NameBook::default());
         }
         NameBook::parse(&self.read(NAMES)?).map_err(|e| format!("{NAMES}: {e}"))
+    }
+
+    /// The accepted breaking changes (none when the file does not exist).
+    pub fn accepted_breaks(&self) -> Result<crate::diff::AcceptedBreaks, String> {
+        if !self.path(ACCEPTED_BREAKS).exists() {
+            return Ok(Default::default());
+        }
+        crate::diff::AcceptedBreaks::parse(&self.read(ACCEPTED_BREAKS)?)
+            .map_err(|e| format!("{ACCEPTED_BREAKS}: {e}"))
     }
 
     /// The effective spec as committed at git `HEAD`.

@@ -5,7 +5,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 use sigmamind_codegen::intake::{self, NameBook};
 use sigmamind_codegen::{generate_file, surface, Spec};
-use xtask::diff::{diff, Bump, Kind};
+use xtask::diff::{diff, Bump, Level};
 
 const SHIPPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/sigmamind.json");
 
@@ -13,23 +13,30 @@ fn shipped() -> Value {
     Spec::load(SHIPPED).unwrap().document
 }
 
+fn book() -> NameBook {
+    NameBook::parse(include_str!("../../openapi/rust-names.toml")).unwrap()
+}
+
+/// The shipped effective spec, edited, then taken in as `update-spec` would
+/// (so inline schemas get their names, as in every real comparison).
 fn changed(f: impl FnOnce(&mut Value)) -> Value {
     let mut v = shipped();
     f(&mut v);
-    Spec::from_value("changed.yaml", v.clone()).expect("test specs are valid");
-    v
+    let taken = intake::run(&v, None, &book(), true).expect("test specs take in");
+    Spec::from_value("changed.json", taken.document.clone()).expect("test specs are valid");
+    taken.document
 }
 
 /// (kind, location, message) of each change.
-fn changes(old: &Value, new: &Value) -> Vec<(Kind, String, String)> {
+fn changes(old: &Value, new: &Value) -> Vec<(Level, String, String)> {
     diff(old, new)
         .changes
         .into_iter()
-        .map(|c| (c.kind, c.location, c.message))
+        .map(|c| (c.level, c.location, c.message))
         .collect()
 }
 
-fn one(old: &Value, new: &Value) -> (Kind, String, String) {
+fn one(old: &Value, new: &Value) -> (Level, String, String) {
     let all = changes(old, new);
     assert_eq!(all.len(), 1, "{all:#?}");
     all.into_iter().next().unwrap()
@@ -50,7 +57,7 @@ fn text_only_changes_are_a_patch() {
     let new = changed(|s| s["info"]["description"] = json!("Reworded."));
     let report = diff(&shipped(), &new);
     assert_eq!(report.semver, Bump::Patch);
-    assert_eq!(report.changes[0].kind, Kind::Docs);
+    assert_eq!(report.changes[0].level, Level::Docs);
 }
 
 #[test]
@@ -62,9 +69,9 @@ fn new_optional_request_field_is_compatible() {
     assert_eq!(
         one(&shipped(), &new),
         (
-            Kind::Compatible,
+            Level::Compatible,
             "POST /v1/calls request.language".into(),
-            "new optional request field".into()
+            "new optional request field (structs are non-exhaustive: builders need no change)".into()
         )
     );
     assert_eq!(diff(&shipped(), &new).semver, Bump::Minor);
@@ -84,16 +91,16 @@ fn new_required_request_field_is_breaking() {
     assert_eq!(
         one(&shipped(), &new),
         (
-            Kind::Breaking,
+            Level::Breaking,
             "POST /v1/calls request.language".into(),
-            "new required request field".into()
+            "new required request field (every request must now set it)".into()
         )
     );
     assert_eq!(diff(&shipped(), &new).semver, Bump::Major);
 }
 
 #[test]
-fn new_response_enum_value_is_compatible() {
+fn new_response_enum_value_is_a_warning() {
     let new = changed(|s| {
         s.pointer_mut("/components/schemas/CallStatus/enum")
             .unwrap()
@@ -104,10 +111,11 @@ fn new_response_enum_value_is_compatible() {
     let (kind, location, message) = one(&shipped(), &new);
     assert_eq!(
         (kind, location.as_str()),
-        (Kind::Compatible, "POST /v1/calls response 201.status")
+        (Level::Warning, "POST /v1/calls response 201.status")
     );
     assert!(
-        message.contains("new enum value in responses") && message.contains("queued"),
+        message.contains("it came back as `Unknown(..)` and now comes back as a new variant")
+            && message.contains("queued"),
         "{message}"
     );
 }
@@ -124,7 +132,7 @@ fn removed_response_field_is_breaking() {
     assert_eq!(
         one(&shipped(), &new),
         (
-            Kind::Breaking,
+            Level::Breaking,
             "POST /v1/calls response 201.transcript".into(),
             "response field removed".into()
         )
@@ -136,7 +144,7 @@ fn new_response_field_is_compatible() {
     let new = changed(|s| {
         s.pointer_mut(CALL).unwrap()["sentiment"] = json!({"type": "number", "description": "Score."})
     });
-    assert_eq!(one(&shipped(), &new).0, Kind::Compatible);
+    assert_eq!(one(&shipped(), &new).0, Level::Compatible);
 }
 
 #[test]
@@ -149,7 +157,7 @@ fn narrowed_type_is_breaking() {
     assert_eq!(
         one(&shipped(), &new),
         (
-            Kind::Breaking,
+            Level::Breaking,
             "POST /v1/calls response 201.duration".into(),
             "type changed from integer (int32) to string".into()
         )
@@ -169,10 +177,10 @@ fn removed_request_enum_value_is_breaking() {
     let (kind, location, message) = one(&old, &new);
     assert_eq!(
         (kind, location.as_str()),
-        (Kind::Breaking, "POST /v1/calls request.priority")
+        (Level::Breaking, "POST /v1/calls request.priority")
     );
     assert!(
-        message.starts_with("enum value removed from a request") && message.contains("high"),
+        message.contains("requests using it are refused") && message.contains("high"),
         "{message}"
     );
 }
@@ -180,14 +188,15 @@ fn removed_request_enum_value_is_breaking() {
 #[test]
 fn tightened_and_loosened_request_limits() {
     let agent_max = |n: u64| changed(|s| s["components"]["schemas"]["AgentId"]["maxLength"] = json!(n));
-    assert_eq!(one(&shipped(), &agent_max(32)).0, Kind::Breaking);
-    assert_eq!(one(&shipped(), &agent_max(128)).0, Kind::Compatible);
+    assert_eq!(one(&shipped(), &agent_max(32)).0, Level::Breaking);
+    assert_eq!(one(&shipped(), &agent_max(128)).0, Level::Compatible);
+    // A changed pattern cannot be proven looser: compiles, refuses differently.
     let pattern =
         changed(|s| s["components"]["schemas"]["E164PhoneNumber"]["pattern"] = json!(r"^\+1[0-9]{10}$"));
     let all = changes(&shipped(), &pattern);
     assert!(
         all.iter()
-            .all(|c| c.0 == Kind::Breaking && c.2.starts_with("pattern tightened")),
+            .all(|c| c.0 == Level::Warning && c.2.starts_with("pattern changed")),
         "{all:#?}"
     );
 }
@@ -204,7 +213,7 @@ fn new_operation_is_compatible() {
     assert_eq!(
         one(&shipped(), &new),
         (
-            Kind::Compatible,
+            Level::Compatible,
             "GET /v1/calls/{callId}".into(),
             "new operation `get_call`".into()
         )
@@ -214,14 +223,18 @@ fn new_operation_is_compatible() {
 #[test]
 fn removed_operation_changed_success_code_and_security_are_breaking() {
     let removed = changed(|s| s["paths"] = json!({}));
-    assert_eq!(
-        one(&shipped(), &removed),
-        (
-            Kind::Breaking,
+    let all = changes(&shipped(), &removed);
+    assert!(
+        all.contains(&(
+            Level::Breaking,
             "POST /v1/calls".into(),
-            "operation removed".into()
-        )
+            "operation removed (its client method is gone)".into()
+        )),
+        "{all:#?}"
     );
+    // What follows from it (types no longer open, no error-body enum) is
+    // breaking too, and listed.
+    assert!(all.iter().all(|c| c.0 == Level::Breaking), "{all:#?}");
 
     let code = changed(|s| {
         let responses = s
@@ -235,7 +248,7 @@ fn removed_operation_changed_success_code_and_security_are_breaking() {
     assert_eq!(
         one(&shipped(), &code),
         (
-            Kind::Breaking,
+            Level::Breaking,
             "POST /v1/calls".into(),
             "success status changed from 201 to 200".into()
         )
@@ -309,7 +322,7 @@ fn an_openapi_31_copy_generates_the_same_surface() {
         diff(&original.document, &converted.document)
             .changes
             .iter()
-            .filter(|c| c.kind != Kind::Docs)
+            .filter(|c| c.level != Level::Docs)
             .count(),
         0
     );
@@ -360,7 +373,8 @@ fn diff_exits_non_zero_on_breaking_changes_unless_allowed() {
     assert_eq!(out.status.code(), Some(0));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["semver"], "minor");
-    assert_eq!(report["changes"][0]["kind"], "compatible");
+    assert_eq!(report["changes"][0]["level"], "compatible");
+    assert_eq!(report["changes"][0]["rule"], "response-property-added");
     std::fs::remove_dir_all(&dir).ok();
 }
 

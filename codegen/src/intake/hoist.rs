@@ -29,41 +29,33 @@ pub struct Named {
 
 /// Names and hoists (see the module docs). `book` is the previous name book.
 pub fn name_and_hoist(document: &Value, book: &NameBook) -> Result<Named, String> {
-    let mut namer = Namer {
-        doc: document,
-        book,
-        out: NameBook::default(),
-        notes: Vec::new(),
-        node_name: HashMap::new(),
-        owners: BTreeMap::new(),
-        roots: Vec::new(),
-        reserved: book.types.values().cloned().collect(),
-        operation_ids: Vec::new(),
-    };
-    namer.walk_operations();
-    let component_names: Vec<String> = document
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    for name in &component_names {
-        let pointer = format!("/components/schemas/{}", escape(name));
-        if namer.node_name.contains_key(&pointer) {
-            continue; // reached from an operation: named by that place
-        }
-        namer.site(
-            &pointer,
-            format!("components.schemas.{name}"),
-            type_name(name),
-            Some(name),
-        );
-    }
+    // A name the book records is kept for its place, so a new thing may not
+    // take it; but only while that place still exists. A first pass finds
+    // the places this document has.
+    let all_recorded: BTreeSet<String> = book.types.values().cloned().collect();
+    let places = Namer::run(document, book, all_recorded).out.types;
+    let reserved = book
+        .types
+        .iter()
+        .filter(|(location, _)| places.contains_key(*location))
+        .map(|(_, name)| name.clone())
+        .collect();
+    let namer = Namer::run(document, book, reserved);
+    let component_names = vendor_components(document);
     let document = namer.emit(&component_names);
     Ok(Named {
         document,
         names: namer.out,
         notes: namer.notes,
     })
+}
+
+fn vendor_components(document: &Value) -> Vec<String> {
+    document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 struct Namer<'a> {
@@ -113,6 +105,31 @@ fn is_success(code: &str) -> bool {
 }
 
 impl<'a> Namer<'a> {
+    /// Names every place of `document`: operations first, then the
+    /// components no operation reaches.
+    fn run(document: &'a Value, book: &'a NameBook, reserved: BTreeSet<String>) -> Self {
+        let mut namer = Namer {
+            doc: document,
+            book,
+            out: NameBook::default(),
+            notes: Vec::new(),
+            node_name: HashMap::new(),
+            owners: BTreeMap::new(),
+            roots: Vec::new(),
+            reserved,
+            operation_ids: Vec::new(),
+        };
+        namer.walk_operations();
+        for name in vendor_components(document) {
+            let pointer = format!("/components/schemas/{}", escape(&name));
+            if namer.node_name.contains_key(&pointer) {
+                continue; // reached from an operation: named by that place
+            }
+            namer.site(&pointer, format!("components.schemas.{name}"), type_name(&name), Some(&name));
+        }
+        namer
+    }
+
     fn walk_operations(&mut self) {
         let mut taken = BTreeSet::new();
         for (path, method, operation) in operations(self.doc) {

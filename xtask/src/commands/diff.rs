@@ -7,7 +7,9 @@ use serde_json::Value;
 use sigmamind_codegen::intake::{self, NameBook};
 use sigmamind_codegen::spec::generation_blockers;
 
-use crate::diff::diff;
+use sigmamind_codegen::Options;
+
+use crate::diff::{diff, diff_with};
 use crate::flags::{Diff, Format};
 use crate::workspace::{read_document, Workspace};
 
@@ -35,7 +37,14 @@ pub fn run(ws: &Workspace, args: &Diff) -> Result<(), String> {
     let new = intake::run(&value, overlay.as_ref(), &old_names, false)
         .map_err(|e| format!("{}: {e}", new_path.display()))?;
     notes.extend(new.notes);
-    let report = diff(&old, &new.document);
+    let mut report = if args.standalone {
+        diff_with(&old, &new.document, &Options::standalone())
+    } else {
+        diff(&old, &new.document)
+    };
+    if !args.standalone {
+        report.accept(&ws.accepted_breaks()?);
+    }
     match args.format {
         Format::Json => println!("{}", report.json()),
         Format::Markdown => {
@@ -48,7 +57,8 @@ pub fn run(ws: &Workspace, args: &Diff) -> Result<(), String> {
     }
     if report.is_breaking() && !args.allow_breaking {
         return Err(format!(
-            "{} breaking change(s); if intended, pass --allow-breaking and bump the version",
+            "{} breaking change(s); if intended, accept each in openapi/accepted-breaks.toml (or pass \
+             --allow-breaking) and bump the version",
             report.counts().0
         ));
     }

@@ -8,7 +8,7 @@ use sigmamind_codegen::Spec;
 use crate::diff::{diff, Bump, Report};
 use crate::flags::UpdateSpec;
 use crate::workspace::{
-    read_document, vendor_yaml, Workspace, CHANGELOG, EFFECTIVE, NAMES, SNAPSHOT_TEST, VENDOR,
+    read_document, vendor_yaml, Workspace, ACCEPTED_BREAKS, CHANGELOG, EFFECTIVE, NAMES, SNAPSHOT_TEST, VENDOR,
 };
 
 /// Runs the command.
@@ -65,14 +65,16 @@ pub fn take_in(ws: &Workspace, args: &UpdateSpec) -> Result<Report, String> {
         .map_err(|e| e.to_string())?;
 
     let current = Spec::load(ws.path(EFFECTIVE)).map_err(|e| e.to_string())?;
-    let report = diff(&current.document, &new.document);
+    let mut report = diff(&current.document, &new.document);
+    report.accept(&ws.accepted_breaks()?);
     for note in &intake.notes {
         println!("note: {note}");
     }
     println!("{}", report.markdown());
     if report.is_breaking() && !args.allow_breaking {
         return Err(format!(
-            "{} breaking change(s); if intended, pass --allow-breaking and bump the version",
+            "{} breaking change(s); if intended, accept each in {ACCEPTED_BREAKS} (or pass \
+             --allow-breaking) and bump the version",
             report.counts().0
         ));
     }
