@@ -40,6 +40,36 @@
 //! # }
 //! ```
 //!
+//! # Types that can grow
+//!
+//! The vendor adds fields and values over time, and a new release of this
+//! crate takes them in without breaking your code: generated structs are
+//! `#[non_exhaustive]` (build them with their builders, match them with
+//! `..`), response enums are open and `#[non_exhaustive]`. A struct literal
+//! does not compile:
+//!
+//! ```compile_fail
+//! let request = sigmamind::types::CreateCallRequest {
+//!     from_phone_number: "+14155552671".parse().unwrap(),
+//!     to_phone_number: "+14155552672".parse().unwrap(),
+//!     agent_id: None,
+//!     dynamic_variables: Default::default(),
+//! };
+//! ```
+//!
+//! The builder does, and keeps compiling when fields are added:
+//!
+//! ```
+//! # fn main() -> Result<(), sigmamind::Error> {
+//! use sigmamind::types::CreateCallRequest;
+//! let request = CreateCallRequest::try_from(
+//!     CreateCallRequest::builder()
+//!         .from_phone_number("+14155552671")
+//!         .to_phone_number("+14155552672"),
+//! )?;
+//! # let _ = request; Ok(()) }
+//! ```
+//!
 //! # Layout
 //! - [`types`] and [`builder`]: generated from the spec (never edited by hand).
 //! - [`Client`]: generated; configured through [`Client::builder`].

@@ -15,11 +15,13 @@ async fn a_typed_stub_answers_the_generated_client() {
             .to_phone_number("+14155552672"),
     )
     .unwrap();
-    let answer = Call {
-        call_id: Some("call_stub".into()),
-        status: Some(CallStatus::Ended),
-        ..Default::default()
-    };
+    // Generated structs are non-exhaustive: built with their builders.
+    let answer = Call::try_from(
+        Call::builder()
+            .call_id("call_stub".to_owned())
+            .status(CallStatus::Ended),
+    )
+    .unwrap();
     let mock = server.create_call(|when, then| {
         when.body(&request);
         then.created(&answer);

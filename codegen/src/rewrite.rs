@@ -305,7 +305,9 @@ pub fn make_structs_non_exhaustive(file: &mut syn::File) -> Result<(), RewriteEr
     let items = module_mut(file, "types", "non-exhaustive structs")?;
     for item in items.iter_mut() {
         if let Item::Struct(s) = item {
-            if matches!(s.fields, syn::Fields::Named(_)) && !s.attrs.iter().any(|a| a.path().is_ident("non_exhaustive")) {
+            if matches!(s.fields, syn::Fields::Named(_))
+                && !s.attrs.iter().any(|a| a.path().is_ident("non_exhaustive"))
+            {
                 s.attrs.push(parse_quote!(#[non_exhaustive]));
             }
         }

@@ -369,9 +369,22 @@ fn list(values: &BTreeSet<String>) -> String {
     values.iter().cloned().collect::<Vec<_>>().join(", ")
 }
 
+/// The `default` of a place: beside a reference, or on the schema it uses.
+fn default_of<'a>(document: &'a Value, schema: &'a Value) -> Option<&'a Value> {
+    schema
+        .get("default")
+        .or_else(|| unwrap(document, schema).0.get("default"))
+}
+
 /// The name of an operation's generated error-body enum.
 fn error_body_enum(operation: &Value) -> String {
-    format!("{}ErrorBody", operation["operationId"].as_str().unwrap_or("").to_upper_camel_case())
+    format!(
+        "{}ErrorBody",
+        operation["operationId"]
+            .as_str()
+            .unwrap_or("")
+            .to_upper_camel_case()
+    )
 }
 
 /// The component a schema refers to (through a one-member `allOf`).
@@ -681,34 +694,31 @@ impl<'a> Differ<'a> {
     /// place is required (its Rust type has no `Option` of its own).
     fn schema(&mut self, side: Side, location: &str, old: &'a Value, new: &'a Value, required: bool) {
         let (oname, nname) = (component_of(old), component_of(new));
-        // A named pair is compared once per side and required-ness: that ends
-        // recursion through self-referencing schemas and reports a shared
-        // schema once, but still where an optional and a required field differ.
-        if oname.is_some() || nname.is_some() {
-            let key = format!("{}|{required}|{oname:?}|{nname:?}", side.name());
-            if !self.seen.insert(key) {
-                return;
-            }
-        }
         let pushed = nname.or(oname).map(str::to_owned);
         if let Some(name) = &pushed {
             self.context.push(name.clone());
         }
-        self.compare(side, location, old, new, required, nname);
+        // What belongs to the place (nullability, default) is compared at
+        // every place; a named pair's content once per side and
+        // required-ness: that ends recursion through self-referencing schemas
+        // and reports a shared schema once, but still where an optional and a
+        // required field differ.
+        let place_changed = self.place(side, location, old, new, required);
+        let first = (oname.is_none() && nname.is_none())
+            || self
+                .seen
+                .insert(format!("{}|{required}|{oname:?}|{nname:?}", side.name()));
+        if first && !place_changed {
+            self.compare(side, location, old, new, nname);
+        }
         if pushed.is_some() {
             self.context.pop();
         }
     }
 
-    fn compare(
-        &mut self,
-        side: Side,
-        location: &str,
-        old: &'a Value,
-        new: &'a Value,
-        required: bool,
-        component: Option<&str>,
-    ) {
+    /// Nullability and default, where the schema is used. Returns whether
+    /// the type itself changed (nothing more to compare then).
+    fn place(&mut self, side: Side, location: &str, old: &'a Value, new: &'a Value, required: bool) -> bool {
         let (o, o_nullable) = unwrap(self.old, old);
         let (n, n_nullable) = unwrap(self.new, new);
         let ty = |s: &Value| {
@@ -722,10 +732,9 @@ impl<'a> Differ<'a> {
             )
         };
         if ty(o) != ty(n) {
-            let rule = if side == Side::Request {
-                "request-property-type-changed"
-            } else {
-                "response-property-type-changed"
+            let rule = match side {
+                Side::Request => "request-property-type-changed",
+                Side::Response => "response-property-type-changed",
             };
             self.push(
                 rule,
@@ -733,7 +742,7 @@ impl<'a> Differ<'a> {
                 location,
                 format!("type changed from {} to {}", ty(o), ty(n)),
             );
-            return;
+            return true;
         }
         if o_nullable != n_nullable {
             let (rule, level, what): (&'static str, Level, &str) = match (side, n_nullable, required) {
@@ -770,12 +779,13 @@ impl<'a> Differ<'a> {
             };
             self.push(rule, level, location, what);
         }
-        if o.get("default") != n.get("default") {
-            let what = match (o.get("default"), n.get("default")) {
+        let (od, nd) = (default_of(self.old, old), default_of(self.new, new));
+        if od != nd {
+            let what = match (od, nd) {
                 (None, Some(d)) => format!("default {d} added"),
                 (Some(d), None) => format!("default {d} removed"),
                 (Some(a), Some(b)) => format!("default changed from {a} to {b}"),
-                (None, None) => unreachable!(),
+                (None, None) => unreachable!("they differ"),
             };
             self.push(
                 "property-default-changed",
@@ -787,6 +797,20 @@ impl<'a> Differ<'a> {
                 ),
             );
         }
+        false
+    }
+
+    /// A schema's content: enums, rules, members, properties, items.
+    fn compare(
+        &mut self,
+        side: Side,
+        location: &str,
+        old: &'a Value,
+        new: &'a Value,
+        component: Option<&str>,
+    ) {
+        let (o, _) = unwrap(self.old, old);
+        let (n, _) = unwrap(self.new, new);
         self.enums(side, location, o, n, component);
         if side == Side::Request {
             self.limits(location, o, n);

@@ -11,4 +11,5 @@ pub mod flags;
 #[path = "../../build/generator_options.rs"]
 pub mod generator_options;
 pub mod scale;
+pub mod version_gate;
 pub mod workspace;

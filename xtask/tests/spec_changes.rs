@@ -3,29 +3,13 @@
 use std::process::Command;
 
 use serde_json::{json, Value};
-use sigmamind_codegen::intake::{self, NameBook};
+use sigmamind_codegen::intake;
 use sigmamind_codegen::{generate_file, surface, Spec};
 use xtask::diff::{diff, Bump, Level};
 
-const SHIPPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/sigmamind.json");
+mod support;
 
-fn shipped() -> Value {
-    Spec::load(SHIPPED).unwrap().document
-}
-
-fn book() -> NameBook {
-    NameBook::parse(include_str!("../../openapi/rust-names.toml")).unwrap()
-}
-
-/// The shipped effective spec, edited, then taken in as `update-spec` would
-/// (so inline schemas get their names, as in every real comparison).
-fn changed(f: impl FnOnce(&mut Value)) -> Value {
-    let mut v = shipped();
-    f(&mut v);
-    let taken = intake::run(&v, None, &book(), true).expect("test specs take in");
-    Spec::from_value("changed.json", taken.document.clone()).expect("test specs are valid");
-    taken.document
-}
+use support::{changed, shipped};
 
 /// (kind, location, message) of each change.
 fn changes(old: &Value, new: &Value) -> Vec<(Level, String, String)> {
@@ -301,14 +285,13 @@ fn as_openapi_31(value: &Value) -> Value {
 
 #[test]
 fn an_openapi_31_copy_generates_the_same_surface() {
-    let original = Spec::load(SHIPPED).unwrap();
+    let original = Spec::from_value("sigmamind.json", shipped()).unwrap();
     let v31 = as_openapi_31(&original.document);
     assert!(
         v31.to_string().contains(r#"["string","null"]"#),
         "the copy really uses 3.1 forms"
     );
-    let book = NameBook::parse(include_str!("../../openapi/rust-names.toml")).unwrap();
-    let taken = intake::run(&v31, None, &book, true).unwrap();
+    let taken = intake::run(&v31, None, &support::book(), true).unwrap();
     assert_eq!(taken.notes[0], "converted OpenAPI 3.1.0 to 3.0.3");
     let converted = Spec::from_value("vendor-3.1.json", taken.document).unwrap();
     let render = |spec: &Spec| {

@@ -108,7 +108,8 @@ fn a_vendor_release_regenerates_the_client_and_touches_no_hand_written_file() {
     let changelog = std::fs::read_to_string(dir.join("openapi/CHANGELOG.md")).unwrap();
     assert!(changelog.contains("## 0.2.0 ("), "{changelog}");
     assert!(
-        changelog.contains("- compatible: `GET /v1/calls/{callId}` [operation-added]: new operation `get_call`"),
+        changelog
+            .contains("- compatible: `GET /v1/calls/{callId}` [operation-added]: new operation `get_call`"),
         "{changelog}"
     );
 

@@ -125,7 +125,12 @@ impl<'a> Namer<'a> {
             if namer.node_name.contains_key(&pointer) {
                 continue; // reached from an operation: named by that place
             }
-            namer.site(&pointer, format!("components.schemas.{name}"), type_name(&name), Some(&name));
+            namer.site(
+                &pointer,
+                format!("components.schemas.{name}"),
+                type_name(&name),
+                Some(&name),
+            );
         }
         namer
     }

@@ -71,3 +71,25 @@ pub async fn dial(
         call,
     })
 }
+
+/// A call as our tests and fixtures make one. Generated structs are
+/// `#[non_exhaustive]`, so a field the vendor adds breaks none of this: they
+/// are built through their builders, never as struct literals, and matched
+/// with `..`.
+pub fn fixture_call(status: CallStatus) -> Result<Call, sigmamind::Error> {
+    Ok(Call::try_from(
+        Call::builder().call_id("call_fixture".to_owned()).status(status),
+    )?)
+}
+
+/// The call's id, if it ended normally.
+pub fn ended_call_id(call: &Call) -> Option<&str> {
+    match call {
+        Call {
+            status: Some(CallStatus::Ended),
+            call_id: Some(id),
+            ..
+        } => Some(id),
+        _ => None,
+    }
+}

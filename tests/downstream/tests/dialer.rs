@@ -81,3 +81,12 @@ async fn a_rejected_key_gives_the_documented_401_body_typed() {
     };
     assert_eq!(json["error"], "unauthorized");
 }
+
+#[test]
+fn generated_structs_are_built_with_builders_and_matched_with_rest_patterns() {
+    use sigmamind::types::CallStatus;
+    use sigmamind_downstream_example::{ended_call_id, fixture_call};
+    let call = fixture_call(CallStatus::Ended).unwrap();
+    assert_eq!(ended_call_id(&call), Some("call_fixture"));
+    assert_eq!(ended_call_id(&fixture_call(CallStatus::Scheduled).unwrap()), None);
+}

@@ -28,6 +28,8 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
     }
     println!("ok   lint: every field is described");
 
+    version_gate(ws)?;
+
     let problems = snapshot_problems(&ws.path("tests"))?;
     if !problems.is_empty() {
         return Err(problems.join("\n"));
@@ -46,6 +48,53 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
         );
     }
     println!("ok   the generated surface matches the snapshots");
+    Ok(())
+}
+
+/// The crate's version must be at least what the spec changes since the
+/// last release require; `cargo semver-checks` gives a second opinion.
+pub fn version_gate(ws: &Workspace) -> Result<(), String> {
+    let base = match crate::version_gate::base(ws) {
+        Ok(base) => base,
+        Err(why) => {
+            println!("ok   version gate: skipped ({why})");
+            return Ok(());
+        }
+    };
+    let verdict = crate::version_gate::check(ws, &base)?;
+    if !verdict.passes() {
+        return Err(format!(
+            "Cargo.toml's version {} is behind what the spec changes since {} ({}) require: at least {} \
+             ({})\n{}",
+            verdict.version,
+            verdict.base,
+            verdict.base_version,
+            verdict.required,
+            verdict.report.summary(),
+            verdict.report.markdown()
+        ));
+    }
+    println!(
+        "ok   version {} covers the spec changes since {} ({}: {})",
+        verdict.version,
+        verdict.base,
+        verdict.base_version,
+        verdict.report.summary()
+    );
+    match crate::version_gate::semver_checks(ws, &base) {
+        None => println!("ok   cargo-semver-checks: skipped (no release tag, or the tool is not installed)"),
+        Some(Ok(())) if verdict.report.semver == crate::diff::Bump::Major => println!(
+            "note cargo-semver-checks finds no breaking change where the spec report does: the report \
+             counts behaviour the Rust API cannot show (refused requests, wire changes)"
+        ),
+        Some(Ok(())) => println!("ok   cargo-semver-checks agrees"),
+        Some(Err(found)) if verdict.report.semver != crate::diff::Bump::Major => {
+            return Err(format!(
+                "cargo-semver-checks finds breaking changes the spec report does not:\n{found}"
+            ))
+        }
+        Some(Err(_)) => println!("ok   cargo-semver-checks agrees: breaking"),
+    }
     Ok(())
 }
 

@@ -8,7 +8,8 @@ use sigmamind_codegen::Spec;
 use crate::diff::{diff, Bump, Report};
 use crate::flags::UpdateSpec;
 use crate::workspace::{
-    read_document, vendor_yaml, Workspace, ACCEPTED_BREAKS, CHANGELOG, EFFECTIVE, NAMES, SNAPSHOT_TEST, VENDOR,
+    read_document, vendor_yaml, Workspace, ACCEPTED_BREAKS, CHANGELOG, EFFECTIVE, NAMES, SNAPSHOT_TEST,
+    VENDOR,
 };
 
 /// Runs the command.

@@ -13,6 +13,40 @@ pub fn workspace_root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
+/// The shipped effective spec.
+pub fn shipped() -> Value {
+    sigmamind_codegen::Spec::load(workspace_root().join("openapi/sigmamind.json"))
+        .unwrap()
+        .document
+}
+
+/// The shipped name book.
+pub fn book() -> sigmamind_codegen::intake::NameBook {
+    let text = std::fs::read_to_string(workspace_root().join("openapi/rust-names.toml")).unwrap();
+    sigmamind_codegen::intake::NameBook::parse(&text).unwrap()
+}
+
+/// FIXTURE: the shipped effective spec, edited by `f`, then taken in as
+/// `update-spec` would (so inline schemas get their names, as in every real
+/// comparison).
+pub fn changed(f: impl FnOnce(&mut Value)) -> Value {
+    let mut v = shipped();
+    f(&mut v);
+    let taken = sigmamind_codegen::intake::run(&v, None, &book(), true).expect("test specs take in");
+    sigmamind_codegen::Spec::from_value("changed.json", taken.document.clone())
+        .expect("test specs are valid");
+    taken.document
+}
+
+/// (rule, level, location, message) of each change between two specs.
+pub fn rules(old: &Value, new: &Value) -> Vec<(&'static str, xtask::diff::Level, String, String)> {
+    xtask::diff::diff(old, new)
+        .changes
+        .into_iter()
+        .map(|c| (c.rule, c.level, c.location, c.message))
+        .collect()
+}
+
 /// Our vendor document, as JSON.
 pub fn vendor() -> Value {
     let text = std::fs::read_to_string(workspace_root().join("openapi/vendor.yaml")).unwrap();
