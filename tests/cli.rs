@@ -20,10 +20,7 @@ fn sigmamind(args: &[&str], env: &[(&str, &str)]) -> Output {
 /// Runs the binary with `SIGMAMIND_API_KEY=key` against a test server that
 /// accepts `server_key`; returns the output and the server.
 async fn against_server(server_key: &str, key: &str, args: &'static [&'static str]) -> (Output, MockServer) {
-    let server = MockServer::start_with(MockOptions {
-        api_key: Some(server_key.into()),
-        ..Default::default()
-    })
+    let server = MockServer::start_with(MockOptions::default().api_key(server_key))
     .await;
     let (base, key) = (server.base_url().to_owned(), key.to_owned());
     let out = tokio::task::spawn_blocking(move || {
@@ -227,4 +224,103 @@ fn help_shows_an_example() {
     ] {
         assert!(help.contains(expected), "{expected} missing from:\n{help}");
     }
+}
+
+/// `sigmamind mock serve` as the README starts it, in a real child process.
+struct Served {
+    child: std::process::Child,
+    base_url: String,
+    key: String,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+fn serve(args: &[&str]) -> Served {
+    use std::io::{BufRead, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sigmamind"))
+        .args(["mock", "serve", "--port", "0"])
+        .args(args)
+        .env_remove("SIGMAMIND_MOCK_API_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // "SigmaMind local server at http://127.0.0.1:PORT with API key KEY"
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words[..4], ["SigmaMind", "local", "server", "at"], "{line}");
+    let mut stderr = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    Served {
+        base_url: words[4].to_owned(),
+        key: words.last().unwrap().to_string(),
+        child,
+        stderr,
+    }
+}
+
+impl Served {
+    /// SIGTERM, then the exit status and what it logged.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let status = self.child.wait().unwrap();
+        (status, self.stderr.join().unwrap())
+    }
+}
+
+#[tokio::test]
+async fn mock_serve_answers_a_plain_http_post_and_stops_on_sigterm() {
+    let served = serve(&["--api-key", "k_test", "--verbose", "--seed", "7"]);
+    assert_eq!(served.key, "k_test");
+    // What curl sends: the README's example.
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/calls", served.base_url))
+        .header("X-API-Key", "k_test")
+        .header("Content-Type", "application/json")
+        .body(r#"{"fromPhoneNumber": "+14155552671", "toPhoneNumber": "+14155552672"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let call: serde_json::Value = response.json().await.unwrap();
+    sigmamind::mock::validate_component("Call", &call).unwrap();
+    let (status, log) = served.stop();
+    assert!(status.success(), "{status:?}: {log}");
+    let line = log.lines().next().unwrap_or_default();
+    assert!(line.starts_with("POST /v1/calls 201 ") && line.ends_with("ms"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+
+    // The same seed gives the same ids.
+    let again = serve(&["--api-key", "k_test", "--seed", "7"]);
+    let second: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v1/calls", again.base_url))
+        .header("X-API-Key", "k_test")
+        .json(&serde_json::json!({"fromPhoneNumber": "+14155552671", "toPhoneNumber": "+14155552672"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["callId"], call["callId"]);
+    again.stop();
+}
+
+#[test]
+fn mock_serve_prints_a_random_key_and_listens_elsewhere_only_when_told() {
+    let served = serve(&[]);
+    assert!(served.key.starts_with("mock_") && served.key.len() > 20, "{}", served.key);
+    assert!(served.base_url.starts_with("http://127.0.0.1:"), "{}", served.base_url);
+    served.stop();
+
+    let out = sigmamind(&["mock", "serve", "--host", "0.0.0.0", "--port", "0"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--allow-remote"), "{}", text(&out.stderr));
 }

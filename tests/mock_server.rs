@@ -50,10 +50,7 @@ async fn answers_a_call_that_is_valid_against_the_spec() {
 
 #[tokio::test]
 async fn requires_the_api_key() {
-    let server = MockServer::start_with(MockOptions {
-        api_key: Some("test-key".into()),
-        ..Default::default()
-    })
+    let server = MockServer::start_with(MockOptions::default().api_key("test-key"))
     .await;
     assert_eq!(server.api_key(), "test-key");
     for key in [None, Some("wrong")] {
@@ -100,6 +97,7 @@ async fn rejects_what_the_spec_rejects_naming_each_field() {
     let response = reqwest::Client::new()
         .post(format!("{}/v1/calls", server.base_url()))
         .header("x-api-key", server.api_key())
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await
@@ -111,7 +109,13 @@ async fn rejects_what_the_spec_rejects_naming_each_field() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 404, "the spec has no GET /v1/calls");
+    assert_eq!(response.status().as_u16(), 405, "the spec has no GET /v1/calls");
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/nothing", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404, "no such path");
 }
 
 #[tokio::test]
@@ -203,10 +207,7 @@ async fn latency_delays_answers() {
 
 #[tokio::test]
 async fn recording_can_be_turned_off_for_load_tests() {
-    let server = MockServer::start_with(MockOptions {
-        record_requests: false,
-        ..Default::default()
-    })
+    let server = MockServer::start_with(MockOptions::default().record_requests(false))
     .await;
     assert_eq!(
         post(&server, Some(server.api_key()), valid())
@@ -315,5 +316,166 @@ fn the_validator_implements_every_keyword_the_spec_uses() {
             CHECKED_KEYWORDS.contains(&rule) || !used.contains(rule),
             "the spec uses `{rule}`, which the server does not check"
         );
+    }
+}
+
+async fn raw(server: &MockServer, method: &str, content_type: Option<&str>, body: Vec<u8>) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .request(method.parse().unwrap(), format!("{}/v1/calls", server.base_url()))
+        .header("x-api-key", server.api_key())
+        .body(body);
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn http_semantics_405_with_allow_options_head_415_and_413() {
+    let server = MockServer::start().await;
+    for method in ["TRACE", "GET", "DELETE", "PUT", "PATCH"] {
+        let response = raw(&server, method, None, vec![]).await;
+        assert_eq!(response.status().as_u16(), 405, "{method}");
+        assert_eq!(response.headers()["allow"], "POST, OPTIONS", "{method}");
+    }
+    let options = raw(&server, "OPTIONS", None, vec![]).await;
+    assert_eq!(options.status().as_u16(), 204);
+    assert_eq!(options.headers()["allow"], "POST, OPTIONS");
+    // HEAD is GET without the body; this path has no GET.
+    let head = raw(&server, "HEAD", None, vec![]).await;
+    assert_eq!(head.status().as_u16(), 405);
+    assert!(head.bytes().await.unwrap().is_empty());
+
+    let body = serde_json::to_vec(&valid()).unwrap();
+    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+        let response = raw(&server, "POST", content_type, body.clone()).await;
+        assert_eq!(response.status().as_u16(), 415, "{content_type:?}");
+    }
+    let ok = raw(&server, "POST", Some("application/json; charset=utf-8"), body).await;
+    assert_eq!(ok.status().as_u16(), 201);
+
+    let big = vec![b' '; sigmamind::mock::BODY_LIMIT + 1];
+    let response = raw(&server, "POST", Some("application/json"), big).await;
+    assert_eq!(response.status().as_u16(), 413);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["error"], "payload_too_large");
+    // At the limit it is read (and judged as JSON).
+    let at_limit = vec![b' '; sigmamind::mock::BODY_LIMIT];
+    assert_eq!(raw(&server, "POST", Some("application/json"), at_limit).await.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn call_ids_are_reproducible_with_a_seed() {
+    let ids = |seed| async move {
+        let server = MockServer::start_with(MockOptions::default().seed(seed))
+        .await;
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let call: serde_json::Value = post(&server, Some(server.api_key()), valid()).await.json().await.unwrap();
+            ids.push(call["callId"].as_str().unwrap().to_owned());
+        }
+        ids
+    };
+    let (a, b, c) = (ids(7).await, ids(7).await, ids(8).await);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert_eq!(a.iter().collect::<std::collections::BTreeSet<_>>().len(), 3);
+}
+
+mod never_a_5xx {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn method() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("POST".to_owned()),
+            Just("GET".to_owned()),
+            Just("PUT".to_owned()),
+            Just("DELETE".to_owned()),
+            Just("PATCH".to_owned()),
+            Just("HEAD".to_owned()),
+            Just("OPTIONS".to_owned()),
+            Just("TRACE".to_owned()),
+            "[A-Z]{3,8}",
+        ]
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("/v1/calls".to_owned()),
+            Just("/v1/calls?x=1".to_owned()),
+            "/[a-z0-9/]{0,20}",
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..200),
+            // Valid requests with one field replaced by something else.
+            ("fromPhoneNumber|toPhoneNumber|agentId|dynamicVariables|other", any::<i64>(), "\\PC{0,30}", any::<bool>())
+                .prop_map(|(field, n, text, as_text)| {
+                    let mut request = valid();
+                    request[field.as_str()] = if as_text { json!(text) } else { json!(n) };
+                    serde_json::to_vec(&request).unwrap()
+                }),
+            Just(serde_json::to_vec(&valid()).unwrap()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// Random methods, paths, headers and bodies: always an answer, in
+        /// time, and never a server error.
+        #[test]
+        fn for_any_method_path_header_or_body(
+            method in method(),
+            path in path(),
+            content_type in prop_oneof![Just(None), Just(Some("application/json".to_owned())), "[a-z]{1,10}/[a-z+]{1,10}".prop_map(Some)],
+            key in prop_oneof![Just(true), Just(false)],
+            extra in proptest::collection::vec(("x-[a-z]{1,8}", "[ -~]{0,20}"), 0..3),
+            body in body(),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let server = shared_server().await;
+                let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+                let mut request = client
+                    .request(method.parse().unwrap(), format!("http://{}{path}", server.0))
+                    .body(body);
+                if key {
+                    request = request.header("x-api-key", server.1.as_str());
+                }
+                if let Some(content_type) = &content_type {
+                    request = request.header("content-type", content_type);
+                }
+                for (name, value) in &extra {
+                    request = request.header(name.as_str(), value.as_str());
+                }
+                let response = request.send().await.expect("an answer, in time");
+                prop_assert!(response.status().as_u16() < 500, "{method} {path}: {}", response.status());
+                Ok(())
+            })?;
+        }
+    }
+
+    /// One server for all cases, on its own runtime thread.
+    async fn shared_server() -> (std::net::SocketAddr, String) {
+        static SERVER: std::sync::OnceLock<(std::net::SocketAddr, String)> = std::sync::OnceLock::new();
+        SERVER
+            .get_or_init(|| {
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Runtime::new().unwrap();
+                    runtime.block_on(async {
+                        let server = MockServer::start_with(MockOptions::default().record_requests(false))
+                        .await;
+                        tx.send((server.addr(), server.api_key().to_owned())).unwrap();
+                        std::future::pending::<()>().await;
+                    });
+                });
+                rx.recv().unwrap()
+            })
+            .clone()
     }
 }

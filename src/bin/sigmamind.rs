@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sigmamind::client::API_KEY_ENV;
-use sigmamind::mock::MockServer;
+use sigmamind::mock::{MockOptions, MockServer, RequestLog};
 use sigmamind::types::{AgentId, Call, CreateCallRequest};
 use sigmamind::Client;
 
@@ -30,6 +30,118 @@ enum Command {
         #[command(subcommand)]
         command: CallsCommand,
     },
+    /// The local SigmaMind server, for tests in any language.
+    Mock {
+        #[command(subcommand)]
+        command: MockCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MockCommand {
+    /// Serve the spec's operations over HTTP until Ctrl-C or SIGTERM.
+    #[command(after_help = "\
+Prints one line with the base URL and the API key, e.g.
+  SigmaMind local server at http://127.0.0.1:4010 with API key mock_0123...
+
+Then, from any language:
+  curl -s http://127.0.0.1:4010/v1/calls -H 'X-API-Key: <key>' \\
+       -H 'Content-Type: application/json' \\
+       -d '{\"fromPhoneNumber\": \"+14155552671\", \"toPhoneNumber\": \"+14155552672\"}'")]
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 4010)]
+    port: u16,
+    /// Address to listen on. Anything but loopback needs --allow-remote.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Listen on a non-loopback --host: other machines can then reach the server.
+    #[arg(long)]
+    allow_remote: bool,
+    /// The API key clients must send (X-API-Key); random when absent.
+    #[arg(long, env = "SIGMAMIND_MOCK_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Delay before every answer, e.g. 50ms or 1s.
+    #[arg(long, value_parser = parse_duration, default_value = "0ms")]
+    latency: std::time::Duration,
+    /// Seed for call ids: the same seed gives the same ids.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// One line per request on stderr: method, path, status, latency.
+    #[arg(long)]
+    verbose: bool,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(at) => text.split_at(at),
+        None => (text, "ms"),
+    };
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 50ms or 1s"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        _ => return Err(format!("`{text}`: use ms or s")),
+    };
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    if !args.host.is_loopback() && !args.allow_remote {
+        eprintln!(
+            "error: --host {} is not a loopback address; pass --allow-remote to let other machines reach the server",
+            args.host
+        );
+        return ExitCode::from(2);
+    }
+    let mut options = MockOptions::default().listen(args.host, args.port).latency(args.latency);
+    if let Some(key) = args.api_key {
+        options = options.api_key(key);
+    }
+    if let Some(seed) = args.seed {
+        options = options.seed(seed);
+    }
+    if args.verbose {
+        options = options.on_request(|entry: &RequestLog| eprintln!("{entry}"));
+    }
+    let server = match MockServer::try_start_with(options).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("error: cannot listen on {}:{}: {error}", args.host, args.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "SigmaMind local server at {} with API key {}",
+        server.base_url(),
+        server.api_key()
+    );
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    shutdown_signal().await;
+    drop(server);
+    eprintln!("stopped");
+    ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM where there is one.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("listen for SIGTERM");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[derive(Subcommand)]
@@ -135,9 +247,17 @@ fn print_call(call: &Call, output: Output) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Command::Calls {
-        command: CallsCommand::Create(args),
-    } = Cli::parse().command;
+    match Cli::parse().command {
+        Command::Calls {
+            command: CallsCommand::Create(args),
+        } => create_call(args).await,
+        Command::Mock {
+            command: MockCommand::Serve(args),
+        } => serve(args).await,
+    }
+}
+
+async fn create_call(args: CreateArgs) -> ExitCode {
     let request = match build_request(&args) {
         Ok(request) => request,
         Err(message) => {

@@ -15,13 +15,19 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::{Answer, RecordedRequest, Shared};
+use super::{Answer, RecordedRequest, RequestLog, Shared};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Binds `127.0.0.1:0` and serves until the returned sender is dropped.
-pub(super) async fn spawn(shared: Arc<Shared>) -> std::io::Result<(SocketAddr, oneshot::Sender<()>)> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+/// How long a client may take to send its body before it gets `408`.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Binds `addr` and serves until the returned sender is dropped.
+pub(super) async fn spawn(
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+) -> std::io::Result<(SocketAddr, oneshot::Sender<()>)> {
+    let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -51,27 +57,61 @@ async fn handle(
     shared: Arc<Shared>,
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<MockBody>, BoxError> {
-    let fault = shared.next_fault();
+    let started = std::time::Instant::now();
     let (parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |p| p.to_string());
+    let head = parts.method == hyper::Method::HEAD;
+    // Read at most BODY_LIMIT bytes, in bounded time: never a hang, never
+    // an unbounded buffer.
+    let read = tokio::time::timeout(BODY_TIMEOUT, http_body_util::Limited::new(body, super::BODY_LIMIT).collect()).await;
+    let (body, answer) = match read {
+        Ok(Ok(collected)) => (collected.to_bytes(), None),
+        Err(_) => (
+            Bytes::new(),
+            Some(super::error(
+                hyper::StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the body did not arrive in time",
+                vec![],
+            )),
+        ),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => (
+            Bytes::new(),
+            Some(super::error(
+                hyper::StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                &format!("the body is larger than {} bytes", super::BODY_LIMIT),
+                vec![],
+            )),
+        ),
+        Ok(Err(e)) => return Err(e),
+    };
     let recorded = RecordedRequest {
         method: parts.method,
-        path: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| parts.uri.path().to_owned(), |p| p.to_string()),
+        path,
         headers: parts.headers,
         body,
     };
     shared.record(&recorded);
-    let mut latency = shared.latency();
-    if let Some(super::Fault::Delay(extra)) = &fault {
-        latency += *extra;
-    }
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let response = match shared.answer(recorded, fault) {
+    let (method, path) = (recorded.method.clone(), recorded.path.clone());
+    let answer = match answer {
+        Some(answer) => answer,
+        None => {
+            let fault = shared.next_fault();
+            let mut latency = shared.latency();
+            if let Some(super::Fault::Delay(extra)) = &fault {
+                latency += *extra;
+            }
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            shared.answer(recorded, fault)
+        }
+    };
+    let response = match answer {
         Answer::Json(status, headers, json) => {
             let mut builder = hyper::Response::builder()
                 .status(status)
@@ -79,7 +119,17 @@ async fn handle(
             for (name, value) in headers {
                 builder = builder.header(name, value);
             }
-            builder.body(MockBody::full(Bytes::from(serde_json::to_vec(&json)?)))?
+            let bytes = Bytes::from(serde_json::to_vec(&json)?);
+            // HEAD: the headers GET would send, no body.
+            let body = if head { MockBody::head(bytes.len()) } else { MockBody::full(bytes) };
+            builder.body(body)?
+        }
+        Answer::Empty(status, headers) => {
+            let mut builder = hyper::Response::builder().status(status);
+            for (name, value) in headers {
+                builder = builder.header(name, value);
+            }
+            builder.body(MockBody::full(Bytes::new()))?
         }
         Answer::Raw(status, content_type, bytes) => hyper::Response::builder()
             .status(status)
@@ -91,8 +141,22 @@ async fn handle(
             .header("content-length", bytes.len())
             .body(MockBody::truncated(bytes))?,
         // An error from the service makes hyper close the connection unanswered.
-        Answer::Drop => return Err("connection dropped by request".into()),
+        Answer::Drop => {
+            shared.log(&RequestLog {
+                method,
+                path,
+                status: None,
+                latency: started.elapsed(),
+            });
+            return Err("connection dropped by request".into());
+        }
     };
+    shared.log(&RequestLog {
+        method,
+        path,
+        status: Some(response.status()),
+        latency: started.elapsed(),
+    });
     Ok(response)
 }
 
@@ -111,6 +175,16 @@ impl MockBody {
             len: bytes.len() as u64,
             data: Some(bytes),
             then_fail: false,
+            pause: None,
+        }
+    }
+
+    /// No bytes, announcing the length a GET would have sent.
+    fn head(len: usize) -> Self {
+        Self {
+            data: None,
+            then_fail: false,
+            len: len as u64,
             pause: None,
         }
     }

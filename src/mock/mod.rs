@@ -44,7 +44,7 @@ use serde_json::{json, Value};
 
 pub use validate::{validate, validate_component, Violation, CHECKED_KEYWORDS, IGNORED_KEYWORDS};
 
-use routes::Route;
+use routes::{Route, RouteMiss};
 
 use crate::types::{Agent, Call, CallStatus, CallType};
 use crate::Client;
@@ -99,6 +99,40 @@ impl RecordedRequest {
     }
 }
 
+/// The largest request body the server reads; a larger one gets `413`
+/// (documented in the spec's overlay).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// One request as `--verbose` logs it (see [`MockOptions::on_request`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestLog {
+    /// HTTP method.
+    pub method: Method,
+    /// Path and query.
+    pub path: String,
+    /// The status answered (`None`: the connection was dropped on purpose).
+    pub status: Option<StatusCode>,
+    /// From the request read to the answer ready, injected latency included.
+    pub latency: Duration,
+}
+
+impl std::fmt::Display for RequestLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.status.map_or("dropped".to_owned(), |s| s.as_u16().to_string());
+        write!(
+            f,
+            "{} {} {status} {:.1}ms",
+            self.method,
+            self.path,
+            self.latency.as_secs_f64() * 1000.0
+        )
+    }
+}
+
+/// A callback for each request answered.
+pub type RequestLogger = Arc<dyn Fn(&RequestLog) + Send + Sync>;
+
 pub(crate) struct Shared {
     api_key: String,
     faults: Mutex<VecDeque<Fault>>,
@@ -106,6 +140,10 @@ pub(crate) struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     received: std::sync::atomic::AtomicUsize,
     record: bool,
+    /// Where call ids come from: reproducible for a given seed.
+    seed: u64,
+    next_id: std::sync::atomic::AtomicU64,
+    on_request: Option<RequestLogger>,
 }
 
 /// A running local SigmaMind API; stops when dropped.
@@ -125,13 +163,77 @@ impl std::fmt::Debug for MockServer {
 }
 
 /// Options for [`MockServer::start_with`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
+#[non_exhaustive]
 pub struct MockOptions {
     /// The key clients must send; random when `None`.
     pub api_key: Option<String>,
     /// Keep every request for [`MockServer::requests`] (turn off for long
     /// load tests to keep memory flat).
     pub record_requests: bool,
+    /// The address to listen on: loopback by default.
+    pub host: std::net::IpAddr,
+    /// The port; 0 picks a free one.
+    pub port: u16,
+    /// Delay before every answer.
+    pub latency: Duration,
+    /// Seed for call ids: the same seed gives the same ids; random when `None`.
+    pub seed: Option<u64>,
+    /// Called once per request answered (method, path, status, latency).
+    pub on_request: Option<RequestLogger>,
+}
+
+impl std::fmt::Debug for MockOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockOptions")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("record_requests", &self.record_requests)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("latency", &self.latency)
+            .field("seed", &self.seed)
+            .field("on_request", &self.on_request.is_some())
+            .finish()
+    }
+}
+
+impl MockOptions {
+    /// The key clients must send.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Whether to keep every request for [`MockServer::requests`].
+    pub fn record_requests(mut self, record: bool) -> Self {
+        self.record_requests = record;
+        self
+    }
+
+    /// The address and port to listen on (port 0: any free one).
+    pub fn listen(mut self, host: std::net::IpAddr, port: u16) -> Self {
+        self.host = host;
+        self.port = port;
+        self
+    }
+
+    /// Delay before every answer.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Seed for reproducible call ids.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Called once per request answered.
+    pub fn on_request(mut self, log: impl Fn(&RequestLog) + Send + Sync + 'static) -> Self {
+        self.on_request = Some(Arc::new(log));
+        self
+    }
 }
 
 impl Default for MockOptions {
@@ -139,6 +241,11 @@ impl Default for MockOptions {
         Self {
             api_key: None,
             record_requests: true,
+            host: std::net::Ipv4Addr::LOCALHOST.into(),
+            port: 0,
+            latency: Duration::ZERO,
+            seed: None,
+            on_request: None,
         }
     }
 }
@@ -150,25 +257,37 @@ impl MockServer {
     }
 
     /// Starts a server with the given options.
+    ///
+    /// # Panics
+    /// If the address cannot be bound; [`MockServer::try_start_with`] says why instead.
     pub async fn start_with(options: MockOptions) -> MockServer {
+        Self::try_start_with(options)
+            .await
+            .expect("bind a port for the mock server")
+    }
+
+    /// Starts a server with the given options, or says why it cannot bind.
+    pub async fn try_start_with(options: MockOptions) -> std::io::Result<MockServer> {
         let api_key = options.api_key.unwrap_or_else(random_key);
         let shared = Arc::new(Shared {
             api_key,
             faults: Mutex::default(),
-            latency: Mutex::default(),
+            latency: Mutex::new(options.latency),
             requests: Mutex::default(),
             received: Default::default(),
             record: options.record_requests,
+            seed: options.seed.unwrap_or_else(random_seed),
+            next_id: Default::default(),
+            on_request: options.on_request,
         });
-        let (addr, shutdown) = http_server::spawn(shared.clone())
-            .await
-            .expect("bind a loopback port for the mock server");
-        MockServer {
+        let (addr, shutdown) =
+            http_server::spawn(shared.clone(), SocketAddr::new(options.host, options.port)).await?;
+        Ok(MockServer {
             addr,
             base_url: format!("http://{addr}"),
             shared,
             _shutdown: shutdown,
-        }
+        })
     }
 
     /// Where the server listens: `http://127.0.0.1:<port>`.
@@ -216,6 +335,19 @@ impl MockServer {
     }
 }
 
+fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(3u8)
+}
+
+/// SplitMix64: well-spread ids from a seed and a counter.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
 fn random_key() -> String {
     use std::hash::BuildHasher;
     let state = std::collections::hash_map::RandomState::new();
@@ -225,6 +357,8 @@ fn random_key() -> String {
 /// One answer of the mock, before it is put on the wire.
 pub(crate) enum Answer {
     Json(StatusCode, Vec<(&'static str, String)>, Value),
+    /// A status and headers, no body.
+    Empty(StatusCode, Vec<(&'static str, String)>),
     Raw(StatusCode, &'static str, Bytes),
     Truncated(Bytes),
     Drop,
@@ -256,11 +390,32 @@ impl Shared {
     }
 
     /// Handles one request that has been read completely: injected faults
-    /// first, then the key, the route, the body, and the operation's answer.
+    /// first, then the route (404, 405, OPTIONS), the key, the body, and the
+    /// operation's answer.
     pub(crate) fn answer(&self, request: RecordedRequest, fault: Option<Fault>) -> Answer {
         if let Some(answer) = injected(fault.as_ref()) {
             return answer;
         }
+        let spec = &*validate::SPEC;
+        let route = match Route::find(spec, &request.method, &request.path) {
+            Ok(route) => route,
+            Err(RouteMiss::NoPath) => {
+                let message = format!("no operation {} {} in the spec", request.method, request.path);
+                return error(StatusCode::NOT_FOUND, "not_found", &message, vec![]);
+            }
+            Err(RouteMiss::Options { allow }) => {
+                return Answer::Empty(StatusCode::NO_CONTENT, vec![("allow", allow)]);
+            }
+            Err(RouteMiss::Method { allow }) => {
+                let message = format!("{} is not allowed here; allowed: {allow}", request.method);
+                let Answer::Json(status, _, body) =
+                    error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", &message, vec![])
+                else {
+                    unreachable!("error() answers JSON")
+                };
+                return Answer::Json(status, vec![("allow", allow)], body);
+            }
+        };
         if request.header(crate::client::API_KEY_HEADER) != Some(self.api_key.as_str()) {
             return error(
                 StatusCode::UNAUTHORIZED,
@@ -269,16 +424,24 @@ impl Shared {
                 vec![],
             );
         }
-        let spec = &*validate::SPEC;
-        let Some(route) = Route::find(spec, &request.method, &request.path) else {
-            let message = format!("no operation {} {} in the spec", request.method, request.path);
-            return error(StatusCode::NOT_FOUND, "not_found", &message, vec![]);
-        };
-        let body = match checked_body(&route, &request.body) {
+        let body = match checked_body(&route, &request) {
             Ok(body) => body,
             Err(answer) => return answer,
         };
-        respond(spec, &route, &body, fault)
+        respond(self, spec, &route, &body, fault)
+    }
+
+    /// A fresh call id: `call_` and 16 hex digits, the same sequence for the
+    /// same seed.
+    fn next_call_id(&self) -> String {
+        let n = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("call_{:016x}", mix(self.seed ^ mix(n)))
+    }
+
+    pub(crate) fn log(&self, entry: &RequestLog) {
+        if let Some(log) = &self.on_request {
+            log(entry);
+        }
     }
 }
 
@@ -310,12 +473,23 @@ fn injected(fault: Option<&Fault>) -> Option<Answer> {
 }
 
 /// The request body as JSON, checked against the operation's schema
-/// (`Value::Null` for an operation that takes none).
-fn checked_body(route: &Route<'_>, body: &[u8]) -> Result<Value, Answer> {
+/// (`Value::Null` for an operation that takes none): `415` for another
+/// media type, `400` for bad JSON, `422` with each broken rule.
+fn checked_body(route: &Route<'_>, request: &RecordedRequest) -> Result<Value, Answer> {
     let Some(schema) = route.body_schema() else {
         return Ok(Value::Null);
     };
-    let json: Value = serde_json::from_slice(body).map_err(|e| {
+    let content_type = request.header("content-type").unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if media != "application/json" && !(media.starts_with("application/") && media.ends_with("+json")) {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            &format!("the body must be application/json, not `{content_type}`"),
+            vec![],
+        ));
+    }
+    let json: Value = serde_json::from_slice(&request.body).map_err(|e| {
         error(
             StatusCode::BAD_REQUEST,
             "invalid_json",
@@ -339,19 +513,19 @@ fn checked_body(route: &Route<'_>, body: &[u8]) -> Result<Value, Answer> {
     Ok(json)
 }
 
-/// What the mock does for one operation: from the request body, the status
-/// and body of the answer.
-type Behaviour = fn(&Value) -> (StatusCode, Value);
+/// What the mock does for one operation: from the server's state and the
+/// request body, the status and body of the answer.
+type Behaviour = fn(&Shared, &Value) -> (StatusCode, Value);
 
 /// Operations the mock gives behaviour of its own; every other operation is
 /// answered as the spec documents it ([`Route::documented_answer`]).
 const BEHAVIOURS: &[(&str, Behaviour)] = &[("create_call", create_call_answer)];
 
 /// The operation's answer, with the faults that alter a processed answer.
-fn respond(spec: &Value, route: &Route<'_>, body: &Value, fault: Option<Fault>) -> Answer {
+fn respond(shared: &Shared, spec: &Value, route: &Route<'_>, body: &Value, fault: Option<Fault>) -> Answer {
     let behaviour = BEHAVIOURS.iter().find(|(id, _)| *id == route.operation_id);
     let (status, mut answer) = match behaviour {
-        Some((_, behave)) => behave(body),
+        Some((_, behave)) => behave(shared, body),
         None => route.documented_answer(spec),
     };
     match fault {
@@ -369,8 +543,8 @@ fn respond(spec: &Value, route: &Route<'_>, body: &Value, fault: Option<Fault>) 
     }
 }
 
-fn create_call_answer(request: &Value) -> (StatusCode, Value) {
-    let call = create_call(request);
+fn create_call_answer(shared: &Shared, request: &Value) -> (StatusCode, Value) {
+    let call = create_call(shared.next_call_id(), request);
     (
         StatusCode::CREATED,
         serde_json::to_value(call).expect("Call serialises"),
@@ -378,14 +552,11 @@ fn create_call_answer(request: &Value) -> (StatusCode, Value) {
 }
 
 /// A freshly scheduled call, as the API describes one.
-fn create_call(request: &Value) -> Call {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
+fn create_call(id: String, request: &Value) -> Call {
     // Millisecond precision, like the vendor's timestamps.
     let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
     Call {
-        call_id: Some(format!("call_mock{:011}", id)),
+        call_id: Some(id),
         call_type: Some(CallType::Outbound),
         status: Some(CallStatus::Scheduled),
         created_at: Some(now),

@@ -15,25 +15,42 @@ pub(crate) struct Route<'a> {
     pub operation: &'a Value,
 }
 
+/// Why a request has no operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RouteMiss {
+    /// No path of the spec matches.
+    NoPath,
+    /// The path exists; `OPTIONS` asks which methods it has.
+    Options { allow: String },
+    /// The path exists, without this method.
+    Method { allow: String },
+}
+
 impl<'a> Route<'a> {
     /// The operation at `method path` (path templates such as `{callId}`
-    /// match any one segment; the query is ignored).
-    pub fn find(spec: &'a Value, method: &Method, path: &str) -> Option<Route<'a>> {
+    /// match any one segment; the query is ignored). `HEAD` is `GET`
+    /// without the body, as HTTP says.
+    pub fn find(spec: &'a Value, method: &Method, path: &str) -> Result<Route<'a>, RouteMiss> {
         let path = path.split('?').next().unwrap_or(path);
-        let method = method.as_str().to_ascii_lowercase();
-        spec.get("paths")?
-            .as_object()?
+        let paths = spec.get("paths").and_then(Value::as_object).ok_or(RouteMiss::NoPath)?;
+        let (_, item) = paths
             .iter()
-            .find_map(|(template, item)| {
-                if !matches(template, path) {
-                    return None;
-                }
-                let operation = item.get(&method)?;
-                Some(Route {
-                    operation_id: operation.get("operationId")?.as_str()?,
+            .find(|(template, _)| matches(template, path))
+            .ok_or(RouteMiss::NoPath)?;
+        let lookup = if method == Method::HEAD { "get".to_owned() } else { method.as_str().to_ascii_lowercase() };
+        if let Some(operation) = item.get(&lookup) {
+            if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
+                return Ok(Route {
+                    operation_id: id,
                     operation,
-                })
-            })
+                });
+            }
+        }
+        let allow = allowed(item);
+        if method == Method::OPTIONS {
+            return Err(RouteMiss::Options { allow });
+        }
+        Err(RouteMiss::Method { allow })
     }
 
     /// The JSON schema of the request body, if the operation takes one.
@@ -66,6 +83,24 @@ impl<'a> Route<'a> {
         };
         (status.unwrap_or(StatusCode::OK), body)
     }
+}
+
+/// The `Allow` header of a path item: its methods, `HEAD` where it has
+/// `GET`, and `OPTIONS`.
+fn allowed(item: &Value) -> String {
+    const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "patch", "trace"];
+    let mut allow: Vec<String> = METHODS
+        .iter()
+        .filter(|m| item.get(**m).is_some())
+        .map(|m| m.to_uppercase())
+        .collect();
+    if item.get("get").is_some() {
+        allow.push("HEAD".into());
+    }
+    if item.get("options").is_none() {
+        allow.push("OPTIONS".into());
+    }
+    allow.join(", ")
 }
 
 fn first_example(examples: &Value) -> Option<&Value> {
@@ -171,9 +206,18 @@ mod tests {
         let spec = spec();
         let route = Route::find(&spec, &Method::GET, "/v1/calls/call_1?x=1").unwrap();
         assert_eq!(route.operation_id, "get_call");
-        assert!(Route::find(&spec, &Method::GET, "/v1/calls/").is_none());
-        assert!(Route::find(&spec, &Method::GET, "/v1/calls/a/b").is_none());
-        assert!(Route::find(&spec, &Method::POST, "/v1/calls/call_1").is_none());
+        assert_eq!(Route::find(&spec, &Method::HEAD, "/v1/calls/call_1").unwrap().operation_id, "get_call");
+        assert_eq!(Route::find(&spec, &Method::GET, "/v1/calls/").unwrap_err(), RouteMiss::NoPath);
+        assert_eq!(Route::find(&spec, &Method::GET, "/v1/calls/a/b").unwrap_err(), RouteMiss::NoPath);
+        let allow = "GET, HEAD, OPTIONS".to_owned();
+        assert_eq!(
+            Route::find(&spec, &Method::POST, "/v1/calls/call_1").unwrap_err(),
+            RouteMiss::Method { allow: allow.clone() }
+        );
+        assert_eq!(
+            Route::find(&spec, &Method::OPTIONS, "/v1/calls/call_1").unwrap_err(),
+            RouteMiss::Options { allow }
+        );
     }
 
     #[test]
