@@ -42,7 +42,9 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-pub use validate::{validate, validate_component, Violation, CHECKED_KEYWORDS, IGNORED_KEYWORDS};
+pub use validate::{
+    unsupported_keywords, validate, validate_component, Violation, CHECKED_KEYWORDS, IGNORED_KEYWORDS,
+};
 
 use routes::{Route, RouteMiss};
 
@@ -263,11 +265,24 @@ impl MockServer {
     pub async fn start_with(options: MockOptions) -> MockServer {
         Self::try_start_with(options)
             .await
-            .expect("bind a port for the mock server")
+            .unwrap_or_else(|e| panic!("cannot start the mock server: {e}"))
     }
 
-    /// Starts a server with the given options, or says why it cannot bind.
+    /// Starts a server with the given options, or says why it cannot: the
+    /// address cannot be bound, or the spec uses a schema keyword the
+    /// server's validator does not implement (it would pass requests unchecked).
     pub async fn try_start_with(options: MockOptions) -> std::io::Result<MockServer> {
+        let unsupported = validate::unsupported_keywords(&validate::SPEC);
+        if !unsupported.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                format!(
+                    "the local server cannot check requests against this spec: its validator does not \
+                     implement {}",
+                    unsupported.join(", ")
+                ),
+            ));
+        }
         let api_key = options.api_key.unwrap_or_else(random_key);
         let shared = Arc::new(Shared {
             api_key,
