@@ -65,8 +65,7 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let server = MockServer::start_with(MockOptions::default().record_requests(false))
-        .await;
+        let server = MockServer::start_with(MockOptions::default().record_requests(false)).await;
         let sdk = server.client();
         let raw = reqwest::Client::new();
         let url = format!("{}/v1/calls", server.base_url());

@@ -20,8 +20,7 @@ fn sigmamind(args: &[&str], env: &[(&str, &str)]) -> Output {
 /// Runs the binary with `SIGMAMIND_API_KEY=key` against a test server that
 /// accepts `server_key`; returns the output and the server.
 async fn against_server(server_key: &str, key: &str, args: &'static [&'static str]) -> (Output, MockServer) {
-    let server = MockServer::start_with(MockOptions::default().api_key(server_key))
-    .await;
+    let server = MockServer::start_with(MockOptions::default().api_key(server_key)).await;
     let (base, key) = (server.base_url().to_owned(), key.to_owned());
     let out = tokio::task::spawn_blocking(move || {
         sigmamind(
@@ -269,7 +268,11 @@ impl Served {
     /// SIGTERM, then the exit status and what it logged.
     fn stop(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
         let status = self.child.wait().unwrap();
         (status, self.stderr.join().unwrap())
     }
@@ -294,7 +297,10 @@ async fn mock_serve_answers_a_plain_http_post_and_stops_on_sigterm() {
     let (status, log) = served.stop();
     assert!(status.success(), "{status:?}: {log}");
     let line = log.lines().next().unwrap_or_default();
-    assert!(line.starts_with("POST /v1/calls 201 ") && line.ends_with("ms"), "{log}");
+    assert!(
+        line.starts_with("POST /v1/calls 201 ") && line.ends_with("ms"),
+        "{log}"
+    );
     assert!(log.contains("stopped"), "{log}");
 
     // The same seed gives the same ids.
@@ -316,11 +322,23 @@ async fn mock_serve_answers_a_plain_http_post_and_stops_on_sigterm() {
 #[test]
 fn mock_serve_prints_a_random_key_and_listens_elsewhere_only_when_told() {
     let served = serve(&[]);
-    assert!(served.key.starts_with("mock_") && served.key.len() > 20, "{}", served.key);
-    assert!(served.base_url.starts_with("http://127.0.0.1:"), "{}", served.base_url);
+    assert!(
+        served.key.starts_with("mock_") && served.key.len() > 20,
+        "{}",
+        served.key
+    );
+    assert!(
+        served.base_url.starts_with("http://127.0.0.1:"),
+        "{}",
+        served.base_url
+    );
     served.stop();
 
     let out = sigmamind(&["mock", "serve", "--host", "0.0.0.0", "--port", "0"], &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--allow-remote"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--allow-remote"),
+        "{}",
+        text(&out.stderr)
+    );
 }

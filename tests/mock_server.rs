@@ -50,8 +50,7 @@ async fn answers_a_call_that_is_valid_against_the_spec() {
 
 #[tokio::test]
 async fn requires_the_api_key() {
-    let server = MockServer::start_with(MockOptions::default().api_key("test-key"))
-    .await;
+    let server = MockServer::start_with(MockOptions::default().api_key("test-key")).await;
     assert_eq!(server.api_key(), "test-key");
     for key in [None, Some("wrong")] {
         let response = post(&server, key, valid()).await;
@@ -207,8 +206,7 @@ async fn latency_delays_answers() {
 
 #[tokio::test]
 async fn recording_can_be_turned_off_for_load_tests() {
-    let server = MockServer::start_with(MockOptions::default().record_requests(false))
-    .await;
+    let server = MockServer::start_with(MockOptions::default().record_requests(false)).await;
     assert_eq!(
         post(&server, Some(server.api_key()), valid())
             .await
@@ -319,7 +317,12 @@ fn the_validator_implements_every_keyword_the_spec_uses() {
     }
 }
 
-async fn raw(server: &MockServer, method: &str, content_type: Option<&str>, body: Vec<u8>) -> reqwest::Response {
+async fn raw(
+    server: &MockServer,
+    method: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> reqwest::Response {
     let mut request = reqwest::Client::new()
         .request(method.parse().unwrap(), format!("{}/v1/calls", server.base_url()))
         .header("x-api-key", server.api_key())
@@ -347,7 +350,11 @@ async fn http_semantics_405_with_allow_options_head_415_and_413() {
     assert!(head.bytes().await.unwrap().is_empty());
 
     let body = serde_json::to_vec(&valid()).unwrap();
-    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
         let response = raw(&server, "POST", content_type, body.clone()).await;
         assert_eq!(response.status().as_u16(), 415, "{content_type:?}");
     }
@@ -361,17 +368,26 @@ async fn http_semantics_405_with_allow_options_head_415_and_413() {
     assert_eq!(error["error"], "payload_too_large");
     // At the limit it is read (and judged as JSON).
     let at_limit = vec![b' '; sigmamind::mock::BODY_LIMIT];
-    assert_eq!(raw(&server, "POST", Some("application/json"), at_limit).await.status().as_u16(), 400);
+    assert_eq!(
+        raw(&server, "POST", Some("application/json"), at_limit)
+            .await
+            .status()
+            .as_u16(),
+        400
+    );
 }
 
 #[tokio::test]
 async fn call_ids_are_reproducible_with_a_seed() {
     let ids = |seed| async move {
-        let server = MockServer::start_with(MockOptions::default().seed(seed))
-        .await;
+        let server = MockServer::start_with(MockOptions::default().seed(seed)).await;
         let mut ids = Vec::new();
         for _ in 0..3 {
-            let call: serde_json::Value = post(&server, Some(server.api_key()), valid()).await.json().await.unwrap();
+            let call: serde_json::Value = post(&server, Some(server.api_key()), valid())
+                .await
+                .json()
+                .await
+                .unwrap();
             ids.push(call["callId"].as_str().unwrap().to_owned());
         }
         ids
@@ -412,7 +428,12 @@ mod never_a_5xx {
         prop_oneof![
             proptest::collection::vec(any::<u8>(), 0..200),
             // Valid requests with one field replaced by something else.
-            ("fromPhoneNumber|toPhoneNumber|agentId|dynamicVariables|other", any::<i64>(), "\\PC{0,30}", any::<bool>())
+            (
+                "fromPhoneNumber|toPhoneNumber|agentId|dynamicVariables|other",
+                any::<i64>(),
+                "\\PC{0,30}",
+                any::<bool>()
+            )
                 .prop_map(|(field, n, text, as_text)| {
                     let mut request = valid();
                     request[field.as_str()] = if as_text { json!(text) } else { json!(n) };
@@ -468,8 +489,8 @@ mod never_a_5xx {
                 std::thread::spawn(move || {
                     let runtime = tokio::runtime::Runtime::new().unwrap();
                     runtime.block_on(async {
-                        let server = MockServer::start_with(MockOptions::default().record_requests(false))
-                        .await;
+                        let server =
+                            MockServer::start_with(MockOptions::default().record_requests(false)).await;
                         tx.send((server.addr(), server.api_key().to_owned())).unwrap();
                         std::future::pending::<()>().await;
                     });

@@ -81,7 +81,9 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         Some(at) => text.split_at(at),
         None => (text, "ms"),
     };
-    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 50ms or 1s"))?;
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 50ms or 1s"))?;
     let seconds = match unit {
         "ms" => value / 1000.0,
         "s" => value,
@@ -98,7 +100,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let mut options = MockOptions::default().listen(args.host, args.port).latency(args.latency);
+    let mut options = MockOptions::default()
+        .listen(args.host, args.port)
+        .latency(args.latency);
     if let Some(key) = args.api_key {
         options = options.api_key(key);
     }

@@ -66,7 +66,11 @@ async fn handle(
     let head = parts.method == hyper::Method::HEAD;
     // Read at most BODY_LIMIT bytes, in bounded time: never a hang, never
     // an unbounded buffer.
-    let read = tokio::time::timeout(BODY_TIMEOUT, http_body_util::Limited::new(body, super::BODY_LIMIT).collect()).await;
+    let read = tokio::time::timeout(
+        BODY_TIMEOUT,
+        http_body_util::Limited::new(body, super::BODY_LIMIT).collect(),
+    )
+    .await;
     let (body, answer) = match read {
         Ok(Ok(collected)) => (collected.to_bytes(), None),
         Err(_) => (
@@ -121,7 +125,11 @@ async fn handle(
             }
             let bytes = Bytes::from(serde_json::to_vec(&json)?);
             // HEAD: the headers GET would send, no body.
-            let body = if head { MockBody::head(bytes.len()) } else { MockBody::full(bytes) };
+            let body = if head {
+                MockBody::head(bytes.len())
+            } else {
+                MockBody::full(bytes)
+            };
             builder.body(body)?
         }
         Answer::Empty(status, headers) => {

@@ -121,7 +121,9 @@ pub struct RequestLog {
 
 impl std::fmt::Display for RequestLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let status = self.status.map_or("dropped".to_owned(), |s| s.as_u16().to_string());
+        let status = self
+            .status
+            .map_or("dropped".to_owned(), |s| s.as_u16().to_string());
         write!(
             f,
             "{} {} {status} {:.1}ms",
@@ -423,9 +425,12 @@ impl Shared {
             }
             Err(RouteMiss::Method { allow }) => {
                 let message = format!("{} is not allowed here; allowed: {allow}", request.method);
-                let Answer::Json(status, _, body) =
-                    error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", &message, vec![])
-                else {
+                let Answer::Json(status, _, body) = error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    &message,
+                    vec![],
+                ) else {
                     unreachable!("error() answers JSON")
                 };
                 return Answer::Json(status, vec![("allow", allow)], body);
@@ -495,7 +500,12 @@ fn checked_body(route: &Route<'_>, request: &RecordedRequest) -> Result<Value, A
         return Ok(Value::Null);
     };
     let content_type = request.header("content-type").unwrap_or("");
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if media != "application/json" && !(media.starts_with("application/") && media.ends_with("+json")) {
         return Err(error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -32,12 +32,19 @@ impl<'a> Route<'a> {
     /// without the body, as HTTP says.
     pub fn find(spec: &'a Value, method: &Method, path: &str) -> Result<Route<'a>, RouteMiss> {
         let path = path.split('?').next().unwrap_or(path);
-        let paths = spec.get("paths").and_then(Value::as_object).ok_or(RouteMiss::NoPath)?;
+        let paths = spec
+            .get("paths")
+            .and_then(Value::as_object)
+            .ok_or(RouteMiss::NoPath)?;
         let (_, item) = paths
             .iter()
             .find(|(template, _)| matches(template, path))
             .ok_or(RouteMiss::NoPath)?;
-        let lookup = if method == Method::HEAD { "get".to_owned() } else { method.as_str().to_ascii_lowercase() };
+        let lookup = if method == Method::HEAD {
+            "get".to_owned()
+        } else {
+            method.as_str().to_ascii_lowercase()
+        };
         if let Some(operation) = item.get(&lookup) {
             if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
                 return Ok(Route {
@@ -206,9 +213,20 @@ mod tests {
         let spec = spec();
         let route = Route::find(&spec, &Method::GET, "/v1/calls/call_1?x=1").unwrap();
         assert_eq!(route.operation_id, "get_call");
-        assert_eq!(Route::find(&spec, &Method::HEAD, "/v1/calls/call_1").unwrap().operation_id, "get_call");
-        assert_eq!(Route::find(&spec, &Method::GET, "/v1/calls/").unwrap_err(), RouteMiss::NoPath);
-        assert_eq!(Route::find(&spec, &Method::GET, "/v1/calls/a/b").unwrap_err(), RouteMiss::NoPath);
+        assert_eq!(
+            Route::find(&spec, &Method::HEAD, "/v1/calls/call_1")
+                .unwrap()
+                .operation_id,
+            "get_call"
+        );
+        assert_eq!(
+            Route::find(&spec, &Method::GET, "/v1/calls/").unwrap_err(),
+            RouteMiss::NoPath
+        );
+        assert_eq!(
+            Route::find(&spec, &Method::GET, "/v1/calls/a/b").unwrap_err(),
+            RouteMiss::NoPath
+        );
         let allow = "GET, HEAD, OPTIONS".to_owned();
         assert_eq!(
             Route::find(&spec, &Method::POST, "/v1/calls/call_1").unwrap_err(),

@@ -100,7 +100,12 @@ pub fn unsupported_keywords(spec: &Value) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    for (name, schema) in spec.pointer("/components/schemas").and_then(Value::as_object).into_iter().flatten() {
+    for (name, schema) in spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         walk(schema, &format!("#/components/schemas/{name}"), &mut out);
     }
     for (path, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
@@ -158,7 +163,11 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<Violation>) {
     };
     // Never pass a rule through unchecked: an unknown keyword is a violation.
     for keyword in schema.keys().filter(|k| !is_known(k)) {
-        fail(out, path, format!("{keyword} (a keyword this validator does not implement)"));
+        fail(
+            out,
+            path,
+            format!("{keyword} (a keyword this validator does not implement)"),
+        );
     }
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
         let target = reference
@@ -306,7 +315,10 @@ mod tests {
         );
         let schema = serde_json::json!({"oneOf": [{"type": "string"}], "description": "d"});
         let violations = validate(&schema, &serde_json::json!(1)).unwrap_err();
-        assert_eq!(violations[0].rule, "oneOf (a keyword this validator does not implement)");
+        assert_eq!(
+            violations[0].rule,
+            "oneOf (a keyword this validator does not implement)"
+        );
         // The shipped spec uses none.
         assert_eq!(unsupported_keywords(&SPEC), Vec::<String>::new());
     }
