@@ -168,7 +168,7 @@ pub fn parse_text(text: &str) -> Result<Value, String> {
     }
     #[cfg(feature = "yaml")]
     {
-        serde_yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))
+        serde_yaml_ng::from_str(text).map_err(|e| format!("not valid YAML: {e}"))
     }
     #[cfg(not(feature = "yaml"))]
     {
@@ -229,4 +229,33 @@ pub fn deref<'a>(document: &'a Value, mut value: &'a Value) -> Option<&'a Value>
 /// The component schema name a `#/components/schemas/Name` reference points at.
 pub fn schema_name(reference: &str) -> Option<&str> {
     reference.strip_prefix("#/components/schemas/")
+}
+
+#[cfg(all(test, feature = "yaml"))]
+mod yaml_tests {
+    use super::parse_text;
+    use serde_json::json;
+
+    /// What vendor specs contain, read as OpenAPI's YAML 1.2 says.
+    #[test]
+    fn yaml_as_vendor_specs_write_it() {
+        let doc = parse_text(
+            "phone: '+14155552671'\n\
+             example: \"+14155552671\"\n\
+             flags: [on, off, yes, no, true]\n\
+             version: 3.0.3\n\
+             base: &base\n  type: string\n  maxLength: 64\n\
+             copy: *base\n\
+             folded: >-\n  Unique identifier of the agent\n  that will handle this call.\n\
+             literal: |\n  line one\n  line two\n",
+        )
+        .unwrap();
+        assert_eq!(doc["phone"], json!("+14155552671"), "a quoted number stays text");
+        assert_eq!(doc["example"], json!("+14155552671"));
+        assert_eq!(doc["flags"], json!(["on", "off", "yes", "no", true]), "YAML 1.2: on/off/yes/no are text");
+        assert_eq!(doc["version"], json!("3.0.3"));
+        assert_eq!(doc["copy"], json!({"type": "string", "maxLength": 64}), "anchors and aliases");
+        assert_eq!(doc["folded"], json!("Unique identifier of the agent that will handle this call."));
+        assert_eq!(doc["literal"], json!("line one\nline two\n"));
+    }
 }
