@@ -76,6 +76,8 @@
 //! - [`Error`]: every failure, from a bad phone number to an undecodable body.
 //! - `mock` (feature `mock`): a local SigmaMind API for tests and demos.
 #![warn(missing_docs)]
+// docs.rs (all features): label each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The progenitor output for `openapi/sigmamind.yaml`, written by `build.rs`.
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
