@@ -2,7 +2,7 @@
 //! to act on it. No variant ever holds the API key.
 //!
 //! This module depends on nothing else in the crate: the transport hands it
-//! what it observed ([`Observed`]) by value.
+//! what it observed (`Observed`) by value.
 
 use std::fmt;
 

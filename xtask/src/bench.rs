@@ -91,6 +91,62 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A user's crate at `to` that depends on `sigmamind` as packaged from the
+/// workspace at `ws` (`cargo package`, unpacked), with default features.
+pub fn downstream_of_package(ws: &Path, to: &Path) -> Result<PathBuf, String> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(ws)
+        .args([
+            "package",
+            "--quiet",
+            "--no-verify",
+            "--allow-dirty",
+            "--package",
+            "sigmamind-codegen",
+            "--package",
+            "sigmamind",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run cargo package: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo package failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let unpacked = to.join("unpacked");
+    std::fs::create_dir_all(&unpacked).map_err(|e| e.to_string())?;
+    for krate in ["sigmamind-codegen", "sigmamind"] {
+        let version = "0.1.0";
+        let file = ws.join(format!("target/package/{krate}-{version}.crate"));
+        let status = Command::new("tar")
+            .args(["xzf"])
+            .arg(&file)
+            .arg("-C")
+            .arg(&unpacked)
+            .status()
+            .map_err(|e| format!("cannot run tar: {e}"))?;
+        if !status.success() {
+            return Err(format!("cannot unpack {}", file.display()));
+        }
+    }
+    let manifest = format!(
+        "[package]\nname = \"user-crate\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\nsigmamind = {{ path = \"{0}/sigmamind-0.1.0\" }}\n\
+         tokio = {{ version = \"1\", features = [\"macros\", \"rt\"] }}\n\n\
+         [patch.crates-io]\nsigmamind-codegen = {{ path = \"{0}/sigmamind-codegen-0.1.0\" }}\n\n[workspace]\n",
+        unpacked.display()
+    );
+    std::fs::create_dir_all(to.join("src")).map_err(|e| e.to_string())?;
+    std::fs::write(to.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
+    std::fs::write(
+        to.join("src/main.rs"),
+        "#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
+         let _ = sigmamind::Client::from_env();\n}\n",
+    )
+    .map_err(|e| e.to_string())?;
+    // The same dependency versions as the workspace.
+    std::fs::copy(ws.join("Cargo.lock"), to.join("Cargo.lock")).map_err(|e| e.to_string())?;
+    Ok(to.to_path_buf())
+}
+
 /// Runs cargo with `args` in `dir`, building into `target`; returns the
 /// wall time.
 pub fn timed_cargo(dir: &Path, target: &Path, args: &[&str]) -> Result<Duration, String> {

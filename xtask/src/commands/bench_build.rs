@@ -44,6 +44,10 @@ pub fn run(ws: &Workspace, args: &BenchBuild) -> Result<(), String> {
         let handwritten = timed_cargo(&plain, &dir.join(format!("target-plain-{profile}")), &plain_args)?;
         rows.push((format!("clean build, {profile}"), generated, handwritten));
     }
+    // What an editor runs: a clean `cargo check`.
+    let generated = timed_cargo(&ws, &dir.join("target-ws-check"), &["check", "--quiet", "--package", "sigmamind"])?;
+    let handwritten = timed_cargo(&plain, &dir.join("target-plain-check"), &["check", "--quiet"])?;
+    rows.push(("clean check".to_owned(), generated, handwritten));
     println!(
         "{:<28} {:>14} {:>16} {:>7}",
         "", "with build.rs", "without (plain)", "ratio"
@@ -56,6 +60,16 @@ pub fn run(ws: &Workspace, args: &BenchBuild) -> Result<(), String> {
             a.as_secs_f64() / b.as_secs_f64()
         );
     }
+
+    // What a user pays: a crate that depends on the packaged `sigmamind`
+    // (default features), built clean.
+    let downstream = crate::bench::downstream_of_package(&ws, &dir.join("downstream"))?;
+    let user = timed_cargo(&downstream, &dir.join("target-downstream"), &["build", "--quiet"])?;
+    println!(
+        "\n{:<28} {:>14}  (depends on the packaged sigmamind, default features)",
+        "downstream crate, clean",
+        secs(user)
+    );
 
     let target = dir.join("target-ws-debug");
     let build = ["build", "--quiet", "--package", "sigmamind"];
