@@ -41,8 +41,9 @@ pub fn plain_crate(root: &Path, to: &Path) -> Result<(), String> {
     let mut package = manifest["package"].as_table().cloned().ok_or("no [package]")?;
     package.insert("edition".into(), "2021".into());
     package.insert("build".into(), false.into());
-    package.remove("rust-version");
-    package.remove("license");
+    // Keys inherited from the workspace, which the plain crate is not in.
+    package.retain(|_, value| value.get("workspace").is_none());
+    package.remove("include");
     plain.insert("package".into(), package.into());
     for key in ["dependencies", "features"] {
         plain.insert(key.into(), manifest[key].clone());
