@@ -157,10 +157,9 @@ fn responses_from_a_newer_server_parse_and_reserialise_unchanged() {
     assert_eq!(back["callType"], "carrier_pigeon");
     assert_eq!(back["status"], "on_hold");
     assert_eq!(back["terminationReason"], "solar_flare");
-    assert!(
-        back.get("sentiment").is_none(),
-        "unknown fields are ignored, not kept"
-    );
+    // Unknown fields are kept, readable by name, and sent back.
+    assert_eq!(call.extra["sentiment"], serde_json::json!({"score": 0.9}));
+    assert_eq!(back["sentiment"], serde_json::json!({"score": 0.9}));
 }
 
 #[test]

@@ -154,6 +154,7 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
     rewrite::add_constrained_schemas(&mut file, &plan.constrained_strings).map_err(rewrite_failed)?;
     rewrite::add_server_url(&mut file, &openapi);
     rewrite::make_structs_non_exhaustive(&mut file).map_err(rewrite_failed)?;
+    rewrite::default_flattened_maps(&mut file).map_err(rewrite_failed)?;
     if let Some(body_trait) = &options.error_body_trait {
         rewrite::add_error_bodies(&mut file, &plan.error_bodies, body_trait).map_err(rewrite_failed)?;
     }

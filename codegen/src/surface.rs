@@ -108,6 +108,11 @@ pub fn render(spec: &Spec, file: &syn::File) -> String {
                 }
                 let _ = writeln!(out, "\nstruct {}", s.ident);
                 for field in &s.fields {
+                    if has_serde_flag(&field.attrs, "flatten") {
+                        let rust = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();
+                        let _ = writeln!(out, "  ..: fields the spec does not know, kept (.{rust}: {})", type_name(&field.ty));
+                        continue;
+                    }
                     let rust = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();
                     let wire = serde_value(&field.attrs, "rename").unwrap_or_else(|| rust.clone());
                     let ty = type_name(&field.ty);

@@ -405,8 +405,22 @@ fn relax(context: &str, schema: &mut Value) -> Result<(), String> {
     for rule in REQUEST_RULES {
         map.remove(rule);
     }
-    if map.get("additionalProperties") == Some(&Value::Bool(false)) {
-        map.remove("additionalProperties");
+    // Lossless: an object with properties keeps the fields the spec does not
+    // know, in a map typify flattens into the struct (`extra`), so a response
+    // serialises back to what the server sent.
+    let has_properties = map
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| !p.is_empty());
+    match map.get("additionalProperties") {
+        Some(Value::Object(_)) => {}
+        _ if has_properties => {
+            map.insert("additionalProperties".into(), Value::Object(Map::new()));
+        }
+        Some(Value::Bool(false)) => {
+            map.remove("additionalProperties");
+        }
+        _ => {}
     }
     let required: BTreeSet<String> = map
         .get("required")

@@ -580,20 +580,16 @@ fn create_call_answer(shared: &Shared, request: &Value) -> (StatusCode, Value) {
 fn create_call(id: String, request: &Value) -> Call {
     // Millisecond precision, like the vendor's timestamps.
     let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
-    Call {
-        call_id: Some(id),
-        call_type: Some(CallType::Outbound),
-        status: Some(CallStatus::Scheduled),
-        created_at: Some(now),
-        updated_at: Some(now),
-        dynamic_variables: request
-            .get("dynamicVariables")
-            .and_then(Value::as_object)
-            .cloned(),
-        agent: request.get("agentId").and_then(Value::as_str).map(|id| Agent {
-            agent_id: Some(id.to_owned()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    let agent = request.get("agentId").and_then(Value::as_str).map(|id| {
+        Agent::try_from(Agent::builder().agent_id(id.to_owned())).expect("an agent id alone is an Agent")
+    });
+    let call = Call::builder()
+        .call_id(id)
+        .call_type(CallType::Outbound)
+        .status(CallStatus::Scheduled)
+        .created_at(now)
+        .updated_at(now)
+        .dynamic_variables(request.get("dynamicVariables").and_then(Value::as_object).cloned())
+        .agent(agent);
+    Call::try_from(call).expect("every field of a Call is optional")
 }
