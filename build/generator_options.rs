@@ -12,6 +12,10 @@ pub fn sigmamind_options() -> sigmamind_codegen::Options {
             function: parse_quote!(crate::transport::send),
             error_type: parse_quote!(crate::Error),
         }),
+        drift: Some(sigmamind_codegen::DriftInspection {
+            trait_: parse_quote!(crate::drift::Inspect),
+            findings: parse_quote!(crate::drift::Findings),
+        }),
         error_body_trait: Some(parse_quote!(crate::error::ErrorBody)),
     }
 }

@@ -62,6 +62,8 @@ pub struct ClientState {
     pub(crate) user_agent: HeaderValue,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
+    /// Shared by every clone of the client (and `with_retry_policy`).
+    pub(crate) drift: std::sync::Arc<crate::drift::Recorder>,
 }
 
 impl fmt::Debug for ClientState {
@@ -210,6 +212,7 @@ impl ClientBuilder {
             user_agent,
             timeout: Some(self.timeout.unwrap_or(Duration::from_secs(30))),
             retry: self.retry,
+            drift: Default::default(),
         };
         Ok(Client::new_with_client(&base_url, http, state))
     }
@@ -276,6 +279,13 @@ impl Client {
     /// The retry policy in force.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner().retry
+    }
+
+    /// What responses have carried so far that the spec does not know:
+    /// enum values and fields, per operation and JSON path, with counts
+    /// (see [`crate::drift`]). Shared by the client's clones.
+    pub fn drift(&self) -> crate::DriftSummary {
+        self.inner().drift.summary()
     }
 }
 

@@ -57,3 +57,29 @@ impl AttemptSpan {
         }
     }
 }
+
+/// One thing a response carried that the spec does not know: an event on
+/// target `sigmamind::drift` with the operation, the JSON path and the
+/// unknown enum value or field name (and the field's JSON type), never any
+/// other value of the response.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn drift(operation: &'static str, finding: &crate::drift::Finding) {
+    #[cfg(feature = "tracing")]
+    match finding.kind {
+        crate::drift::DriftKind::EnumValue => tracing::warn!(
+            target: "sigmamind::drift",
+            operation,
+            path = %finding.path,
+            enum_value = %finding.value,
+            "a response carried an enum value the spec does not list"
+        ),
+        crate::drift::DriftKind::Field => tracing::warn!(
+            target: "sigmamind::drift",
+            operation,
+            path = %finding.path,
+            field = %finding.value,
+            json_type = finding.json_type.unwrap_or("?"),
+            "a response carried a field the spec does not describe"
+        ),
+    }
+}

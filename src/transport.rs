@@ -36,11 +36,12 @@ fn record(f: impl FnOnce(&mut Observed)) {
 /// The generated `send` passes the operation boxed: its future is several KB,
 /// and moving it through each layer showed up as memcpy in profiles.
 pub(crate) async fn send<T, E>(
+    client: &crate::Client,
     operation_id: &'static str,
     operation: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
 ) -> Result<ResponseValue<T>, Error>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + crate::drift::Inspect,
 {
     let (result, observed) = OBSERVED
         .scope(RefCell::new(Observed::default()), async {
@@ -48,7 +49,14 @@ where
             (result, OBSERVED.with(|o| o.take()))
         })
         .await;
-    result.map_err(|e| Error::from_operation::<T, E>(operation_id, e, observed))
+    let value = result.map_err(|e| Error::from_operation::<T, E>(operation_id, e, observed))?;
+    // Drift: what the response carries that the spec does not know.
+    let mut found = crate::drift::Findings::default();
+    crate::drift::Inspect::inspect(&*value, &mut found);
+    progenitor_client::ClientInfo::inner(client)
+        .drift
+        .record(operation_id, found.into_vec());
+    Ok(value)
 }
 
 fn idempotent(method: &reqwest::Method) -> bool {
@@ -204,7 +212,12 @@ mod tests {
                 .map(|_| ResponseValue::new((), reqwest::StatusCode::OK, Default::default()))
                 .map_err(progenitor_client::Error::<()>::CommunicationError)
         };
-        let err = send("test", operation).await.unwrap_err();
+        let client = crate::Client::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        let err = send(&client, "test", operation).await.unwrap_err();
         // Nothing listens on port 9: connecting failed twice, safely retried.
         let Error::Connection {
             attempts,

@@ -38,7 +38,11 @@ impl Subscriber for Spans {
         values.record(&mut Text(line));
     }
     fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, _: &Event<'_>) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut line = format!("event {}", event.metadata().target());
+        event.record(&mut Text(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
     fn enter(&self, _: &Id) {}
     fn exit(&self, _: &Id) {}
 }
@@ -79,5 +83,54 @@ async fn each_attempt_gets_a_span_without_secrets() {
         assert!(line.contains("latency_ms="), "{line}");
         assert!(!line.contains(server.api_key()), "{line}");
         assert!(!line.contains("+19995550100"), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn drift_is_an_event_with_names_and_unknown_values_only() {
+    let spans = Spans::default();
+    let _guard = tracing::subscriber::set_default(spans.clone());
+    let server = MockServer::start().await;
+    server.push_fault(Fault::Json(
+        201,
+        serde_json::json!({"callId": "call_secret_id", "status": "voicemail_left", "sentiment": {"score": 0.987}}),
+    ));
+    server
+        .client()
+        .create_call()
+        .body(
+            CreateCallRequest::builder()
+                .from_phone_number("+14155552671")
+                .to_phone_number("+19995550100"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let events: Vec<String> = spans
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.starts_with("event sigmamind::drift"))
+        .cloned()
+        .collect();
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("enum_value=voicemail_left") && e.contains("path=status")),
+        "{events:#?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("field=sentiment") && e.contains("json_type=\"object\"")),
+        "{events:#?}"
+    );
+    for event in &events {
+        assert!(event.contains("operation=\"create_call\""), "{event}");
+        for secret in ["call_secret_id", "0.987", "+19995550100", server.api_key()] {
+            assert!(!event.contains(secret), "{event}");
+        }
     }
 }

@@ -39,17 +39,31 @@ pub struct Options {
     /// Async fn every operation's `send` goes through. Without it, `send` is
     /// progenitor's.
     pub send_adapter: Option<SendAdapter>,
+    /// The crate's drift inspection: every generated type implements
+    /// `trait_` (`fn inspect(&self, found: &mut findings)`), reporting open
+    /// enums' unknown values and structs' unknown fields.
+    pub drift: Option<DriftInspection>,
     /// Trait the generated error-body enums implement: `const OPERATION_ID:
     /// &'static str` and `fn from_json(status: u16, body: &serde_json::Value)
     /// -> Option<Self>`. Without it, no error-body enums are generated.
     pub error_body_trait: Option<syn::Path>,
 }
 
+/// Paths of the crate's drift inspection (see [`Options::drift`]).
+#[derive(Clone)]
+pub struct DriftInspection {
+    /// The trait every generated type implements.
+    pub trait_: syn::Path,
+    /// The collector its method takes.
+    pub findings: syn::Path,
+}
+
 /// The crate function that wraps progenitor's `send` (see [`Options`]).
 #[derive(Clone)]
 pub struct SendAdapter {
-    /// Path of an `async fn(operation_id: &'static str, fut) -> Result<ResponseValue<T>, Error>`,
-    /// given the operation's id and progenitor's boxed `send` future.
+    /// Path of an `async fn(client: &Client, operation_id: &'static str, fut)
+    /// -> Result<ResponseValue<T>, Error>`, given the builder's client, the
+    /// operation's id and progenitor's boxed `send` future.
     pub function: syn::Path,
     /// The crate's error type.
     pub error_type: syn::Type,
@@ -66,6 +80,7 @@ impl std::fmt::Debug for Options {
             .field("types_path", &tokens(&self.types_path))
             .field("client_state", &self.client_state.as_ref().map(tokens))
             .field("send_adapter", &self.send_adapter)
+            .field("drift", &self.drift.as_ref().map(|d| tokens(&d.trait_)))
             .field("error_body_trait", &self.error_body_trait.as_ref().map(tokens))
             .finish()
     }
@@ -87,6 +102,7 @@ impl Options {
             types_path: syn::parse_quote!(crate::types),
             client_state: None,
             send_adapter: None,
+            drift: None,
             error_body_trait: None,
         }
     }
@@ -155,6 +171,9 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
     rewrite::add_server_url(&mut file, &openapi);
     rewrite::make_structs_non_exhaustive(&mut file).map_err(rewrite_failed)?;
     rewrite::default_flattened_maps(&mut file).map_err(rewrite_failed)?;
+    if let Some(drift) = &options.drift {
+        rewrite::add_drift_inspection(&mut file, drift).map_err(rewrite_failed)?;
+    }
     if let Some(body_trait) = &options.error_body_trait {
         rewrite::add_error_bodies(&mut file, &plan.error_bodies, body_trait).map_err(rewrite_failed)?;
     }

@@ -8,7 +8,7 @@ use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnTyp
 
 use crate::open_enum;
 use crate::transform::{ConstrainedString, ErrorBodies, OpenEnum};
-use crate::SendAdapter;
+use crate::{DriftInspection, SendAdapter};
 
 /// A rewrite that found nothing to rewrite.
 pub type RewriteError = String;
@@ -62,6 +62,19 @@ pub fn route_send(
     let function = &adapter.function;
     let error = &adapter.error_type;
     let items = module_mut(file, "builder", "routing send")?;
+    let builder_fields: std::collections::HashMap<String, Vec<String>> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some((
+                s.ident.to_string(),
+                s.fields
+                    .iter()
+                    .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect();
     let mut routed = Vec::new();
     for item in items.iter_mut() {
         let Item::Impl(block) = item else { continue };
@@ -103,8 +116,9 @@ pub fn route_send(
                 /// Auth, retries and errors are handled by the crate: failures are
                 /// a [`crate::Error`].
                 pub async fn send(self) -> ::std::result::Result<#success, #error> {
+                    let client = self.client;
                     // Boxed: operation futures are large; moving them costs.
-                    #function(#operation_id, ::std::boxed::Box::pin(self.send_raw())).await
+                    #function(client, #operation_id, ::std::boxed::Box::pin(self.send_raw())).await
                 }
             }));
         }
@@ -325,7 +339,10 @@ pub fn default_flattened_maps(file: &mut syn::File) -> Result<(), RewriteError> 
         let Item::Struct(s) = item else { continue };
         for field in &s.fields {
             let flatten = field.attrs.iter().any(|a| {
-                a.path().is_ident("serde") && quote::ToTokens::to_token_stream(a).to_string().contains("flatten")
+                a.path().is_ident("serde")
+                    && quote::ToTokens::to_token_stream(a)
+                        .to_string()
+                        .contains("flatten")
             });
             if let (true, Some(ident)) = (flatten, &field.ident) {
                 flattened.push((s.ident.to_string(), ident.to_string()));
@@ -373,6 +390,98 @@ pub fn default_flattened_maps(file: &mut syn::File) -> Result<(), RewriteError> 
             ));
         }
     }
+    Ok(())
+}
+
+/// Implements the crate's drift inspection for every generated type: a
+/// struct inspects its fields (by wire name) and reports its `extra` map,
+/// an open enum reports `Unknown`, anything else has nothing to report.
+pub fn add_drift_inspection(file: &mut syn::File, drift: &DriftInspection) -> Result<(), RewriteError> {
+    let items = module_mut(file, "types", "drift inspection")?;
+    let (inspect, findings) = (&drift.trait_, &drift.findings);
+    let mut impls = Vec::new();
+    for item in items.iter() {
+        let (ident, body) = match item {
+            Item::Struct(s) => {
+                let syn::Fields::Named(fields) = &s.fields else {
+                    let ident = &s.ident;
+                    impls.push(quote!(impl #inspect for #ident {}));
+                    continue;
+                };
+                let mut steps = Vec::new();
+                for field in &fields.named {
+                    let name = field.ident.as_ref().expect("named field");
+                    let serde = |key: &str| {
+                        field
+                            .attrs
+                            .iter()
+                            .filter(|a| a.path().is_ident("serde"))
+                            .find_map(|a| {
+                                let mut found = None;
+                                let _ = a.parse_nested_meta(|meta| {
+                                    if meta.path.is_ident(key) {
+                                        if meta.input.peek(syn::Token![=]) {
+                                            let lit: syn::LitStr = meta.value()?.parse()?;
+                                            found = Some(lit.value());
+                                        } else {
+                                            found = Some(String::new());
+                                        }
+                                    } else if meta.input.peek(syn::Token![=]) {
+                                        let _: syn::Expr = meta.value()?.parse()?;
+                                    }
+                                    Ok(())
+                                });
+                                found
+                            })
+                    };
+                    if serde("flatten").is_some() {
+                        steps.push(quote!(found.fields(&self.#name);));
+                        continue;
+                    }
+                    let wire = serde("rename").unwrap_or_else(|| name.to_string());
+                    steps.push(quote! {
+                        found.enter(#wire);
+                        #inspect::inspect(&self.#name, found);
+                        found.leave();
+                    });
+                }
+                (s.ident.clone(), quote!(#(#steps)*))
+            }
+            Item::Enum(e) => {
+                let open = e
+                    .variants
+                    .iter()
+                    .any(|v| v.ident == "Unknown" && matches!(v.fields, syn::Fields::Unnamed(_)));
+                if !open {
+                    let ident = &e.ident;
+                    impls.push(quote!(impl #inspect for #ident {}));
+                    continue;
+                }
+                (
+                    e.ident.clone(),
+                    quote! {
+                        if let Self::Unknown(value) = self {
+                            found.enum_value(value.as_str());
+                        }
+                    },
+                )
+            }
+            _ => continue,
+        };
+        impls.push(quote! {
+            impl #inspect for #ident {
+                fn inspect(&self, found: &mut #findings) {
+                    #body
+                }
+            }
+        });
+    }
+    if impls.is_empty() {
+        return Err("drift inspection: the types module has no types".into());
+    }
+    let block: syn::File = syn::parse2(quote!(#(#impls)*))
+        .map_err(|e| format!("drift inspection: the template is not valid Rust: {e}"))?;
+    items.extend(block.items);
     Ok(())
 }
 

@@ -252,10 +252,21 @@ mod yaml_tests {
         .unwrap();
         assert_eq!(doc["phone"], json!("+14155552671"), "a quoted number stays text");
         assert_eq!(doc["example"], json!("+14155552671"));
-        assert_eq!(doc["flags"], json!(["on", "off", "yes", "no", true]), "YAML 1.2: on/off/yes/no are text");
+        assert_eq!(
+            doc["flags"],
+            json!(["on", "off", "yes", "no", true]),
+            "YAML 1.2: on/off/yes/no are text"
+        );
         assert_eq!(doc["version"], json!("3.0.3"));
-        assert_eq!(doc["copy"], json!({"type": "string", "maxLength": 64}), "anchors and aliases");
-        assert_eq!(doc["folded"], json!("Unique identifier of the agent that will handle this call."));
+        assert_eq!(
+            doc["copy"],
+            json!({"type": "string", "maxLength": 64}),
+            "anchors and aliases"
+        );
+        assert_eq!(
+            doc["folded"],
+            json!("Unique identifier of the agent that will handle this call.")
+        );
         assert_eq!(doc["literal"], json!("line one\nline two\n"));
     }
 }

@@ -110,7 +110,11 @@ pub fn render(spec: &Spec, file: &syn::File) -> String {
                 for field in &s.fields {
                     if has_serde_flag(&field.attrs, "flatten") {
                         let rust = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();
-                        let _ = writeln!(out, "  ..: fields the spec does not know, kept (.{rust}: {})", type_name(&field.ty));
+                        let _ = writeln!(
+                            out,
+                            "  ..: fields the spec does not know, kept (.{rust}: {})",
+                            type_name(&field.ty)
+                        );
                         continue;
                     }
                     let rust = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();

@@ -74,6 +74,10 @@ pub enum Fault {
     UnknownEnumValues,
     /// Process the request normally after this delay.
     Delay(Duration),
+    /// Check the request as usual, then answer with this status and JSON
+    /// body instead of the operation's own answer (what a newer server, or
+    /// any server, might send).
+    Json(u16, Value),
 }
 
 /// A request the server received.
@@ -488,7 +492,7 @@ fn injected(fault: Option<&Fault>) -> Option<Answer> {
             "text/html",
             Bytes::from_static(b"<html>502 Bad Gateway</html>"),
         )),
-        Fault::TruncatedBody | Fault::UnknownEnumValues | Fault::Delay(_) => None,
+        Fault::TruncatedBody | Fault::UnknownEnumValues | Fault::Delay(_) | Fault::Json(..) => None,
     }
 }
 
@@ -549,9 +553,13 @@ const BEHAVIOURS: &[(&str, Behaviour)] = &[("create_call", create_call_answer)];
 /// The operation's answer, with the faults that alter a processed answer.
 fn respond(shared: &Shared, spec: &Value, route: &Route<'_>, body: &Value, fault: Option<Fault>) -> Answer {
     let behaviour = BEHAVIOURS.iter().find(|(id, _)| *id == route.operation_id);
-    let (status, mut answer) = match behaviour {
-        Some((_, behave)) => behave(shared, body),
-        None => route.documented_answer(spec),
+    let (status, mut answer) = match (&fault, behaviour) {
+        (Some(Fault::Json(status, answer)), _) => (
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::OK),
+            answer.clone(),
+        ),
+        (_, Some((_, behave))) => behave(shared, body),
+        (_, None) => route.documented_answer(spec),
     };
     match fault {
         Some(Fault::UnknownEnumValues) => {
@@ -589,7 +597,12 @@ fn create_call(id: String, request: &Value) -> Call {
         .status(CallStatus::Scheduled)
         .created_at(now)
         .updated_at(now)
-        .dynamic_variables(request.get("dynamicVariables").and_then(Value::as_object).cloned())
+        .dynamic_variables(
+            request
+                .get("dynamicVariables")
+                .and_then(Value::as_object)
+                .cloned(),
+        )
         .agent(agent);
     Call::try_from(call).expect("every field of a Call is optional")
 }

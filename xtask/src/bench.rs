@@ -110,7 +110,10 @@ pub fn downstream_of_package(ws: &Path, to: &Path) -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("cannot run cargo package: {e}"))?;
     if !out.status.success() {
-        return Err(format!("cargo package failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "cargo package failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let unpacked = to.join("unpacked");
     std::fs::create_dir_all(&unpacked).map_err(|e| e.to_string())?;

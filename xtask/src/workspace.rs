@@ -166,6 +166,7 @@ pub fn vendor_yaml(text: &str) -> Result<String, String> {
         return Ok(text.to_owned());
     }
     // YAML is a superset of JSON, and this parser keeps key order.
-    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let value: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     serde_yaml_ng::to_string(&value).map_err(|e| e.to_string())
 }

@@ -45,7 +45,11 @@ pub fn run(ws: &Workspace, args: &BenchBuild) -> Result<(), String> {
         rows.push((format!("clean build, {profile}"), generated, handwritten));
     }
     // What an editor runs: a clean `cargo check`.
-    let generated = timed_cargo(&ws, &dir.join("target-ws-check"), &["check", "--quiet", "--package", "sigmamind"])?;
+    let generated = timed_cargo(
+        &ws,
+        &dir.join("target-ws-check"),
+        &["check", "--quiet", "--package", "sigmamind"],
+    )?;
     let handwritten = timed_cargo(&plain, &dir.join("target-plain-check"), &["check", "--quiet"])?;
     rows.push(("clean check".to_owned(), generated, handwritten));
     println!(
