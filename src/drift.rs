@@ -85,14 +85,16 @@ pub struct Finding {
 /// Collects [`Finding`]s while a response is inspected.
 #[derive(Debug, Default)]
 pub struct Findings {
-    path: Vec<String>,
+    // Field names are the generated code's literals: nothing is allocated
+    // per field while nothing is found.
+    path: Vec<&'static str>,
     found: Vec<Finding>,
 }
 
 impl Findings {
     /// Enters a field (or `[]` for the items of an array).
-    pub fn enter(&mut self, step: &str) {
-        self.path.push(step.to_owned());
+    pub fn enter(&mut self, step: &'static str) {
+        self.path.push(step);
     }
 
     /// Leaves what [`Findings::enter`] entered.
@@ -102,7 +104,7 @@ impl Findings {
 
     fn here(&self, last: Option<&str>) -> String {
         let mut path = String::new();
-        for step in self.path.iter().map(String::as_str).chain(last) {
+        for step in self.path.iter().copied().chain(last) {
             if step != "[]" && !path.is_empty() {
                 path.push('.');
             }

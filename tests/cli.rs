@@ -342,3 +342,52 @@ fn mock_serve_prints_a_random_key_and_listens_elsewhere_only_when_told() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_drifted_response_prints_its_unknown_fields_and_one_stderr_line() {
+    let server = MockServer::start_with(MockOptions::default().api_key("cli-key")).await;
+    // FIXTURE: a newer server's answer.
+    server.push_fault(sigmamind::mock::Fault::Json(
+        201,
+        serde_json::json!({"callId": "call_1", "status": "voicemail_left", "sentiment": {"score": 0.9}}),
+    ));
+    let base = server.base_url().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        sigmamind(
+            &[
+                "calls",
+                "create",
+                "--from",
+                "+14155552671",
+                "--to",
+                "+14155552672",
+                "--output",
+                "json",
+            ],
+            &[
+                ("SIGMAMIND_API_KEY", "cli-key"),
+                ("SIGMAMIND_BASE_URL", base.as_str()),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        printed["sentiment"],
+        serde_json::json!({"score": 0.9}),
+        "unknown fields are printed"
+    );
+    assert_eq!(printed["status"], "voicemail_left");
+    let stderr = text(&out.stderr);
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("note: the response drifted"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    assert!(
+        notes[0].contains("field `sentiment`") && notes[0].contains("status: value `voicemail_left`"),
+        "{stderr}"
+    );
+}

@@ -50,7 +50,9 @@ async fn a_newer_response_round_trips_and_its_drift_is_counted() {
     assert_eq!(call.agent.as_ref().unwrap().extra["voiceId"], "v_42");
 
     let summary = client.drift();
-    let seen: Vec<(&str, &str, DriftKind, &str, Option<&str>, u64)> = summary
+    /// (operation, path, kind, value, JSON type, count)
+    type Row<'a> = (&'a str, &'a str, DriftKind, &'a str, Option<&'a str>, u64);
+    let seen: Vec<Row<'_>> = summary
         .entries
         .iter()
         .map(|e| {

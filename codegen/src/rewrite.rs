@@ -90,6 +90,15 @@ pub fn route_send(
         else {
             continue;
         };
+        // `send` hands the builder's client to the adapter.
+        if !builder_fields
+            .get(&builder)
+            .is_some_and(|fields| fields.iter().any(|f| f == "client"))
+        {
+            return Err(format!(
+                "routing send: the builder `{builder}` has no `client` field any more"
+            ));
+        }
         let mut added = Vec::new();
         for member in block.items.iter_mut() {
             let ImplItem::Fn(f) = member else { continue };
@@ -520,11 +529,19 @@ mod tests {
         );
 
         // A builder whose `send` is gone.
-        let mut file: syn::File = parse_quote! { pub mod builder { pub struct CreateCall; impl CreateCall { pub fn other(self) {} } } };
+        let mut file: syn::File = parse_quote! { pub mod builder { pub struct CreateCall { client: u8 } impl CreateCall { pub fn other(self) {} } } };
         let err = route_send(&mut file, &adapter, &["create_call".into()]).unwrap_err();
         assert!(
             err.contains("found no `async fn send` on the builder of [\"create_call\"]"),
             "{err}"
+        );
+
+        // A builder without the client `send` hands on.
+        let mut file: syn::File = parse_quote! { pub mod builder { pub struct CreateCall; impl CreateCall { pub async fn send(self) -> Result<ResponseValue<u8>, E> { todo!() } } } };
+        let err = route_send(&mut file, &adapter, &["create_call".into()]).unwrap_err();
+        assert_eq!(
+            err,
+            "routing send: the builder `CreateCall` has no `client` field any more"
         );
 
         // A constrained string typify did not make a newtype of.

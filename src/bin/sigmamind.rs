@@ -230,6 +230,33 @@ fn build_request(args: &CreateArgs) -> Result<CreateCallRequest, String> {
     })
 }
 
+/// One stderr line when the response carried what the spec does not know.
+fn report_drift(client: &Client) {
+    let drift = client.drift();
+    if drift.entries.is_empty() {
+        return;
+    }
+    let items: Vec<String> = drift
+        .entries
+        .iter()
+        .map(|e| {
+            let at = if e.path.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", e.path)
+            };
+            match e.kind {
+                sigmamind::DriftKind::EnumValue => format!("{at}value `{}`", e.value),
+                _ => format!("{at}field `{}`", e.value),
+            }
+        })
+        .collect();
+    eprintln!(
+        "note: the response drifted from the spec this sigmamind was built from: {}",
+        items.join(", ")
+    );
+}
+
 fn print_call(call: &Call, output: Output) {
     match output {
         Output::Json => println!(
@@ -293,6 +320,7 @@ async fn create_call(args: CreateArgs) -> ExitCode {
     match client.create_call().body(request).send().await {
         Ok(call) => {
             print_call(&call.into_inner(), args.output);
+            report_drift(&client);
             ExitCode::SUCCESS
         }
         Err(error) => {

@@ -27,6 +27,10 @@ pub enum Command {
     /// Everything CI checks about the spec: the effective spec is exactly vendor +
     /// overlay + names, it generates, lint rules, snapshots.
     Check,
+    /// Turn drift seen in live responses (a `Client::drift()` summary as JSON,
+    /// or a folder of recorded bodies, DIR/<operation>/*.json) into Overlay
+    /// actions that make the spec describe it.
+    Drift(Drift),
     /// Print the code build.rs generates (or its surface listing).
     Generate(Generate),
     /// What generating at build time costs: clean builds against the same code
@@ -77,6 +81,16 @@ pub enum Format {
     Markdown,
     /// For tools.
     Json,
+}
+
+/// `cargo xtask drift`.
+#[derive(Debug, clap::Args)]
+pub struct Drift {
+    /// A drift summary (JSON) or a folder of recorded response bodies.
+    pub input: PathBuf,
+    /// Append the actions to openapi/overlay.yaml instead of printing them.
+    #[arg(long)]
+    pub write: bool,
 }
 
 /// `cargo xtask generate`.

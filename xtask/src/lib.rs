@@ -6,6 +6,7 @@ pub mod bench;
 pub mod changelog;
 pub mod commands;
 pub mod diff;
+pub mod drift;
 pub mod flags;
 /// The `sigmamind` crate's generator settings, shared with its `build.rs`.
 #[path = "../../build/generator_options.rs"]

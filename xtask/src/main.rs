@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::UpdateSpec(args) => commands::update_spec::run(&ws, &args),
         Command::Diff(args) => commands::diff::run(&ws, &args),
         Command::Check => commands::check::run(&ws),
+        Command::Drift(args) => commands::drift::run(&ws, &args),
         Command::Generate(args) => commands::generate::run(&ws, &args),
         Command::BenchBuild(args) => commands::bench_build::run(&ws, &args),
         Command::BenchScale(args) => commands::bench_scale::run(&ws, &args),

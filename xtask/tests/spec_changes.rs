@@ -371,6 +371,7 @@ fn help_is_there_for_every_command() {
         &["diff", "--help"],
         &["check", "--help"],
         &["generate", "--help"],
+        &["drift", "--help"],
         &["bench-build", "--help"],
         &["bench-scale", "--help"],
         &["help", "diff"],

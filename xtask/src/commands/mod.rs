@@ -4,5 +4,6 @@ pub mod bench_build;
 pub mod bench_scale;
 pub mod check;
 pub mod diff;
+pub mod drift;
 pub mod generate;
 pub mod update_spec;
