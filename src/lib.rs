@@ -1,7 +1,8 @@
 //! Rust SDK for the [SigmaMind](https://sigmamind.ai) voice-AI telephony API.
 //!
 //! The client and types are generated at build time from the vendor's OpenAPI
-//! spec (`openapi/sigmamind.yaml`) with [progenitor]; this crate adds the
+//! spec (`openapi/sigmamind.json`, made from the vendor's document by
+//! `cargo xtask update-spec`) with [progenitor]; this crate adds the
 //! production layer around them: configuration, auth, one error type, retries
 //! that never dial twice, and forward-compatible response types.
 //!
@@ -73,13 +74,16 @@
 //! # Layout
 //! - [`types`] and [`builder`]: generated from the spec (never edited by hand).
 //! - [`Client`]: generated; configured through [`Client::builder`].
-//! - [`Error`]: every failure, from a bad phone number to an undecodable body.
+//! - [`Error`]: every failure, from a bad phone number to an undecodable body;
+//!   documented error bodies typed through [`ErrorBody`].
+//! - [`drift`]: what live responses carry that the spec does not
+//!   ([`Client::drift`]).
 //! - `mock` (feature `mock`): a local SigmaMind API for tests and demos.
 #![warn(missing_docs)]
 // docs.rs (all features): label each item with the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// The progenitor output for `openapi/sigmamind.yaml`, written by `build.rs`.
+/// The progenitor output for `openapi/sigmamind.json`, written by `build.rs`.
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/sigmamind.rs"));
