@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Maintainer commands for the sigmamind crate.
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about, long_about = None, disable_version_flag = true)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about, long_about = None, disable_version_flag = true)]
 pub struct Xtask {
     /// What to do.
     #[command(subcommand)]
@@ -16,25 +16,34 @@ pub struct Xtask {
 /// One command; each lives in its own module under `commands/`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Take in a vendor document (YAML or JSON, OpenAPI 3.0 or 3.1) as published:
-    /// store it as openapi/vendor.yaml, apply openapi/overlay.yaml, name every type
+    /// Take in the vendor's document as published.
+    ///
+    /// YAML or JSON, OpenAPI 3.0 or 3.1: store it as openapi/vendor.yaml, apply openapi/overlay.yaml, name every type
     /// (openapi/rust-names.toml), write the effective spec openapi/sigmamind.json,
     /// append to openapi/CHANGELOG.md, rebuild, and list the snapshots to review.
     UpdateSpec(UpdateSpec),
-    /// What changed between two vendor documents for users of the crate, and the
-    /// semver bump it needs. Exits 1 on breaking changes unless --allow-breaking.
+    /// What changed for users of the crate, and the semver bump it needs.
+    ///
+    /// Compares two vendor documents (or one against the effective spec at git
+    /// HEAD). Exits 1 on breaking changes unless accepted or --allow-breaking.
     Diff(Diff),
-    /// Everything CI checks about the spec: the effective spec is exactly vendor +
-    /// overlay + names, it generates, lint rules, snapshots.
+    /// Everything CI checks about the spec.
+    ///
+    /// The effective spec is exactly vendor + overlay + names; it generates;
+    /// lint rules; the version gate; snapshots.
     Check,
-    /// Turn drift seen in live responses (a `Client::drift()` summary as JSON,
-    /// or a folder of recorded bodies, DIR/<operation>/*.json) into Overlay
-    /// actions that make the spec describe it.
+    /// Turn drift seen in live responses into Overlay actions.
+    ///
+    /// INPUT is a `Client::drift()` summary as JSON, or a folder of recorded
+    /// bodies (DIR/<operation>/*.json).
     Drift(Drift),
     /// Print the code build.rs generates (or its surface listing).
     Generate(Generate),
-    /// What generating at build time costs: clean builds against the same code
-    /// without a build script, no-op and spec-edit rebuilds, time inside build.rs.
+    /// What generating at build time costs.
+    ///
+    /// Clean builds and checks against the same code without a build script,
+    /// a downstream crate of the packaged crate, no-op and spec-edit rebuilds,
+    /// time inside build.rs.
     BenchBuild(BenchBuild),
     /// build.rs time and compile time as the spec grows (synthetic specs).
     BenchScale(BenchScale),
