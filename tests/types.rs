@@ -186,3 +186,21 @@ fn maps_serialise_in_a_stable_order() {
         "{text}"
     );
 }
+
+/// Found by the fuzz target once unknown fields were kept: a long decimal
+/// must come back as the same number (serde_json's `float_roundtrip`).
+#[test]
+fn unknown_fields_keep_their_numbers_exactly() {
+    let body = br#"{"t":333333333333333333333333333333333333333337.777}"#;
+    let call: Call = serde_json::from_slice(body).unwrap();
+    let again: Call = serde_json::from_slice(&serde_json::to_vec(&call).unwrap()).unwrap();
+    assert_eq!(again, call);
+    // In this workspace another crate turns the feature on too; users get it
+    // only from our own dependency, so that is what must ask for it.
+    let manifest = include_str!("../Cargo.toml");
+    let line = manifest
+        .lines()
+        .find(|l| l.starts_with("serde_json ="))
+        .expect("sigmamind depends on serde_json");
+    assert!(line.contains("float_roundtrip"), "{line}");
+}
