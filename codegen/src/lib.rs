@@ -9,6 +9,7 @@
 //! (pretty with feature `pretty`). [`surface::render`] lists what the
 //! generated code offers, for review.
 
+mod attrs;
 #[cfg(feature = "intake")]
 pub mod intake;
 pub mod lint;

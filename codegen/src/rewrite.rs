@@ -6,6 +6,7 @@ use heck::ToUpperCamelCase;
 use quote::{format_ident, quote};
 use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type};
 
+use crate::attrs::{has_serde_flag, serde_value};
 use crate::open_enum;
 use crate::transform::{ConstrainedString, ErrorBodies, OpenEnum};
 use crate::{DriftInspection, SendAdapter};
@@ -347,12 +348,7 @@ pub fn default_flattened_maps(file: &mut syn::File) -> Result<(), RewriteError> 
     for item in types.iter() {
         let Item::Struct(s) = item else { continue };
         for field in &s.fields {
-            let flatten = field.attrs.iter().any(|a| {
-                a.path().is_ident("serde")
-                    && quote::ToTokens::to_token_stream(a)
-                        .to_string()
-                        .contains("flatten")
-            });
+            let flatten = has_serde_flag(&field.attrs, "flatten");
             if let (true, Some(ident)) = (flatten, &field.ident) {
                 flattened.push((s.ident.to_string(), ident.to_string()));
             }
@@ -420,34 +416,11 @@ pub fn add_drift_inspection(file: &mut syn::File, drift: &DriftInspection) -> Re
                 let mut steps = Vec::new();
                 for field in &fields.named {
                     let name = field.ident.as_ref().expect("named field");
-                    let serde = |key: &str| {
-                        field
-                            .attrs
-                            .iter()
-                            .filter(|a| a.path().is_ident("serde"))
-                            .find_map(|a| {
-                                let mut found = None;
-                                let _ = a.parse_nested_meta(|meta| {
-                                    if meta.path.is_ident(key) {
-                                        if meta.input.peek(syn::Token![=]) {
-                                            let lit: syn::LitStr = meta.value()?.parse()?;
-                                            found = Some(lit.value());
-                                        } else {
-                                            found = Some(String::new());
-                                        }
-                                    } else if meta.input.peek(syn::Token![=]) {
-                                        let _: syn::Expr = meta.value()?.parse()?;
-                                    }
-                                    Ok(())
-                                });
-                                found
-                            })
-                    };
-                    if serde("flatten").is_some() {
+                    if has_serde_flag(&field.attrs, "flatten") {
                         steps.push(quote!(found.fields(&self.#name);));
                         continue;
                     }
-                    let wire = serde("rename").unwrap_or_else(|| name.to_string());
+                    let wire = serde_value(&field.attrs, "rename").unwrap_or_else(|| name.to_string());
                     steps.push(quote! {
                         found.enter(#wire);
                         #inspect::inspect(&self.#name, found);

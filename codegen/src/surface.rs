@@ -10,6 +10,7 @@ use quote::ToTokens;
 use serde_json::Value;
 use syn::{Fields, ImplItem, Item, Type};
 
+use crate::attrs::{has_serde_flag, serde_value};
 use crate::spec::{deref, operations, Spec};
 
 /// Renders the surface of `file`, generated from `spec`.
@@ -210,29 +211,6 @@ fn collect_literals(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
             _ => {}
         }
     }
-}
-
-fn serde_value(attrs: &[syn::Attribute], key: &str) -> Option<String> {
-    let mut found = None;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident(key) {
-                let lit: syn::LitStr = meta.value()?.parse()?;
-                found = Some(lit.value());
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            }
-            Ok(())
-        });
-    }
-    found
-}
-
-fn has_serde_flag(attrs: &[syn::Attribute], key: &str) -> bool {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("serde"))
-        .any(|a| a.to_token_stream().to_string().contains(key))
 }
 
 /// The wire value written as the first doc line "`value`" (open enums).
