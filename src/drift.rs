@@ -102,9 +102,9 @@ impl Findings {
         self.path.pop();
     }
 
-    fn here(&self, last: Option<&str>) -> String {
+    fn here(&self) -> String {
         let mut path = String::new();
-        for step in self.path.iter().copied().chain(last) {
+        for &step in &self.path {
             if step != "[]" && !path.is_empty() {
                 path.push('.');
             }
@@ -116,7 +116,7 @@ impl Findings {
     /// An enum value the spec does not list, here.
     pub fn enum_value(&mut self, value: &str) {
         self.found.push(Finding {
-            path: self.here(None),
+            path: self.here(),
             kind: DriftKind::EnumValue,
             value: cut(value),
             json_type: None,
@@ -127,7 +127,7 @@ impl Findings {
     pub fn fields(&mut self, extra: &serde_json::Map<String, Value>) {
         for (name, value) in extra {
             self.found.push(Finding {
-                path: self.here(None),
+                path: self.here(),
                 kind: DriftKind::Field,
                 value: cut(name),
                 json_type: Some(json_type(value)),

@@ -13,6 +13,35 @@ use tracing::{Event, Metadata, Subscriber};
 #[derive(Clone, Default)]
 struct Spans(Arc<Mutex<Vec<String>>>);
 
+impl Spans {
+    /// The recorded lines that start with `prefix`.
+    fn starting_with(&self, prefix: &str) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+}
+
+/// One valid `create_call` on `server` (the destination number is what the
+/// tests look for in the output).
+async fn place_call(server: &MockServer) {
+    server
+        .client()
+        .create_call()
+        .body(
+            CreateCallRequest::builder()
+                .from_phone_number("+14155552671")
+                .to_phone_number("+19995550100"),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 struct Text<'a>(&'a mut String);
 
 impl Visit for Text<'_> {
@@ -55,25 +84,8 @@ async fn each_attempt_gets_a_span_without_secrets() {
     server.push_fault(Fault::TooManyRequests {
         retry_after: "0".into(),
     });
-    server
-        .client()
-        .create_call()
-        .body(
-            CreateCallRequest::builder()
-                .from_phone_number("+14155552671")
-                .to_phone_number("+19995550100"),
-        )
-        .send()
-        .await
-        .unwrap();
-    let ours: Vec<String> = spans
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|s| s.starts_with("sigmamind.request"))
-        .cloned()
-        .collect();
+    place_call(&server).await;
+    let ours = spans.starting_with("sigmamind.request");
     assert_eq!(ours.len(), 2, "{ours:#?}");
     for (attempt, (line, status)) in ours.iter().zip(["429", "201"]).enumerate() {
         assert!(line.contains("operation_id=\"create_call\""), "{line}");
@@ -95,25 +107,8 @@ async fn drift_is_an_event_with_names_and_unknown_values_only() {
         201,
         serde_json::json!({"callId": "call_secret_id", "status": "voicemail_left", "sentiment": {"score": 0.987}}),
     ));
-    server
-        .client()
-        .create_call()
-        .body(
-            CreateCallRequest::builder()
-                .from_phone_number("+14155552671")
-                .to_phone_number("+19995550100"),
-        )
-        .send()
-        .await
-        .unwrap();
-    let events: Vec<String> = spans
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|s| s.starts_with("event sigmamind::drift"))
-        .cloned()
-        .collect();
+    place_call(&server).await;
+    let events = spans.starting_with("event sigmamind::drift");
     assert_eq!(events.len(), 2, "{events:#?}");
     assert!(
         events
