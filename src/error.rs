@@ -31,6 +31,8 @@ pub(crate) struct Observed {
     pub response: Option<ResponseInfo>,
     /// The body could not be read completely (status and headers had arrived).
     pub body_error: Option<String>,
+    /// The final response's `Retry-After`, parsed.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// What the client saw of the final response.
@@ -115,6 +117,9 @@ pub enum Error {
         attempts: u32,
         /// Whether the retry policy considers this answer worth retrying.
         retryable: bool,
+        /// How long the server asked the client to wait (`Retry-After`,
+        /// seconds or an HTTP date), if it did.
+        retry_after: Option<std::time::Duration>,
     },
     /// No complete response in time. The server may have processed the
     /// request (for `create_call`: the call may have been placed).
@@ -202,6 +207,15 @@ impl Error {
         }
     }
 
+    /// How long the server asked to wait before trying again (`Retry-After`
+    /// of an API error), if it said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// The server's request id, for API errors that carry one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
@@ -225,6 +239,7 @@ impl Error {
             content_type,
             response,
             body_error,
+            retry_after,
         } = observed;
         let content_type = content_type.and_then(|v| v.to_str().ok().map(str::to_owned));
         match error {
@@ -268,7 +283,7 @@ impl Error {
                     headers: value.headers().clone(),
                     body: Bytes::new(),
                 });
-                api_error(operation_id, info, attempts, retryable)
+                api_error(operation_id, info, attempts, retryable, retry_after)
             }
             P::UnexpectedResponse(raw) => {
                 let info = response.unwrap_or_else(|| ResponseInfo {
@@ -276,7 +291,7 @@ impl Error {
                     headers: raw.headers().clone(),
                     body: Bytes::new(),
                 });
-                api_error(operation_id, info, attempts, retryable)
+                api_error(operation_id, info, attempts, retryable, retry_after)
             }
             P::InvalidResponsePayload(body, serde_error) => {
                 // Decode again, tracking the path, to say where it broke.
@@ -303,7 +318,13 @@ impl Error {
     }
 }
 
-fn api_error(operation_id: &'static str, info: ResponseInfo, attempts: u32, retryable: bool) -> Error {
+fn api_error(
+    operation_id: &'static str,
+    info: ResponseInfo,
+    attempts: u32,
+    retryable: bool,
+    retry_after: Option<std::time::Duration>,
+) -> Error {
     let request_id = REQUEST_ID_HEADERS.iter().find_map(|name| {
         info.headers
             .get(*name)
@@ -318,6 +339,7 @@ fn api_error(operation_id: &'static str, info: ResponseInfo, attempts: u32, retr
         request_id,
         attempts,
         retryable,
+        retry_after,
     }
 }
 
@@ -487,6 +509,7 @@ mod tests {
             request_id: None,
             attempts: 1,
             retryable: false,
+            retry_after: None,
         }
     }
 

@@ -79,6 +79,8 @@
 //! - [`drift`]: what live responses carry that the spec does not
 //!   ([`Client::drift`]).
 //! - `mock` (feature `mock`): a local SigmaMind API for tests and demos.
+//! - `batch` (feature `batch`): dial a contact list, journaled so that no
+//!   row is ever dialled twice.
 #![warn(missing_docs)]
 // docs.rs (all features): label each item with the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -89,6 +91,8 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/sigmamind.rs"));
 }
 
+#[cfg(feature = "batch")]
+pub mod batch;
 pub mod client;
 pub mod drift;
 pub mod error;

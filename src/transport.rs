@@ -148,11 +148,13 @@ async fn finish(
     })?;
     let status = response.status();
     let content_type = response.headers().get(CONTENT_TYPE).cloned();
+    let wait = retry_after(response.headers());
     record(|e| {
         e.attempts = attempts;
         e.retryable = retryable;
         e.status = Some(status);
         e.content_type = content_type;
+        e.retry_after = wait;
     });
     if status.is_success() {
         return Ok(response);

@@ -206,17 +206,18 @@ async fn repeated_429s_give_up_with_a_retryable_error() {
     let server = MockServer::start().await;
     for _ in 0..4 {
         server.push_fault(Fault::TooManyRequests {
-            retry_after: "0".into(),
+            retry_after: "7".into(),
         });
     }
-    let err = client_for(&server)
-        .create_call()
-        .body(request())
-        .send()
-        .await
-        .unwrap_err();
+    let client = client_for(&server).with_retry_policy(RetryPolicy {
+        max_retry_after: std::time::Duration::from_millis(1),
+        ..fast_retries()
+    });
+    let err = client.create_call().body(request()).send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
     assert!(err.is_retryable());
+    // The server's wish, as sent (the policy capped the waits, not the value).
+    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(7)));
     let Error::Api { attempts, .. } = err else {
         panic!()
     };

@@ -58,6 +58,7 @@ async fn handle(
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<MockBody>, BoxError> {
     let started = std::time::Instant::now();
+    let _in_flight = shared.enter();
     let (parts, body) = request.into_parts();
     let path = parts
         .uri

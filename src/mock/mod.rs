@@ -105,6 +105,23 @@ impl RecordedRequest {
     }
 }
 
+/// A call the server placed (`201` to `POST /v1/calls`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PlacedCall {
+    /// The id the server gave it.
+    pub call_id: String,
+    /// The request body that placed it.
+    pub request: Value,
+}
+
+impl PlacedCall {
+    /// The destination number requested.
+    pub fn to_phone_number(&self) -> Option<&str> {
+        self.request.get("toPhoneNumber").and_then(Value::as_str)
+    }
+}
+
 /// The largest request body the server reads; a larger one gets `413`
 /// (documented in the spec's overlay).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -141,17 +158,37 @@ impl std::fmt::Display for RequestLog {
 /// A callback for each request answered.
 pub type RequestLogger = Arc<dyn Fn(&RequestLog) + Send + Sync>;
 
+/// A standing rate limit: every `every`-th request is answered `429 Too
+/// Many Requests` with `Retry-After: retry_after` (see
+/// [`MockOptions::rate_limit_every`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// 3: the 3rd, 6th, 9th... request is refused.
+    pub every: u64,
+    /// The `Retry-After` value sent: seconds, or an HTTP date.
+    pub retry_after: String,
+}
+
 pub(crate) struct Shared {
     api_key: String,
     faults: Mutex<VecDeque<Fault>>,
     latency: Mutex<Duration>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// Kept when `record` is on, like `requests`.
+    placed: Mutex<Vec<PlacedCall>>,
     received: std::sync::atomic::AtomicUsize,
     record: bool,
     /// Where call ids come from: reproducible for a given seed.
     seed: u64,
     next_id: std::sync::atomic::AtomicU64,
     on_request: Option<RequestLogger>,
+    rate_limit: Option<RateLimit>,
+    /// Requests that reached the fault decision, for `rate_limit`.
+    decided: std::sync::atomic::AtomicU64,
+    /// Requests being handled now, and the most at any one time.
+    in_flight: std::sync::atomic::AtomicUsize,
+    max_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 /// A running local SigmaMind API; stops when dropped.
@@ -176,8 +213,9 @@ impl std::fmt::Debug for MockServer {
 pub struct MockOptions {
     /// The key clients must send; random when `None`.
     pub api_key: Option<String>,
-    /// Keep every request for [`MockServer::requests`] (turn off for long
-    /// load tests to keep memory flat).
+    /// Keep every request for [`MockServer::requests`] and every call for
+    /// [`MockServer::placed_calls`] (turn off for long load tests to keep
+    /// memory flat).
     pub record_requests: bool,
     /// The address to listen on: loopback by default.
     pub host: std::net::IpAddr,
@@ -189,6 +227,8 @@ pub struct MockOptions {
     pub seed: Option<u64>,
     /// Called once per request answered (method, path, status, latency).
     pub on_request: Option<RequestLogger>,
+    /// Refuse every n-th request with `429` (a server under load).
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl std::fmt::Debug for MockOptions {
@@ -201,6 +241,7 @@ impl std::fmt::Debug for MockOptions {
             .field("latency", &self.latency)
             .field("seed", &self.seed)
             .field("on_request", &self.on_request.is_some())
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -237,6 +278,21 @@ impl MockOptions {
         self
     }
 
+    /// Answers every `every`-th request (counting from the first) with `429`
+    /// and `Retry-After: retry_after`, after reading it and before anything
+    /// else: a server shedding load. Queued [`Fault`]s go first.
+    ///
+    /// # Panics
+    /// If `every` is 0.
+    pub fn rate_limit_every(mut self, every: u64, retry_after: impl Into<String>) -> Self {
+        assert!(every > 0, "rate_limit_every: `every` must be at least 1");
+        self.rate_limit = Some(RateLimit {
+            every,
+            retry_after: retry_after.into(),
+        });
+        self
+    }
+
     /// Called once per request answered.
     pub fn on_request(mut self, log: impl Fn(&RequestLog) + Send + Sync + 'static) -> Self {
         self.on_request = Some(Arc::new(log));
@@ -254,6 +310,7 @@ impl Default for MockOptions {
             latency: Duration::ZERO,
             seed: None,
             on_request: None,
+            rate_limit: None,
         }
     }
 }
@@ -295,11 +352,16 @@ impl MockServer {
             faults: Mutex::default(),
             latency: Mutex::new(options.latency),
             requests: Mutex::default(),
+            placed: Mutex::default(),
             received: Default::default(),
             record: options.record_requests,
             seed: options.seed.unwrap_or_else(random_seed),
             next_id: Default::default(),
             on_request: options.on_request,
+            rate_limit: options.rate_limit,
+            decided: Default::default(),
+            in_flight: Default::default(),
+            max_in_flight: Default::default(),
         });
         let (addr, shutdown) =
             http_server::spawn(shared.clone(), SocketAddr::new(options.host, options.port)).await?;
@@ -350,9 +412,36 @@ impl MockServer {
         self.shared.requests.lock().unwrap().clone()
     }
 
+    /// Every call placed so far, in order (empty if recording is off).
+    pub fn placed_calls(&self) -> Vec<PlacedCall> {
+        self.shared.placed.lock().unwrap().clone()
+    }
+
     /// How many requests were read, recorded or not.
     pub fn request_count(&self) -> usize {
         self.shared.received.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The requests the server is handling now (read, not yet answered).
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The most requests the server was handling at one time, from the
+    /// moment a request arrives until its answer is ready (latency included).
+    pub fn max_in_flight(&self) -> usize {
+        self.shared
+            .max_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Counts one request in flight for as long as it lives.
+pub(crate) struct InFlight<'a>(&'a Shared);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -394,8 +483,25 @@ fn error(status: StatusCode, code: &str, message: &str, errors: Vec<Violation>) 
 }
 
 impl Shared {
+    /// The fault for the request being answered: a queued one, else the
+    /// standing rate limit's `429` when it is this request's turn.
     pub(crate) fn next_fault(&self) -> Option<Fault> {
-        self.faults.lock().unwrap().pop_front()
+        if let Some(fault) = self.faults.lock().unwrap().pop_front() {
+            return Some(fault);
+        }
+        let limit = self.rate_limit.as_ref()?;
+        let n = self.decided.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        n.is_multiple_of(limit.every).then(|| Fault::TooManyRequests {
+            retry_after: limit.retry_after.clone(),
+        })
+    }
+
+    /// Marks a request as being handled until the guard is dropped.
+    pub(crate) fn enter(&self) -> InFlight<'_> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, SeqCst);
+        InFlight(self)
     }
 
     pub(crate) fn latency(&self) -> Duration {
@@ -577,7 +683,14 @@ fn respond(shared: &Shared, spec: &Value, route: &Route<'_>, body: &Value, fault
 }
 
 fn create_call_answer(shared: &Shared, request: &Value) -> (StatusCode, Value) {
-    let call = create_call(shared.next_call_id(), request);
+    let call_id = shared.next_call_id();
+    if shared.record {
+        shared.placed.lock().unwrap().push(PlacedCall {
+            call_id: call_id.clone(),
+            request: request.clone(),
+        });
+    }
+    let call = create_call(call_id, request);
     (
         StatusCode::CREATED,
         serde_json::to_value(call).expect("Call serialises"),

@@ -1,0 +1,376 @@
+//! Dialling a contact list (feature `batch`): every row checked before
+//! anything is sent, calls placed concurrently under a rate limit, and a
+//! journal that makes a rerun safe: **no row is ever dialled twice**.
+//!
+//! `POST /v1/calls` has no idempotency key, so a request that was sent and
+//! not answered (a timeout, a lost connection, a `5xx`, a killed process)
+//! may have placed its call. Such a row is *unknown*: it is reported, and a
+//! rerun does not dial it again unless told to ([`Options::retry_unknown`]).
+//!
+//! ```no_run
+//! use sigmamind::batch::{self, Batch, Contact, Journal, Options};
+//! use sigmamind::ClientInfo; // baseurl()
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = sigmamind::Client::from_env()?;
+//! let contacts = vec![
+//!     Contact::new("+14155550101").variable("customer_name", "Michael"),
+//!     Contact::new("+1234").variable("customer_name", "Ann"),
+//! ];
+//! let batch = Batch::new("+14155552671", contacts)?
+//!     .agent("D5D0p7TUs66TTAEAx")?
+//!     .require(["customer_name"]);
+//! let plan = batch.plan();
+//! for error in &plan.errors {
+//!     eprintln!("{error}"); // Row 2: invalid phone number '+1234'
+//! }
+//! let journal = Journal::open("outreach.journal.jsonl", &batch, client.baseurl())?;
+//! let report = batch::run(&client, &plan, &journal, &Options::default().concurrency(5)).await;
+//! for row in &report.rows {
+//!     println!("{} {} {:?}", row.row, row.phone, row.outcome);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # What a run does
+//! 1. Rows with problems ([`Plan::errors`]) are recorded as refused.
+//! 2. Rows the journal has as placed are skipped; unknown ones too, unless
+//!    [`Options::retry_unknown`].
+//! 3. Up to [`Options::concurrency`] workers take the other rows in order.
+//!    For each: wait for the [`Rate`] and any pause, record `sending` on
+//!    disk, send, record the outcome.
+//! 4. A request the server provably did not take in (`429`, connection
+//!    refused) is sent again, as the client's [retry policy](crate::retry)
+//!    allows with `retry_non_idempotent` off, up to
+//!    [`Options::max_retries`] times. The wait (the server's `Retry-After`,
+//!    or backoff) pauses *every* worker: they slow down together.
+
+mod journal;
+mod pacer;
+mod plan;
+mod run;
+mod table;
+
+pub use journal::{Journal, Previous, Recovered};
+pub use pacer::Rate;
+pub use plan::{Batch, Contact, Plan, PlannedCall, RowError, RowProblem};
+pub use run::run;
+pub use table::read_contacts;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// How a row ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The API answered with a call.
+    Placed {
+        /// The call's id (the API may omit it).
+        call_id: Option<String>,
+    },
+    /// The API answered with an error: no call was placed. Tried again by
+    /// a rerun.
+    Failed {
+        /// The HTTP status.
+        status: Option<u16>,
+        /// The error.
+        error: String,
+    },
+    /// Never taken in: the row is invalid, or the server kept refusing
+    /// (`429`) or could not be reached. No call was placed. Tried again by a
+    /// rerun (an invalid row is refused again).
+    Refused {
+        /// Why.
+        error: String,
+    },
+    /// Sent, and nothing says whether the call was placed. Not dialled again
+    /// unless a run says [`Options::retry_unknown`].
+    Unknown {
+        /// Why it is unknown.
+        error: String,
+    },
+}
+
+impl Outcome {
+    /// `placed`, `failed`, `refused` or `unknown`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Placed { .. } => "placed",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Refused { .. } => "refused",
+            Outcome::Unknown { .. } => "unknown",
+        }
+    }
+
+    /// The call id, for placed rows.
+    pub fn call_id(&self) -> Option<&str> {
+        match self {
+            Outcome::Placed { call_id } => call_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The error, for rows not placed.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Outcome::Placed { .. } => None,
+            Outcome::Failed { error, .. } | Outcome::Refused { error } | Outcome::Unknown { error } => {
+                Some(error)
+            }
+        }
+    }
+}
+
+/// One row's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RowResult {
+    /// The row number, from 1.
+    pub row: usize,
+    /// The destination number.
+    pub phone: String,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Requests sent for it in this run (0: skipped or refused).
+    pub attempts: u32,
+    /// The outcome comes from an earlier run's journal; nothing was sent now.
+    pub earlier_run: bool,
+}
+
+/// The result of a run: every row of the list, in row order.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Report {
+    /// One entry per row.
+    pub rows: Vec<RowResult>,
+    /// `429` answers received (each paused every worker).
+    pub rate_limited: u32,
+    /// Why the run stopped before trying every row (the journal could not
+    /// record), if it did; rows not tried are refused with this reason.
+    pub stopped: Option<String>,
+    /// How long the run took.
+    pub elapsed: Duration,
+}
+
+/// Rows per outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counts {
+    /// Placed in this run.
+    pub placed: usize,
+    /// Placed by an earlier run (skipped).
+    pub placed_earlier: usize,
+    /// The API answered with an error.
+    pub failed: usize,
+    /// Invalid, or never taken in.
+    pub refused: usize,
+    /// May or may not have been placed.
+    pub unknown: usize,
+}
+
+impl Report {
+    /// Rows per outcome.
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for row in &self.rows {
+            match (&row.outcome, row.earlier_run) {
+                (Outcome::Placed { .. }, false) => counts.placed += 1,
+                (Outcome::Placed { .. }, true) => counts.placed_earlier += 1,
+                (Outcome::Failed { .. }, _) => counts.failed += 1,
+                (Outcome::Refused { .. }, _) => counts.refused += 1,
+                (Outcome::Unknown { .. }, _) => counts.unknown += 1,
+            }
+        }
+        counts
+    }
+
+    /// Whether every row ended placed (in this run or an earlier one).
+    pub fn all_placed(&self) -> bool {
+        self.rows
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Placed { .. }))
+    }
+
+    /// Writes one CSV line per row: `row,phone,outcome,call_id,status,error,attempts,earlier_run`.
+    pub fn write_csv<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
+        table::write_results_csv(self, out)
+    }
+
+    /// Writes one JSON object per line per row.
+    pub fn write_json_lines<W: std::io::Write>(&self, mut out: W) -> std::io::Result<()> {
+        for row in &self.rows {
+            serde_json::to_writer(&mut out, row)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    }
+}
+
+/// Something that happened during a run, for progress displays.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// The run has sorted the rows; it will now send these.
+    Started {
+        /// Rows to dial in this run.
+        to_send: usize,
+        /// Rows not dialled: invalid, or settled by an earlier run.
+        not_sent: usize,
+    },
+    /// A row finished in this run.
+    RowDone(&'a RowResult),
+    /// The server refused a request (`429`) or could not be reached: every
+    /// worker waits this long.
+    Paused {
+        /// The wait.
+        wait: Duration,
+        /// The status that caused it (`None`: no connection).
+        status: Option<u16>,
+    },
+}
+
+/// A callback for [`Event`]s.
+pub type EventHandler = Arc<dyn Fn(Event<'_>) + Send + Sync>;
+
+/// How a run places its calls.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Requests in flight at most (at least 1). Default 5.
+    pub concurrency: usize,
+    /// Calls started per unit of time at most; none by default.
+    pub rate: Option<Rate>,
+    /// Dial rows whose outcome is unknown (they may be placed twice). Off by default.
+    pub retry_unknown: bool,
+    /// Retries per row of requests the server did not take in (`429`,
+    /// connection refused). Default 10.
+    pub max_retries: u32,
+    /// Called for each [`Event`].
+    pub on_event: Option<EventHandler>,
+    /// Stops the run gracefully when cancelled.
+    pub cancel: Option<Cancel>,
+}
+
+/// Stops a run gracefully: no row is started after [`Cancel::cancel`];
+/// requests in flight finish and their outcomes are recorded. Rows not
+/// started are reported refused (`not sent`) and a rerun dials them.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<std::sync::atomic::AtomicBool>);
+
+impl Cancel {
+    /// A handle that has not been cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the run to start no more rows.
+    pub fn cancel(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            concurrency: 5,
+            rate: None,
+            retry_unknown: false,
+            max_retries: 10,
+            on_event: None,
+            cancel: None,
+        }
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("concurrency", &self.concurrency)
+            .field("rate", &self.rate)
+            .field("retry_unknown", &self.retry_unknown)
+            .field("max_retries", &self.max_retries)
+            .field("on_event", &self.on_event.is_some())
+            .field("cancel", &self.cancel)
+            .finish()
+    }
+}
+
+impl Options {
+    /// Requests in flight at most (0 counts as 1).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Calls started per unit of time at most.
+    pub fn rate(mut self, rate: Rate) -> Self {
+        self.rate = Some(rate);
+        self
+    }
+
+    /// Dial rows whose outcome is unknown. They may be placed twice.
+    pub fn retry_unknown(mut self, retry: bool) -> Self {
+        self.retry_unknown = retry;
+        self
+    }
+
+    /// Retries per row of requests the server did not take in.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Stops the run gracefully when `cancel` is cancelled (Ctrl-C, say).
+    pub fn cancel(mut self, cancel: Cancel) -> Self {
+        self.cancel = Some(cancel);
+        self
+    }
+
+    /// Called for each [`Event`] (from the workers: keep it quick).
+    pub fn on_event(mut self, handler: impl Fn(Event<'_>) + Send + Sync + 'static) -> Self {
+        self.on_event = Some(Arc::new(handler));
+        self
+    }
+}
+
+/// Why a contact list cannot be read or a journal cannot be used.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The contact list is not a usable CSV.
+    Contacts {
+        /// What is wrong, with the line where it applies.
+        message: String,
+    },
+    /// The journal cannot be opened, read, trusted or written.
+    Journal {
+        /// The journal's path.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BatchError::Contacts { message } => write!(f, "contact list: {message}"),
+            BatchError::Journal { path, message } => write!(f, "journal {}: {message}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for BatchError {}

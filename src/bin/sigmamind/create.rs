@@ -1,0 +1,151 @@
+//! `sigmamind calls create`: one call.
+
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use sigmamind::types::{AgentId, Call, CreateCallRequest};
+use sigmamind::Client;
+
+#[derive(clap::Args)]
+pub(crate) struct CreateArgs {
+    /// Caller number in +E.164 format, provisioned in SigmaMind (e.g. +14155552671).
+    #[arg(long = "from", value_name = "E164")]
+    from: String,
+    /// Destination number in +E.164 format (e.g. +14155552672).
+    #[arg(long = "to", value_name = "E164")]
+    to: String,
+    /// Agent that handles the call (at most 64 characters); default: the caller number's agent.
+    #[arg(long = "agent", value_name = "ID")]
+    agent: Option<String>,
+    /// A dynamic variable for the agent, as NAME=VALUE; repeat for more.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// How to print the created call.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    output: Output,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Output {
+    Json,
+    Table,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
+/// The builder field names, as the flags the user typed.
+pub(crate) fn flag_for(field: &str) -> &str {
+    match field {
+        "from_phone_number" => "--from",
+        "to_phone_number" => "--to",
+        "agent_id" => "--agent",
+        "dynamic_variables" => "--var",
+        other => other,
+    }
+}
+
+fn build_request(args: &CreateArgs) -> Result<CreateCallRequest, String> {
+    let mut builder = CreateCallRequest::builder()
+        .from_phone_number(args.from.as_str())
+        .to_phone_number(args.to.as_str())
+        .dynamic_variables(serde_json::Map::from_iter(
+            args.vars
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))),
+        ));
+    if let Some(agent) = &args.agent {
+        let agent: AgentId = agent.parse().map_err(|e| format!("--agent: {e}"))?;
+        builder = builder.agent_id(agent);
+    }
+    CreateCallRequest::try_from(builder).map_err(|e| {
+        // "error converting supplied value for from_phone_number: <rule>"
+        let text = e.to_string();
+        let text = text
+            .strip_prefix("error converting supplied value for ")
+            .unwrap_or(&text);
+        match text.split_once(": ") {
+            Some((field, rule)) => format!("{}: {rule}", flag_for(field)),
+            None => text.to_owned(),
+        }
+    })
+}
+
+/// One stderr line when the response carried what the spec does not know.
+pub(crate) fn report_drift(client: &Client) {
+    let drift = client.drift();
+    if drift.entries.is_empty() {
+        return;
+    }
+    let items: Vec<String> = drift
+        .entries
+        .iter()
+        .map(|e| {
+            let at = if e.path.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", e.path)
+            };
+            match e.kind {
+                sigmamind::DriftKind::EnumValue => format!("{at}value `{}`", e.value),
+                _ => format!("{at}field `{}`", e.value),
+            }
+        })
+        .collect();
+    eprintln!(
+        "note: the response drifted from the spec this sigmamind was built from: {}",
+        items.join(", ")
+    );
+}
+
+fn print_call(call: &Call, output: Output) {
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(call).expect("a Call serialises")
+        ),
+        Output::Table => {
+            let value = serde_json::to_value(call).expect("a Call serialises");
+            for (key, value) in value.as_object().into_iter().flatten() {
+                let shown = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                println!("{key:<18} {shown}");
+            }
+        }
+    }
+}
+
+pub(crate) async fn create_call(args: CreateArgs) -> ExitCode {
+    let request = match build_request(&args) {
+        Ok(request) => request,
+        Err(message) => {
+            eprintln!("error: invalid request, nothing was sent: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    // The local server, if any, lives until the call is placed.
+    let (client, _target, _local) = match crate::client_or_local_server("the call").await {
+        Ok(connected) => connected,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match client.create_call().body(request).send().await {
+        Ok(call) => {
+            print_call(&call.into_inner(), args.output);
+            report_drift(&client);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! `sigmamind calls create-batch`: a CSV contact list, dialled at most once
+//! per row (the work is `sigmamind::batch`; this is its command line).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sigmamind::batch::{self, Batch, Cancel, Counts, Event, Journal, Options, Rate, Report};
+
+pub(crate) const AFTER_HELP: &str = "\
+The CSV has a header row. The destination number is the `phone` column
+(--phone-column to use another); every other column is a dynamic variable
+named by its header. Rows are numbered from 1, the header not counted.
+
+Every row is checked before anything is dialled; problems are reported in
+the vendor's words (Row 3: missing required variable 'customer_name') and
+those rows are not dialled. Before each request, the row is recorded in the
+journal (on disk); after, its outcome. Running the same command again
+resumes: placed rows are skipped, and rows whose outcome is unknown (sent,
+no answer: the call may exist) are not dialled again unless --retry-unknown.
+
+Example:
+  sigmamind calls create-batch contacts.csv --from +14155552671 \\
+      --agent D5D0p7TUs66TTAEAx --require customer_name --concurrency 5 --rate 10/s
+
+Ctrl-C (or SIGTERM) stops gracefully: no new calls, the calls in flight are
+answered and recorded; a second one quits at once. Rows not started are
+dialled by the next run.
+
+Exit status: 0 every row placed; 1 a row failed or was refused (or the run
+was stopped); 2 bad arguments, contact list or journal; 3 a row's outcome is
+unknown.
+
+Without SIGMAMIND_API_KEY the calls go to a local SigmaMind server started
+in-process (nothing is dialled).";
+
+#[derive(clap::Args)]
+pub(crate) struct BatchArgs {
+    /// The contact list (CSV with a header row).
+    contacts: PathBuf,
+    /// Caller number in +E.164 format, provisioned in SigmaMind.
+    #[arg(long = "from", value_name = "E164")]
+    from: String,
+    /// Agent that handles every call; default: the caller number's agent.
+    #[arg(long = "agent", value_name = "ID")]
+    agent: Option<String>,
+    /// Variables every row must have, comma-separated.
+    #[arg(long = "require", value_name = "NAME,...", value_delimiter = ',')]
+    require: Vec<String>,
+    /// The column holding the destination number.
+    #[arg(long, value_name = "NAME", default_value = "phone")]
+    phone_column: String,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    concurrency: u16,
+    /// Calls started per second (10/s), minute (300/min) or hour (5000/h) at most.
+    #[arg(long, value_name = "RATE")]
+    rate: Option<Rate>,
+    /// The journal [default: <CONTACTS>.journal.jsonl].
+    #[arg(long, value_name = "PATH")]
+    journal: Option<PathBuf>,
+    /// The results file: .jsonl or .json for JSON lines, else CSV
+    /// [default: <CONTACTS>.results.csv].
+    #[arg(long, value_name = "PATH")]
+    results: Option<PathBuf>,
+    /// Check the list and say what would be dialled; send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Also dial rows whose outcome is unknown. Their calls may exist: this
+    /// can call those people twice.
+    #[arg(long)]
+    retry_unknown: bool,
+    /// Resends per row of a request the server did not take in (429,
+    /// connection refused).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_retries: u32,
+}
+
+/// `<contacts><suffix>`, beside the contact list.
+fn beside(contacts: &Path, suffix: &str) -> PathBuf {
+    let mut name = contacts.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
+    let file = match std::fs::File::open(&args.contacts) {
+        Ok(file) => file,
+        Err(e) => return usage_error(format!("cannot open {}: {e}", args.contacts.display())),
+    };
+    let contacts = match batch::read_contacts(std::io::BufReader::new(file), &args.phone_column) {
+        Ok(contacts) => contacts,
+        Err(e) => return usage_error(format!("{}: {e}", args.contacts.display())),
+    };
+    let batch = match build(&args, contacts) {
+        Ok(batch) => batch,
+        Err(message) => return usage_error(format!("nothing was sent: {message}")),
+    };
+    let plan = batch.plan();
+    for error in &plan.errors {
+        eprintln!("{error}");
+    }
+    if args.dry_run {
+        println!(
+            "dry run: {} of {} rows would be dialled ({} refused); nothing was sent",
+            plan.calls.len(),
+            batch.contacts().len(),
+            batch.contacts().len() - plan.calls.len(),
+        );
+        return if plan.errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+
+    let (client, target, _local) = match crate::client_or_local_server("the calls").await {
+        Ok(connected) => connected,
+        Err(error) => return usage_error(error),
+    };
+    let journal_path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| beside(&args.contacts, ".journal.jsonl"));
+    let journal = match Journal::open(&journal_path, &batch, &target) {
+        Ok(journal) => journal,
+        Err(error) => return usage_error(error),
+    };
+    let recovered = journal.recovered();
+    if recovered.runs > 0 {
+        eprintln!(
+            "resuming: {} holds {} earlier run(s)",
+            journal_path.display(),
+            recovered.runs
+        );
+    }
+    if recovered.torn_bytes > 0 {
+        eprintln!(
+            "note: the journal ended in an incomplete record ({} bytes) left by an interrupted run; \
+             it was cut off (its request had not been sent)",
+            recovered.torn_bytes
+        );
+    }
+
+    let progress = progress_bar();
+    let cancel = Cancel::new();
+    tokio::spawn({
+        let (cancel, progress) = (cancel.clone(), progress.clone());
+        async move {
+            crate::shutdown_signal().await;
+            cancel.cancel();
+            progress.suspend(|| {
+                eprintln!(
+                    "stopping: no new calls; waiting for the calls in flight to be answered \
+                     (interrupt again to quit now: those calls would be unknown)"
+                )
+            });
+            crate::shutdown_signal().await;
+            std::process::exit(130);
+        }
+    });
+    let mut options = Options::default()
+        .cancel(cancel)
+        .concurrency(usize::from(args.concurrency))
+        .retry_unknown(args.retry_unknown)
+        .max_retries(args.max_retries)
+        .on_event({
+            let progress = progress.clone();
+            move |event| match event {
+                Event::Started { to_send, .. } => progress.set_length(to_send as u64),
+                Event::RowDone(_) => {
+                    progress.set_message("");
+                    progress.inc(1);
+                }
+                Event::Paused { wait, status } => progress.set_message(match status {
+                    Some(status) => format!("server answered {status}: all workers wait {wait:.1?}"),
+                    None => format!("server unreachable: all workers wait {wait:.1?}"),
+                }),
+                _ => {}
+            }
+        });
+    if let Some(rate) = args.rate {
+        options = options.rate(rate);
+    }
+    let report = batch::run(&client, &plan, &journal, &options).await;
+    progress.finish_and_clear();
+    drop(journal);
+
+    let results_path = args
+        .results
+        .clone()
+        .unwrap_or_else(|| beside(&args.contacts, ".results.csv"));
+    if let Err(e) = write_results(&report, &results_path) {
+        eprintln!("error: cannot write {}: {e}", results_path.display());
+    }
+    print_summary(&report, &results_path, &journal_path);
+    exit_code(&report)
+}
+
+fn build(args: &BatchArgs, contacts: Vec<batch::Contact>) -> Result<Batch, String> {
+    let flag = |e: sigmamind::Error| match e {
+        sigmamind::Error::InvalidRequest {
+            field: Some(field),
+            rule,
+            ..
+        } => format!("{}: {rule}", crate::create::flag_for(&field)),
+        other => other.to_string(),
+    };
+    let mut batch = Batch::new(&args.from, contacts).map_err(flag)?;
+    if let Some(agent) = &args.agent {
+        batch = batch.agent(agent).map_err(flag)?;
+    }
+    Ok(batch.require(args.require.iter().filter(|name| !name.is_empty()).cloned()))
+}
+
+/// On stderr, drawn only when it is a terminal.
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} calls · {per_sec} · ETA {eta} {msg}",
+        )
+        .expect("the progress template is valid"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn write_results(report: &Report, path: &Path) -> std::io::Result<()> {
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let json = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("jsonl" | "json" | "ndjson")
+    );
+    if json {
+        report.write_json_lines(file)
+    } else {
+        report.write_csv(file)
+    }
+}
+
+fn print_summary(report: &Report, results: &Path, journal: &Path) {
+    let Counts {
+        placed,
+        placed_earlier,
+        failed,
+        refused,
+        unknown,
+        ..
+    } = report.counts();
+    println!("{:<26} {:>6}", "outcome", "rows");
+    for (name, count) in [
+        ("placed", placed),
+        ("placed by an earlier run", placed_earlier),
+        ("failed", failed),
+        ("refused", refused),
+        ("unknown", unknown),
+    ] {
+        println!("{name:<26} {count:>6}");
+    }
+    println!("{:<26} {:>6}", "total", report.rows.len());
+    println!(
+        "{:<26} {:>6.1}s{}",
+        "time",
+        report.elapsed.as_secs_f64(),
+        if report.rate_limited > 0 {
+            format!(" ({} rate-limited answers)", report.rate_limited)
+        } else {
+            String::new()
+        }
+    );
+    eprintln!("results: {}", results.display());
+    eprintln!("journal: {}", journal.display());
+    if let Some(reason) = &report.stopped {
+        eprintln!("error: the run stopped early: {reason}");
+    }
+    if unknown > 0 {
+        eprintln!(
+            "warning: {unknown} row(s) have an unknown outcome: the request was sent and no answer \
+             came, so the call may exist. Running again will not dial them; --retry-unknown would \
+             (possibly calling those people twice)."
+        );
+    }
+}
+
+fn exit_code(report: &Report) -> ExitCode {
+    let counts = report.counts();
+    if counts.unknown > 0 {
+        ExitCode::from(3)
+    } else if counts.failed > 0 || counts.refused > 0 || report.stopped.is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,71 @@
+//! `sigmamind mock serve`: the local SigmaMind server as a process.
+
+use std::process::ExitCode;
+
+use sigmamind::mock::{MockOptions, MockServer, RequestLog};
+
+use crate::parse_duration;
+
+#[derive(clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 4010)]
+    port: u16,
+    /// Address to listen on. Anything but loopback needs --allow-remote.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Listen on a non-loopback --host: other machines can then reach the server.
+    #[arg(long)]
+    allow_remote: bool,
+    /// The API key clients must send (X-API-Key); random when absent.
+    #[arg(long, env = "SIGMAMIND_MOCK_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Delay before every answer, e.g. 50ms or 1s.
+    #[arg(long, value_parser = parse_duration, default_value = "0ms")]
+    latency: std::time::Duration,
+    /// Seed for call ids: the same seed gives the same ids.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// One line per request on stderr: method, path, status, latency.
+    #[arg(long)]
+    verbose: bool,
+}
+
+pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
+    if !args.host.is_loopback() && !args.allow_remote {
+        eprintln!(
+            "error: --host {} is not a loopback address; pass --allow-remote to let other machines reach the server",
+            args.host
+        );
+        return ExitCode::from(2);
+    }
+    let mut options = MockOptions::default()
+        .listen(args.host, args.port)
+        .latency(args.latency);
+    if let Some(key) = args.api_key {
+        options = options.api_key(key);
+    }
+    if let Some(seed) = args.seed {
+        options = options.seed(seed);
+    }
+    if args.verbose {
+        options = options.on_request(|entry: &RequestLog| eprintln!("{entry}"));
+    }
+    let server = match MockServer::try_start_with(options).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("error: cannot listen on {}:{}: {error}", args.host, args.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "SigmaMind local server at {} with API key {}",
+        server.base_url(),
+        server.api_key()
+    );
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    crate::shutdown_signal().await;
+    drop(server);
+    eprintln!("stopped");
+    ExitCode::SUCCESS
+}

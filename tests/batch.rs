@@ -1,0 +1,172 @@
+//! `sigmamind::batch` against the local server: concurrency bound, 429
+//! storms, pauses shared by every worker, resuming.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sigmamind::batch::{self, Batch, Contact, Event, Journal, Options, Outcome};
+use sigmamind::mock::{MockOptions, MockServer, RequestLog};
+use sigmamind::ClientInfo;
+
+fn contacts(n: usize) -> Vec<Contact> {
+    (0..n)
+        .map(|i| Contact::new(format!("+1415{i:07}")).variable("customer_name", format!("Customer {i}")))
+        .collect()
+}
+
+/// Calls the server placed, per destination number.
+fn placed_per_phone(server: &MockServer) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for call in server.placed_calls() {
+        *counts
+            .entry(call.to_phone_number().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_rows_never_exceed_the_concurrency_and_are_placed_once() {
+    let server = MockServer::start_with(MockOptions::default().latency(Duration::from_millis(20))).await;
+    let client = server.client();
+    let batch = Batch::new("+14155552671", contacts(1000))
+        .unwrap()
+        .require(["customer_name"]);
+    let plan = batch.plan();
+    assert!(plan.errors.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(dir.path().join("journal.jsonl"), &batch, client.baseurl()).unwrap();
+
+    let report = batch::run(&client, &plan, &journal, &Options::default().concurrency(50)).await;
+
+    // How long it took is a benchmark's business (`cargo bench --bench
+    // batch`); here: the bound, and every row exactly once.
+    assert!(
+        server.max_in_flight() <= 50,
+        "{} in flight",
+        server.max_in_flight()
+    );
+    assert!(
+        server.max_in_flight() > 1,
+        "the rows were not dialled concurrently"
+    );
+    assert_eq!(report.counts().placed, 1000);
+    assert!(report.all_placed());
+    let placed = placed_per_phone(&server);
+    assert_eq!(placed.len(), 1000);
+    assert!(placed.values().all(|&n| n == 1));
+    // The reported call ids are the server's.
+    let ids: std::collections::HashSet<_> = server.placed_calls().into_iter().map(|c| c.call_id).collect();
+    assert!(report
+        .rows
+        .iter()
+        .all(|r| ids.contains(r.outcome.call_id().unwrap())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_places_every_row_exactly_once_and_pauses_every_worker() {
+    // Answer times and statuses, as the server saw them.
+    let log: Arc<Mutex<Vec<(Instant, u16)>>> = Arc::default();
+    let server = MockServer::start_with(MockOptions::default().rate_limit_every(3, "1").on_request({
+        let log = log.clone();
+        move |entry: &RequestLog| {
+            let status = entry.status.map_or(0, |s| s.as_u16());
+            log.lock().unwrap().push((Instant::now(), status));
+        }
+    }))
+    .await;
+    let client = server.client();
+    let batch = Batch::new("+14155552671", contacts(30)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(dir.path().join("journal.jsonl"), &batch, client.baseurl()).unwrap();
+    let pauses = Arc::new(Mutex::new(Vec::new()));
+    let options = Options::default().concurrency(10).on_event({
+        let pauses = pauses.clone();
+        move |event| {
+            if let Event::Paused { wait, status } = event {
+                pauses.lock().unwrap().push((wait, status));
+            }
+        }
+    });
+
+    let report = batch::run(&client, &batch.plan(), &journal, &options).await;
+
+    assert!(report.all_placed(), "{:#?}", report.rows);
+    let placed = placed_per_phone(&server);
+    assert_eq!(placed.len(), 30);
+    assert!(placed.values().all(|&n| n == 1), "{placed:?}");
+    let log = log.lock().unwrap().clone();
+    let refused: Vec<Instant> = log.iter().filter(|(_, s)| *s == 429).map(|(t, _)| *t).collect();
+    assert_eq!(refused.len() as u32, report.rate_limited);
+    assert!(refused.len() >= 10, "a third of the requests are refused");
+    assert_eq!(log.len(), 30 + refused.len());
+    // Retry-After: 1 paused every worker, not only the refused one: no
+    // request arrived between 0.3 s and 0.7 s after any 429 (requests
+    // already on their way when it was sent arrive in the first instants).
+    for at in &refused {
+        let early: Vec<_> = log
+            .iter()
+            .filter(|(t, _)| *t > *at + Duration::from_millis(300) && *t < *at + Duration::from_millis(700))
+            .collect();
+        assert!(early.is_empty(), "{} request(s) came during a pause", early.len());
+    }
+    let pauses = pauses.lock().unwrap();
+    assert!(pauses
+        .iter()
+        .all(|(wait, status)| *wait == Duration::from_secs(1) && *status == Some(429)));
+}
+
+#[tokio::test]
+async fn a_rerun_skips_placed_rows_and_dials_the_rest_once() {
+    let server = MockServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+
+    // The first run sees the first 10 rows only (a list that grew later).
+    let first = Batch::new("+14155552671", contacts(10)).unwrap();
+    let journal = Journal::open(&path, &first, client.baseurl()).unwrap();
+    let report = batch::run(&client, &first.plan(), &journal, &Options::default()).await;
+    assert_eq!(report.counts().placed, 10);
+    drop(journal);
+
+    // The whole list, reversed: numbers are the key, not positions.
+    let mut all = contacts(25);
+    all.reverse();
+    let second = Batch::new("+14155552671", all).unwrap();
+    let journal = Journal::open(&path, &second, client.baseurl()).unwrap();
+    assert_eq!(journal.recovered().runs, 1);
+    let report = batch::run(&client, &second.plan(), &journal, &Options::default()).await;
+    let counts = report.counts();
+    assert_eq!((counts.placed, counts.placed_earlier), (15, 10));
+    assert!(placed_per_phone(&server).values().all(|&n| n == 1));
+    assert_eq!(server.placed_calls().len(), 25);
+    // Earlier rows keep their call ids.
+    let earlier = report.rows.iter().find(|r| r.earlier_run).unwrap();
+    assert!(matches!(&earlier.outcome, Outcome::Placed { call_id: Some(id) } if id.starts_with("call_")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_spaces_the_calls() {
+    let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let server = MockServer::start_with(MockOptions::default().on_request({
+        let arrivals = arrivals.clone();
+        move |_: &RequestLog| arrivals.lock().unwrap().push(Instant::now())
+    }))
+    .await;
+    let client = server.client();
+    let batch = Batch::new("+14155552671", contacts(6)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(dir.path().join("j"), &batch, client.baseurl()).unwrap();
+    let options = Options::default().concurrency(6).rate("10/s".parse().unwrap());
+    let report = batch::run(&client, &batch.plan(), &journal, &options).await;
+    assert!(report.all_placed());
+    // Six workers, yet one call per 100 ms: a lower bound, which a slow
+    // machine cannot break (it only makes the gaps longer).
+    let arrivals = arrivals.lock().unwrap();
+    for pair in arrivals.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(90), "{gap:?}");
+    }
+}
