@@ -90,14 +90,28 @@ fn sent_without_outcome(journal: &Path) -> HashSet<String> {
     open
 }
 
-/// `phone → outcome` from the results CSV.
+/// `phone#row → outcome` from the results CSV (read with the csv crate).
 fn results(dir: &Path) -> HashMap<String, String> {
-    let text = std::fs::read_to_string(dir.join("contacts.csv.results.csv")).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            let fields: Vec<&str> = line.split(',').collect();
-            (format!("{}#{}", fields[1], fields[0]), fields[2].to_owned())
+    let mut reader = csv::Reader::from_path(dir.join("contacts.csv.results.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        [
+            "row",
+            "phone",
+            "outcome",
+            "call_id",
+            "status",
+            "error",
+            "attempts",
+            "earlier_run"
+        ]
+    );
+    reader
+        .records()
+        .map(|record| {
+            let record = record.unwrap();
+            (format!("{}#{}", &record[1], &record[0]), record[2].to_owned())
         })
         .collect()
 }
@@ -280,4 +294,30 @@ async fn an_interrupted_run_finishes_the_calls_in_flight_and_starts_no_more() {
     let received = received_per_phone(&server);
     assert_eq!(received.len(), VALID_ROWS);
     assert!(received.values().all(|&n| n == 1));
+}
+
+// Multi-threaded: the test thread blocks on the child while the server answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_as_json_lines_and_a_journal_for_another_target_is_refused() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    write_contacts(&dir.path().join("contacts.csv"));
+    let output = finish(start(&server, dir.path(), &["--results", "out.jsonl"]));
+    assert_eq!(output.status.code(), Some(1));
+    let text = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), VALID_ROWS + 3);
+    assert_eq!(rows[0]["row"], 1);
+    assert_eq!(rows[0]["outcome"], "placed");
+    assert!(rows[0]["callId"].as_str().unwrap().starts_with("call_"));
+    assert_eq!(rows[40]["outcome"], "refused");
+    assert_eq!(rows[40]["error"], "Row 41: invalid phone number '+1234'");
+
+    // The same journal, another caller number: refused, nothing sent.
+    let sent = server.request_count();
+    let output = finish(start_from(&server, dir.path(), "+14155552672", &[]));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("belongs to another batch"), "{stderr}");
+    assert_eq!(server.request_count(), sent);
 }

@@ -610,6 +610,45 @@ mod tests {
         ));
     }
 
+    /// A kill can stop a write at any byte. At every one: the journal opens,
+    /// and a row whose `sending` record is complete is never taken for
+    /// undialled (placed or unknown, never absent or retryable).
+    #[tokio::test]
+    async fn a_cut_at_any_byte_never_forgets_a_sent_row() {
+        let dir = dir();
+        let path = dir.path().join("j.jsonl");
+        {
+            let journal = open(&path);
+            journal.append(&sending(1, "+1001")).await.unwrap();
+            journal.append(&placed(1, "+1001")).await.unwrap();
+            journal.append(&sending(2, "+1002")).await.unwrap();
+            journal.append(&sending(3, "+1003")).await.unwrap();
+            journal.append(&placed(3, "+1003")).await.unwrap();
+        }
+        let whole = std::fs::read(&path).unwrap();
+        let header_len = whole.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let cut_path = dir.path().join("cut.jsonl");
+        for cut in header_len..=whole.len() {
+            std::fs::write(&cut_path, &whole[..cut]).unwrap();
+            let journal = open(&cut_path);
+            let complete = &whole[..cut - journal.recovered().torn_bytes];
+            assert!(complete.ends_with(b"\n"), "cut at {cut}");
+            let text = String::from_utf8_lossy(complete);
+            for (row, phone) in [(1, "+1001"), (2, "+1002"), (3, "+1003")] {
+                let sent = text.contains(&format!("\"event\":\"sending\",\"row\":{row},"));
+                let state = journal.previous(phone);
+                if sent {
+                    assert!(
+                        matches!(state, Some(Previous::Placed { .. } | Previous::Unknown { .. })),
+                        "cut at {cut}: {phone} was sent but reads {state:?}"
+                    );
+                } else {
+                    assert_eq!(state, None, "cut at {cut}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn damage_before_the_last_line_is_refused() {
         let dir = dir();
