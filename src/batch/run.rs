@@ -1,7 +1,7 @@
 //! Placing a plan's calls: workers, retries that cannot dial twice, journal.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::journal::{now, Appender, Journal, Previous, Record};
@@ -70,6 +70,8 @@ pub async fn run(client: &Client, plan: &Plan, journal: &Journal, options: &Opti
         stop,
         cancel: options.cancel.clone().unwrap_or_default(),
         on_event: options.on_event.clone(),
+        sent: todo.iter().map(|_| AtomicBool::new(false)).collect(),
+        results: Mutex::default(),
         todo,
     });
     shared.emit(Event::Started {
@@ -81,21 +83,23 @@ pub async fn run(client: &Client, plan: &Plan, journal: &Journal, options: &Opti
     for _ in 0..workers {
         set.spawn(worker(shared.clone()));
     }
-    let mut done = BTreeMap::new();
-    while let Some(finished) = set.join_next().await {
-        // A worker cannot panic short of a bug; its rows then count as not tried.
-        if let Ok(results) = finished {
-            done.extend(results.into_iter().map(|r| (r.row, r)));
-        }
-    }
+    // A worker cannot panic short of a bug; the row it was placing is then
+    // judged below by whether its request may have left.
+    while set.join_next().await.is_some() {}
+    let finished = std::mem::take(&mut *shared.results.lock().expect("results lock"));
+    let mut done: BTreeMap<usize, RowResult> = finished.into_iter().map(|r| (r.row, r)).collect();
     let stopped = shared.stop.reason();
-    for call in &shared.todo {
+    for (call, sent) in shared.todo.iter().zip(&shared.sent) {
         done.entry(call.row).or_insert_with(|| {
+            if sent.load(Ordering::SeqCst) {
+                let error = "no outcome: the worker placing it stopped unexpectedly".to_owned();
+                return unfinished(call, Outcome::Unknown { error });
+            }
             let error = format!(
                 "not sent: the run stopped ({})",
-                stopped.as_deref().unwrap_or("a worker failed")
+                stopped.as_deref().unwrap_or("a worker stopped unexpectedly")
             );
-            not_tried(call, error)
+            unfinished(call, Outcome::Refused { error })
         });
     }
     rows.extend(done.into_values());
@@ -120,6 +124,11 @@ struct Shared {
     cancel: Cancel,
     on_event: Option<EventHandler>,
     todo: Vec<PlannedCall>,
+    /// Per row of `todo`: its `sending` record is on disk, so its request
+    /// may have left.
+    sent: Vec<AtomicBool>,
+    /// Rows finished, kept as they finish (a worker that dies loses none).
+    results: Mutex<Vec<RowResult>>,
 }
 
 impl Shared {
@@ -156,11 +165,12 @@ impl Stop {
     }
 }
 
-fn not_tried(call: &PlannedCall, error: String) -> RowResult {
+/// A row of this run that has no outcome of its own (0 attempts counted).
+fn unfinished(call: &PlannedCall, outcome: Outcome) -> RowResult {
     RowResult {
         row: call.row,
         phone: call.phone.clone(),
-        outcome: Outcome::Refused { error },
+        outcome,
         attempts: 0,
         earlier_run: false,
     }
@@ -199,8 +209,8 @@ async fn refuse_invalid_rows(plan: &Plan, journal: &Appender, stop: &Stop) -> Ve
     rows
 }
 
-async fn worker(shared: Arc<Shared>) -> Vec<RowResult> {
-    let mut results = Vec::new();
+async fn worker(shared: Arc<Shared>) {
+    let finish = |result: RowResult| shared.results.lock().expect("results lock").push(result);
     loop {
         if !shared.may_start() {
             break;
@@ -228,9 +238,10 @@ async fn worker(shared: Arc<Shared>) -> Vec<RowResult> {
                 "not sent: the journal could not record it ({error}); if the journal shows it as \
                  sending, it was not sent"
             );
-            results.push(not_tried(call, error));
+            finish(unfinished(call, Outcome::Refused { error }));
             break;
         }
+        shared.sent[index].store(true, Ordering::SeqCst);
         let (outcome, attempts) = place(&shared, call).await;
         let result = RowResult {
             row: call.row,
@@ -245,9 +256,8 @@ async fn worker(shared: Arc<Shared>) -> Vec<RowResult> {
                 .set(format!("the journal could not record an outcome: {error}"));
         }
         shared.emit(Event::RowDone(&result));
-        results.push(result);
+        finish(result);
     }
-    results
 }
 
 fn outcome_record(result: &RowResult) -> Record {
@@ -516,6 +526,29 @@ mod tests {
         let report = run(&server.client(), &batch.plan(), &journal, &Options::default()).await;
         assert!(report.all_placed());
         assert_eq!(server.request_count(), 20);
+    }
+
+    /// A worker that dies (here: an event handler that panics) leaves its
+    /// row unknown, never "not sent"; the rows it never took are not sent.
+    #[tokio::test]
+    async fn a_worker_that_dies_leaves_its_row_unknown() {
+        let server = MockServer::start().await;
+        let batch = Batch::new("+14155552671", contacts(4)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
+        let options = Options::default().concurrency(1).on_event(|event| {
+            if matches!(event, Event::RowDone(r) if r.row == 2) {
+                panic!("a handler bug");
+            }
+        });
+        let report = run(&server.client(), &batch.plan(), &journal, &options).await;
+        let names: Vec<_> = report.rows.iter().map(|r| r.outcome.name()).collect();
+        assert_eq!(names, ["placed", "unknown", "refused", "refused"]);
+        assert_eq!(
+            report.rows[2].outcome.error(),
+            Some("not sent: the run stopped (a worker stopped unexpectedly)")
+        );
+        assert_eq!(server.request_count(), 2);
     }
 
     #[tokio::test]
