@@ -224,9 +224,15 @@ fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} calls · {per_sec} · ETA {eta} {msg}",
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} calls · {rate} · ETA {eta} {msg}",
         )
-        .expect("the progress template is valid"),
+        .expect("the progress template is valid")
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{:.1}/s", state.per_sec());
+            },
+        ),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
