@@ -319,6 +319,32 @@ async fn mock_serve_answers_a_plain_http_post_and_stops_on_sigterm() {
     again.stop();
 }
 
+#[tokio::test]
+async fn mock_serve_sheds_load_when_told() {
+    let served = serve(&["--api-key", "k", "--rate-limit-every", "2", "--retry-after", "3"]);
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/calls", served.base_url))
+            .header("X-API-Key", "k")
+            .json(&serde_json::json!({"fromPhoneNumber": "+14155552671", "toPhoneNumber": "+14155552672"}))
+            .send()
+            .await
+            .unwrap();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        answers.push((response.status().as_u16(), retry_after));
+    }
+    let three = Some("3".to_owned());
+    assert_eq!(
+        answers,
+        [(201, None), (429, three.clone()), (201, None), (429, three)]
+    );
+    served.stop();
+}
+
 #[test]
 fn mock_serve_prints_a_random_key_and_listens_elsewhere_only_when_told() {
     let served = serve(&[]);

@@ -29,6 +29,18 @@ pub(crate) struct ServeArgs {
     /// One line per request on stderr: method, path, status, latency.
     #[arg(long)]
     verbose: bool,
+    /// Answer every N-th request `429 Too Many Requests` (a server under
+    /// load), to test a client's rate-limit handling.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    rate_limit_every: Option<u64>,
+    /// The `Retry-After` those 429s carry: seconds, or an HTTP date.
+    #[arg(
+        long,
+        value_name = "VALUE",
+        default_value = "1",
+        requires = "rate_limit_every"
+    )]
+    retry_after: String,
 }
 
 pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
@@ -47,6 +59,9 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
     }
     if let Some(seed) = args.seed {
         options = options.seed(seed);
+    }
+    if let Some(every) = args.rate_limit_every {
+        options = options.rate_limit_every(every, args.retry_after);
     }
     if args.verbose {
         options = options.on_request(|entry: &RequestLog| eprintln!("{entry}"));
