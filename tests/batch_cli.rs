@@ -321,3 +321,30 @@ async fn results_as_json_lines_and_a_journal_for_another_target_is_refused() {
     assert!(stderr.contains("belongs to another batch"), "{stderr}");
     assert_eq!(server.request_count(), sent);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_list_of_row_errors_is_cut_on_screen_and_whole_in_the_results() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("phone,customer_name\n");
+    for i in 0..25 {
+        csv.push_str(&format!("+1{i},Customer {i}\n")); // too short to be E.164
+    }
+    csv.push_str("+14155550100,Last\n");
+    std::fs::write(dir.path().join("contacts.csv"), csv).unwrap();
+    let output = finish(start(&server, dir.path(), &[]));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("Row ")).count(),
+        20,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("... and 5 more row errors (all of them are in the results file)"),
+        "{stderr}"
+    );
+    let results = results(dir.path());
+    assert_eq!(results.values().filter(|o| *o == "refused").count(), 25);
+    assert_eq!(results.values().filter(|o| *o == "placed").count(), 1);
+}

@@ -35,6 +35,9 @@ unknown.
 Without SIGMAMIND_API_KEY the calls go to a local SigmaMind server started
 in-process (nothing is dialled).";
 
+/// Row errors printed on stderr; a list with more says how many more.
+const SHOWN_ROW_ERRORS: usize = 20;
+
 #[derive(clap::Args)]
 pub(crate) struct BatchArgs {
     /// The contact list (CSV with a header row).
@@ -103,8 +106,19 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
         Err(message) => return usage_error(format!("nothing was sent: {message}")),
     };
     let plan = batch.plan();
-    for error in &plan.errors {
+    for error in plan.errors.iter().take(SHOWN_ROW_ERRORS) {
         eprintln!("{error}");
+    }
+    if plan.errors.len() > SHOWN_ROW_ERRORS {
+        eprintln!(
+            "... and {} more row errors ({})",
+            plan.errors.len() - SHOWN_ROW_ERRORS,
+            if args.dry_run {
+                "run without --dry-run to list them all in the results file"
+            } else {
+                "all of them are in the results file"
+            }
+        );
     }
     if args.dry_run {
         println!(
