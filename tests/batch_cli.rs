@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sigmamind::mock::{MockOptions, MockServer};
+use sigmamind::mock::{Fault, MockOptions, MockServer};
 
 const VALID_ROWS: usize = 40;
 
@@ -298,12 +298,16 @@ async fn an_interrupted_run_finishes_the_calls_in_flight_and_starts_no_more() {
 
 // Multi-threaded: the test thread blocks on the child while the server answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn results_as_json_lines_and_a_journal_for_another_target_is_refused() {
+async fn results_as_json_lines_drift_noted_and_a_journal_for_another_target_refused() {
     let server = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     write_contacts(&dir.path().join("contacts.csv"));
+    // One answer from a newer server: placed all the same, and said once.
+    server.push_fault(Fault::UnknownEnumValues);
     let output = finish(start(&server, dir.path(), &["--results", "out.jsonl"]));
     assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("note: the response drifted"), "{stderr}");
     let text = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
     let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), VALID_ROWS + 3);

@@ -39,7 +39,7 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 }
 
 /// The builder field names, as the flags the user typed.
-pub(crate) fn flag_for(field: &str) -> &str {
+fn flag_for(field: &str) -> &str {
     match field {
         "from_phone_number" => "--from",
         "to_phone_number" => "--to",
@@ -62,17 +62,20 @@ fn build_request(args: &CreateArgs) -> Result<CreateCallRequest, String> {
         let agent: AgentId = agent.parse().map_err(|e| format!("--agent: {e}"))?;
         builder = builder.agent_id(agent);
     }
-    CreateCallRequest::try_from(builder).map_err(|e| {
-        // "error converting supplied value for from_phone_number: <rule>"
-        let text = e.to_string();
-        let text = text
-            .strip_prefix("error converting supplied value for ")
-            .unwrap_or(&text);
-        match text.split_once(": ") {
-            Some((field, rule)) => format!("{}: {rule}", flag_for(field)),
-            None => text.to_owned(),
-        }
-    })
+    CreateCallRequest::try_from(builder).map_err(|e| flagged(e.into()))
+}
+
+/// An invalid-request error, worded with the flag the user typed
+/// (`--from: doesn't match pattern …`).
+pub(crate) fn flagged(error: sigmamind::Error) -> String {
+    match error {
+        sigmamind::Error::InvalidRequest {
+            field: Some(field),
+            rule,
+            ..
+        } => format!("{}: {rule}", flag_for(&field)),
+        other => other.to_string(),
+    }
 }
 
 /// One stderr line when the response carried what the spec does not know.

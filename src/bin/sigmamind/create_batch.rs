@@ -204,6 +204,7 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
     }
     let report = batch::run(&client, &plan, &journal, &options).await;
     progress.finish_and_clear();
+    crate::create::report_drift(&client);
     drop(journal);
 
     let results_path = args
@@ -218,17 +219,9 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
 }
 
 fn build(args: &BatchArgs, contacts: Vec<batch::Contact>) -> Result<Batch, String> {
-    let flag = |e: sigmamind::Error| match e {
-        sigmamind::Error::InvalidRequest {
-            field: Some(field),
-            rule,
-            ..
-        } => format!("{}: {rule}", crate::create::flag_for(&field)),
-        other => other.to_string(),
-    };
-    let mut batch = Batch::new(&args.from, contacts).map_err(flag)?;
+    let mut batch = Batch::new(&args.from, contacts).map_err(crate::create::flagged)?;
     if let Some(agent) = &args.agent {
-        batch = batch.agent(agent).map_err(flag)?;
+        batch = batch.agent(agent).map_err(crate::create::flagged)?;
     }
     Ok(batch.require(args.require.iter().filter(|name| !name.is_empty()).cloned()))
 }
