@@ -81,7 +81,7 @@ fn sent_without_outcome(journal: &Path) -> HashSet<String> {
             "sending" => {
                 open.insert(phone.to_owned());
             }
-            "placed" | "failed" | "refused" | "unknown" => {
+            "outcome" => {
                 open.remove(phone);
             }
             _ => {}

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Batch, BatchError};
+use super::{Batch, BatchError, Outcome};
 
 /// The header's format name and version.
 const FORMAT: &str = "sigmamind-batch-journal";
@@ -40,33 +40,13 @@ pub(crate) enum Record {
     },
     /// The row's request is about to be sent.
     Sending { row: usize, phone: String, at: String },
-    /// The API answered with a call.
-    Placed {
+    /// How the row's request ended (`"outcome": "placed"`, with `callId`;
+    /// `failed`, `refused`, `unknown`, with `error`).
+    Outcome {
         row: usize,
         phone: String,
-        call_id: Option<String>,
-        at: String,
-    },
-    /// The API answered with an error: the call was not placed.
-    Failed {
-        row: usize,
-        phone: String,
-        status: Option<u16>,
-        error: String,
-        at: String,
-    },
-    /// Not sent, or not taken in by the server (rate-limited, no connection).
-    Refused {
-        row: usize,
-        phone: String,
-        error: String,
-        at: String,
-    },
-    /// Sent, and no answer says whether the call was placed.
-    Unknown {
-        row: usize,
-        phone: String,
-        error: String,
+        #[serde(flatten)]
+        outcome: Outcome,
         at: String,
     },
 }
@@ -137,8 +117,8 @@ pub struct Recovered {
 /// # Format
 /// The first line is a header (`"event": "journal"`: caller number, agent,
 /// API); then one record per line: `run` (a run began), `invalid` (a row
-/// refused by the checks, never sent), `sending`, `placed` (with `callId`),
-/// `failed`, `refused`, `unknown`. Rows are keyed by destination number, so
+/// refused by the checks, never sent), `sending`, and `outcome` (`placed`
+/// with `callId`, `failed`, `refused` or `unknown` with `error`). Rows are keyed by destination number, so
 /// a list edited between runs (rows added, reordered) never dials a number
 /// twice; `invalid` records do not count (a duplicate row shares its number
 /// with the row that is dialled).
@@ -436,11 +416,14 @@ fn replay(
             in_flight.insert(phone, row);
             return Ok(());
         }
-        Record::Placed { phone, call_id, .. } => (phone, Previous::Placed { call_id }),
-        Record::Failed { phone, error, .. } | Record::Refused { phone, error, .. } => {
-            (phone, Previous::NotPlaced { error })
+        Record::Outcome { phone, outcome, .. } => {
+            let state = match outcome {
+                Outcome::Placed { call_id } => Previous::Placed { call_id },
+                Outcome::Unknown { error } => Previous::Unknown { error },
+                Outcome::Failed { error, .. } | Outcome::Refused { error } => Previous::NotPlaced { error },
+            };
+            (phone, state)
         }
-        Record::Unknown { phone, error, .. } => (phone, Previous::Unknown { error }),
     };
     in_flight.remove(&phone);
     // Placed is final: nothing recorded later can make it undialled.
@@ -519,10 +502,12 @@ mod tests {
     }
 
     fn placed(row: usize, phone: &str) -> Record {
-        Record::Placed {
+        Record::Outcome {
             row,
             phone: phone.to_owned(),
-            call_id: Some(format!("call_{row}")),
+            outcome: Outcome::Placed {
+                call_id: Some(format!("call_{row}")),
+            },
             at: now(),
         }
     }
@@ -537,11 +522,13 @@ mod tests {
             journal.append(&placed(1, "+1001")).await.unwrap();
             journal.append(&sending(2, "+1002")).await.unwrap();
             journal
-                .append(&Record::Failed {
+                .append(&Record::Outcome {
                     row: 3,
                     phone: "+1003".into(),
-                    status: Some(422),
-                    error: "no".into(),
+                    outcome: Outcome::Failed {
+                        status: Some(422),
+                        error: "no".into(),
+                    },
                     at: now(),
                 })
                 .await

@@ -250,44 +250,19 @@ async fn worker(shared: Arc<Shared>) {
             attempts,
             earlier_run: false,
         };
-        if let Err(error) = shared.journal.append(&outcome_record(&result)).await {
+        let record = Record::Outcome {
+            row: result.row,
+            phone: result.phone.clone(),
+            outcome: result.outcome.clone(),
+            at: now(),
+        };
+        if let Err(error) = shared.journal.append(&record).await {
             shared
                 .stop
                 .set(format!("the journal could not record an outcome: {error}"));
         }
         shared.emit(Event::RowDone(&result));
         finish(result);
-    }
-}
-
-fn outcome_record(result: &RowResult) -> Record {
-    let (row, phone, at) = (result.row, result.phone.clone(), now());
-    match &result.outcome {
-        Outcome::Placed { call_id } => Record::Placed {
-            row,
-            phone,
-            call_id: call_id.clone(),
-            at,
-        },
-        Outcome::Failed { status, error } => Record::Failed {
-            row,
-            phone,
-            status: *status,
-            error: error.clone(),
-            at,
-        },
-        Outcome::Refused { error } => Record::Refused {
-            row,
-            phone,
-            error: error.clone(),
-            at,
-        },
-        Outcome::Unknown { error } => Record::Unknown {
-            row,
-            phone,
-            error: error.clone(),
-            at,
-        },
     }
 }
 
