@@ -489,6 +489,14 @@ mod tests {
         Journal::open(path, &batch(), "http://api").unwrap()
     }
 
+    /// A journal at `path` holding `records`, closed again.
+    async fn write(path: &Path, records: &[Record]) {
+        let journal = open(path);
+        for record in records {
+            journal.append(record).await.unwrap();
+        }
+    }
+
     fn dir() -> tempfile::TempDir {
         tempfile::tempdir().unwrap()
     }
@@ -516,24 +524,25 @@ mod tests {
     async fn records_survive_reopening_and_in_flight_rows_are_unknown() {
         let dir = dir();
         let path = dir.path().join("j.jsonl");
-        {
-            let journal = open(&path);
-            journal.append(&sending(1, "+1001")).await.unwrap();
-            journal.append(&placed(1, "+1001")).await.unwrap();
-            journal.append(&sending(2, "+1002")).await.unwrap();
-            journal
-                .append(&Record::Outcome {
-                    row: 3,
-                    phone: "+1003".into(),
-                    outcome: Outcome::Failed {
-                        status: Some(422),
-                        error: "no".into(),
-                    },
-                    at: now(),
-                })
-                .await
-                .unwrap();
-        }
+        let failed = Record::Outcome {
+            row: 3,
+            phone: "+1003".into(),
+            outcome: Outcome::Failed {
+                status: Some(422),
+                error: "no".into(),
+            },
+            at: now(),
+        };
+        write(
+            &path,
+            &[
+                sending(1, "+1001"),
+                placed(1, "+1001"),
+                sending(2, "+1002"),
+                failed,
+            ],
+        )
+        .await;
         let journal = open(&path);
         assert_eq!(
             journal.previous("+1001"),
@@ -558,11 +567,7 @@ mod tests {
     async fn a_torn_last_record_is_cut_off_and_the_journal_goes_on() {
         let dir = dir();
         let path = dir.path().join("j.jsonl");
-        {
-            let journal = open(&path);
-            journal.append(&sending(1, "+1001")).await.unwrap();
-            journal.append(&placed(1, "+1001")).await.unwrap();
-        }
+        write(&path, &[sending(1, "+1001"), placed(1, "+1001")]).await;
         // A run killed halfway through writing `sending` for row 2.
         let whole = line_of(&sending(2, "+1002"));
         let torn = &whole[..whole.len() / 2];
@@ -604,14 +609,14 @@ mod tests {
     async fn a_cut_at_any_byte_never_forgets_a_sent_row() {
         let dir = dir();
         let path = dir.path().join("j.jsonl");
-        {
-            let journal = open(&path);
-            journal.append(&sending(1, "+1001")).await.unwrap();
-            journal.append(&placed(1, "+1001")).await.unwrap();
-            journal.append(&sending(2, "+1002")).await.unwrap();
-            journal.append(&sending(3, "+1003")).await.unwrap();
-            journal.append(&placed(3, "+1003")).await.unwrap();
-        }
+        let records = [
+            sending(1, "+1001"),
+            placed(1, "+1001"),
+            sending(2, "+1002"),
+            sending(3, "+1003"),
+            placed(3, "+1003"),
+        ];
+        write(&path, &records).await;
         let whole = std::fs::read(&path).unwrap();
         let header_len = whole.iter().position(|&b| b == b'\n').unwrap() + 1;
         let cut_path = dir.path().join("cut.jsonl");
