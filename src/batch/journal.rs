@@ -1,6 +1,6 @@
 //! The batch journal; see [`Journal`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -55,28 +55,6 @@ pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// What earlier runs recorded for a destination number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Previous {
-    /// Placed: never dialled again.
-    Placed {
-        /// The call's id, if the API gave one.
-        call_id: Option<String>,
-    },
-    /// Sent, outcome unknown (no answer, or the run stopped while it was in
-    /// flight): dialled again only when the run says `retry_unknown`.
-    Unknown {
-        /// Why it is unknown.
-        error: String,
-    },
-    /// Failed or refused: not placed, so it is tried again.
-    NotPlaced {
-        /// The error recorded.
-        error: String,
-    },
-}
-
 /// What opening a journal found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -124,7 +102,7 @@ pub struct Recovered {
 /// with the row that is dialled).
 pub struct Journal {
     path: PathBuf,
-    previous: HashMap<String, Previous>,
+    previous: HashMap<String, Outcome>,
     recovered: Recovered,
     /// `None` only while dropping.
     writer: Option<Appender>,
@@ -249,16 +227,16 @@ impl Journal {
             runs: 0,
         };
         let mut previous = HashMap::new();
-        let mut in_flight = HashMap::new();
+        let mut in_flight = HashSet::new();
         recovered.records = 1;
         for record in records {
             recovered.records += 1;
             replay(record, &mut previous, &mut in_flight, &mut recovered.runs).map_err(fail)?;
         }
-        for phone in in_flight.into_keys() {
+        for phone in in_flight {
             previous.insert(
                 phone,
-                Previous::Unknown {
+                Outcome::Unknown {
                     error: "no outcome recorded: the run stopped while this call was being placed".to_owned(),
                 },
             );
@@ -286,8 +264,12 @@ impl Journal {
         &self.path
     }
 
-    /// What earlier runs recorded for this destination number.
-    pub fn previous(&self, phone: &str) -> Option<&Previous> {
+    /// The last outcome earlier runs recorded for this destination number.
+    /// `Placed` is final (the number is never dialled again); `Unknown` also
+    /// covers a request in flight when a run stopped, and is dialled again
+    /// only by a run that says `retry_unknown`; `Failed` and `Refused` were
+    /// not placed, so they are tried again.
+    pub fn previous(&self, phone: &str) -> Option<&Outcome> {
         self.previous.get(phone)
     }
 
@@ -401,8 +383,8 @@ fn read_records(bytes: &[u8]) -> Result<Contents, String> {
 /// Applies one record to the rows' state.
 fn replay(
     record: Record,
-    previous: &mut HashMap<String, Previous>,
-    in_flight: &mut HashMap<String, usize>,
+    previous: &mut HashMap<String, Outcome>,
+    in_flight: &mut HashSet<String>,
     runs: &mut usize,
 ) -> Result<(), String> {
     let (phone, state) = match record {
@@ -412,22 +394,15 @@ fn replay(
             return Ok(());
         }
         Record::Invalid { .. } => return Ok(()),
-        Record::Sending { row, phone, .. } => {
-            in_flight.insert(phone, row);
+        Record::Sending { phone, .. } => {
+            in_flight.insert(phone);
             return Ok(());
         }
-        Record::Outcome { phone, outcome, .. } => {
-            let state = match outcome {
-                Outcome::Placed { call_id } => Previous::Placed { call_id },
-                Outcome::Unknown { error } => Previous::Unknown { error },
-                Outcome::Failed { error, .. } | Outcome::Refused { error } => Previous::NotPlaced { error },
-            };
-            (phone, state)
-        }
+        Record::Outcome { phone, outcome, .. } => (phone, outcome),
     };
     in_flight.remove(&phone);
     // Placed is final: nothing recorded later can make it undialled.
-    if !matches!(previous.get(&phone), Some(Previous::Placed { .. })) {
+    if !matches!(previous.get(&phone), Some(Outcome::Placed { .. })) {
         previous.insert(phone, state);
     }
     Ok(())
@@ -546,17 +521,17 @@ mod tests {
         let journal = open(&path);
         assert_eq!(
             journal.previous("+1001"),
-            Some(&Previous::Placed {
+            Some(&Outcome::Placed {
                 call_id: Some("call_1".into())
             })
         );
-        assert!(matches!(
-            journal.previous("+1002"),
-            Some(Previous::Unknown { .. })
-        ));
+        assert!(matches!(journal.previous("+1002"), Some(Outcome::Unknown { .. })));
         assert!(matches!(
             journal.previous("+1003"),
-            Some(Previous::NotPlaced { .. })
+            Some(Outcome::Failed {
+                status: Some(422),
+                ..
+            })
         ));
         assert_eq!(journal.previous("+1004"), None);
         assert_eq!(journal.recovered().records, 5);
@@ -596,10 +571,7 @@ mod tests {
         );
         let journal = open(&path);
         assert_eq!(journal.recovered().torn_bytes, 0);
-        assert!(matches!(
-            journal.previous("+1002"),
-            Some(Previous::Unknown { .. })
-        ));
+        assert!(matches!(journal.previous("+1002"), Some(Outcome::Unknown { .. })));
     }
 
     /// A kill can stop a write at any byte. At every one: the journal opens,
@@ -631,7 +603,7 @@ mod tests {
                 let state = journal.previous(phone);
                 if sent {
                     assert!(
-                        matches!(state, Some(Previous::Placed { .. } | Previous::Unknown { .. })),
+                        matches!(state, Some(Outcome::Placed { .. } | Outcome::Unknown { .. })),
                         "cut at {cut}: {phone} was sent but reads {state:?}"
                     );
                 } else {

@@ -51,7 +51,7 @@ mod plan;
 mod run;
 mod table;
 
-pub use journal::{Journal, Previous, Recovered};
+pub use journal::{Journal, Recovered};
 pub use pacer::Rate;
 pub use plan::{Batch, Contact, Plan, PlannedCall, RowError, RowProblem};
 pub use run::run;

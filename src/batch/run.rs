@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::journal::{now, Appender, Journal, Previous, Record};
+use super::journal::{now, Appender, Journal, Record};
 use super::pacer::Pacer;
 use super::{Cancel, Event, EventHandler, Options, Outcome, Plan, PlannedCall, Report, RowResult};
 use crate::retry::{jitter, Attempt, Outcome as AttemptOutcome, RetryPolicy};
@@ -30,10 +30,8 @@ pub async fn run(client: &Client, plan: &Plan, journal: &Journal, options: &Opti
     let mut todo = Vec::new();
     for call in &plan.calls {
         let earlier = match journal.previous(&call.phone) {
-            Some(Previous::Placed { call_id }) => Some(Outcome::Placed {
-                call_id: call_id.clone(),
-            }),
-            Some(Previous::Unknown { error }) if !options.retry_unknown => Some(Outcome::Unknown {
+            Some(placed @ Outcome::Placed { .. }) => Some(placed.clone()),
+            Some(Outcome::Unknown { error }) if !options.retry_unknown => Some(Outcome::Unknown {
                 error: format!("{error}; not dialled again (retry-unknown would dial it)"),
             }),
             _ => None,
