@@ -95,7 +95,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
-    http_client: Option<reqwest::Client>,
+    http_client: Option<reqwest::ClientBuilder>,
     retry: RetryPolicy,
 }
 
@@ -107,6 +107,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
+            .field("http_client", &self.http_client.is_some())
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
@@ -164,11 +165,27 @@ impl ClientBuilder {
         self
     }
 
-    /// Use your own `reqwest::Client` (proxies, TLS roots, pools). The key,
-    /// user agent, per-attempt timeout and retries still apply;
-    /// `connect_timeout` cannot, set it on your client.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
+    /// Start from your own `reqwest::ClientBuilder` (proxies, extra TLS
+    /// roots, pools, a TLS backend). The key, user agent, timeouts and
+    /// retries still apply, and so does the one setting safety needs:
+    /// **redirects are never followed** (the builder's redirect policy is
+    /// replaced). A redirect could carry the API key to another host, or
+    /// send a call's request again; a `3xx` comes back as an
+    /// [`Error::Api`](crate::Error::Api) naming its `Location`.
+    ///
+    /// A builder rather than a built `reqwest::Client`: a built client's
+    /// redirect policy cannot be changed, nor read.
+    ///
+    /// ```no_run
+    /// # fn run(pem: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = sigmamind::Client::builder()
+    ///     .api_key("sk_...")
+    ///     .http_client(reqwest::Client::builder().add_root_certificate(reqwest::Certificate::from_pem(pem)?))
+    ///     .build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http_client = Some(builder);
         self
     }
 
@@ -182,9 +199,15 @@ impl ClientBuilder {
                 )))
             }
         };
-        let base_url = self
-            .base_url
-            .unwrap_or_else(|| crate::DEFAULT_BASE_URL.to_owned());
+        let base_url = match self.base_url {
+            Some(url) => url,
+            None if crate::DEFAULT_BASE_URL.is_empty() => {
+                return Err(Error::config(
+                    "the spec names no server: call .base_url(..) or set SIGMAMIND_BASE_URL",
+                ))
+            }
+            None => crate::DEFAULT_BASE_URL.to_owned(),
+        };
         let base_url = check_base_url(&base_url)?;
         let user_agent = match &self.user_agent {
             Some(product) => format!("{product} {SDK_USER_AGENT}"),
@@ -192,21 +215,14 @@ impl ClientBuilder {
         };
         let user_agent = HeaderValue::from_str(&user_agent)
             .map_err(|_| Error::config("the user agent is not a valid header value"))?;
-        let http = match self.http_client {
-            Some(client) => {
-                if self.connect_timeout.is_some() {
-                    return Err(Error::config(
-                        "connect_timeout cannot be applied to a caller-supplied http_client; \
-                         set it on that reqwest::Client",
-                    ));
-                }
-                client
-            }
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
-                .build()
-                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
-        };
+        let http = self
+            .http_client
+            .unwrap_or_default()
+            .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            // Never: see `http_client`.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         let state = ClientState {
             api_key,
             user_agent,

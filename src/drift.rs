@@ -1,13 +1,20 @@
 //! Drift: what live responses carry that the spec does not.
 //!
-//! Every response is inspected after it is decoded: an enum value the spec
-//! does not list (an open enum's `Unknown`) or a field it does not know (kept
-//! in the struct's `extra` map) is recorded, per operation, JSON path and
-//! value or field name, in a summary the client keeps
-//! ([`Client::drift`](crate::Client::drift)), and reported as a `tracing`
-//! event (target `sigmamind::drift`, feature `tracing`). Nothing else of a
-//! response is ever recorded: responses hold personal data. For an unknown
-//! field only its name and JSON type are kept, never its value.
+//! Every response is inspected after it is decoded, and what the spec does
+//! not know is recorded, per operation, JSON path and value or field name,
+//! in a summary the client keeps ([`Client::drift`](crate::Client::drift)),
+//! and reported as a `tracing` event (target `sigmamind::drift`, feature
+//! `tracing`):
+//! - an enum value the spec does not list (an open enum's `Unknown`), by value;
+//! - a field it does not know (kept in the struct's `extra` map), by name
+//!   and JSON type;
+//! - a documented field whose value does not fit its type (a number where
+//!   the spec has a string): the field reads as `None`, its raw value is kept
+//!   in `extra` under its wire name; recorded by name and the JSON type seen;
+//! - a success status the spec does not list (`200` where it says `201`).
+//!
+//! Nothing else of a response is ever recorded: responses hold personal
+//! data. Of a field, only its name and JSON type are kept, never its value.
 //!
 //! The summary is bounded whatever a server sends: at most
 //! [`MAX_ENTRIES`] distinct entries (and [`MAX_TEXT`] bytes of each name or
@@ -35,6 +42,11 @@ pub enum DriftKind {
     EnumValue,
     /// A field of an object the spec does not describe.
     Field,
+    /// A documented field whose value is not of its documented type (it
+    /// reads as `None`; the raw value is in the struct's `extra`).
+    Type,
+    /// A success status the spec does not list for the operation.
+    Status,
 }
 
 /// One thing responses carried that the spec does not know.
@@ -46,14 +58,16 @@ pub struct DriftEntry {
     /// Where in the response body, as a JSON path (`campaign.agent.status`;
     /// `[]` for array items).
     pub path: String,
-    /// Enum value or field.
+    /// Enum value, field, type or status.
     pub kind: DriftKind,
-    /// The unknown enum value, or the unknown field's name.
+    /// The unknown enum value, the field's name, or the status (`200`).
     pub value: String,
-    /// For a field, the JSON type of its value (`string`, `object`, ...).
+    /// For a field or a type, the JSON type of the value seen (`string`,
+    /// `integer`, `object`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json_type: Option<String>,
-    /// How many responses carried it.
+    /// How many times it was found (an array's items can carry it more than
+    /// once in one response).
     pub count: u64,
     /// When it was first seen (RFC 3339).
     pub first_seen: String,
@@ -74,11 +88,11 @@ pub struct DriftSummary {
 pub struct Finding {
     /// JSON path.
     pub path: String,
-    /// Enum value or field.
+    /// Enum value, field, type or status.
     pub kind: DriftKind,
-    /// The enum value, or the field name.
+    /// The enum value, the field name, or the status.
     pub value: String,
-    /// For a field, its JSON type.
+    /// For a field or a type, the JSON type seen.
     pub json_type: Option<&'static str>,
 }
 
@@ -123,16 +137,34 @@ impl Findings {
         });
     }
 
-    /// The fields of `extra` (fields the spec does not describe), here.
-    pub fn fields(&mut self, extra: &serde_json::Map<String, Value>) {
+    /// The fields of a struct's `extra` map, here: a `documented` wire name
+    /// there is a field whose value did not fit its type; any other name is
+    /// a field the spec does not describe.
+    pub fn fields(&mut self, extra: &serde_json::Map<String, Value>, documented: &[&str]) {
         for (name, value) in extra {
+            let kind = if documented.contains(&name.as_str()) {
+                DriftKind::Type
+            } else {
+                DriftKind::Field
+            };
             self.found.push(Finding {
                 path: self.here(),
-                kind: DriftKind::Field,
+                kind,
                 value: cut(name),
                 json_type: Some(json_type(value)),
             });
         }
+    }
+
+    /// A success status the spec does not list (the body was decoded as
+    /// the documented success all the same).
+    pub fn status(&mut self, status: u16) {
+        self.found.push(Finding {
+            path: String::new(),
+            kind: DriftKind::Status,
+            value: status.to_string(),
+            json_type: None,
+        });
     }
 
     /// What was found.
@@ -265,7 +297,6 @@ impl Recorder {
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         for finding in findings {
-            crate::trace::drift(operation, &finding);
             let key = (operation.to_owned(), finding.path, finding.kind, finding.value);
             if let Some(entry) = state.entries.get_mut(&key) {
                 entry.count += 1;

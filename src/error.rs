@@ -1,8 +1,9 @@
 //! [`Error`]: every way an operation can fail, each with what a caller needs
-//! to act on it. No variant ever holds the API key.
+//! to act on it, and [`Error::fate`]: what the failure proves about the
+//! request (decided in [`crate::fate`]). No variant ever holds the API key.
 //!
-//! This module depends on nothing else in the crate: the transport hands it
-//! what it observed (`Observed`) by value.
+//! Besides the classifier, this module depends on nothing else in the
+//! crate: the transport hands it what it observed (`Observed`) by value.
 
 use std::fmt;
 
@@ -11,11 +12,17 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
+use crate::fate::{Exchange, Fate, Verdict};
+
 /// How much of a body an error keeps for display.
 const BODY_START: usize = 200;
 
 /// Headers that carry the server's request id, most common first.
 const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-amzn-requestid"];
+
+/// The wire name of a call's id in the vendor's `Call`: what a placed call
+/// must never lose, even when the rest of its answer cannot be read.
+const CALL_ID_FIELD: &str = "callId";
 
 /// What the transport observed of one operation call, for the error.
 #[derive(Debug, Default)]
@@ -100,7 +107,8 @@ pub enum Error {
         /// The rule it breaks (`doesn't match pattern "^\+[1-9][0-9]{6,14}$"`).
         rule: String,
     },
-    /// The API answered with a status other than the operation's success.
+    /// The API answered with a status that is neither a success (`2xx`)
+    /// nor a redirect.
     #[non_exhaustive]
     Api {
         /// The operation that failed (its method name: `create_call`).
@@ -120,6 +128,25 @@ pub enum Error {
         /// How long the server asked the client to wait (`Retry-After`,
         /// seconds or an HTTP date), if it did.
         retry_after: Option<std::time::Duration>,
+    },
+    /// The API answered with a redirect (`3xx`), which was not followed:
+    /// one could carry the API key to another host, or downgrade to plain
+    /// http, and following it would send a call's request a second time.
+    /// The request may have been processed (`303 See Other` is how some
+    /// servers answer a POST they processed): its [`fate`](Error::fate) is
+    /// unknown.
+    #[non_exhaustive]
+    Redirect {
+        /// The operation that was redirected (`create_call`).
+        operation_id: &'static str,
+        /// HTTP status (`301`, `302`, `303`, `307`, `308`...).
+        status: StatusCode,
+        /// Where it pointed (the `Location` header), if it said.
+        location: Option<String>,
+        /// The server's request id header, if any.
+        request_id: Option<String>,
+        /// Attempts made, retries included.
+        attempts: u32,
     },
     /// No complete response in time. The server may have processed the
     /// request (for `create_call`: the call may have been placed).
@@ -146,7 +173,9 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// A response arrived but its body is not what the spec describes:
-    /// not JSON, cut short, or of another shape.
+    /// not JSON, not an object, cut short, or a required field of another
+    /// type. With a `2xx` status the request **was processed** (for
+    /// `create_call`: the call was placed; see `call_id`).
     #[non_exhaustive]
     Undecodable {
         /// HTTP status, when it was received.
@@ -159,6 +188,9 @@ pub enum Error {
         path: Option<String>,
         /// Why it failed.
         message: String,
+        /// The `callId` the raw body carries, if it has one: a placed call's
+        /// id is kept even when the rest of its answer cannot be read.
+        call_id: Option<Box<str>>,
     },
 }
 
@@ -172,8 +204,62 @@ impl Error {
     /// The HTTP status of the response, where one was received.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Api { status, .. } => Some(*status),
+            Error::Api { status, .. } | Error::Redirect { status, .. } => Some(*status),
             Error::Undecodable { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// What the client saw of the final exchange, as [`crate::fate`] judges it.
+    pub fn exchange(&self) -> Exchange {
+        match self {
+            Error::Config { .. } | Error::InvalidRequest { .. } => Exchange::NotBuilt,
+            Error::Connection {
+                maybe_processed: false,
+                ..
+            } => Exchange::ConnectFailed,
+            Error::Connection { .. } | Error::Timeout { .. } => Exchange::NoCompleteAnswer,
+            Error::Api { status, .. } | Error::Redirect { status, .. } => Exchange::Answered(*status),
+            Error::Undecodable {
+                status: Some(status), ..
+            } => Exchange::Answered(*status),
+            Error::Undecodable { status: None, .. } => Exchange::NoCompleteAnswer,
+        }
+    }
+
+    /// What this failure proves about the request: for `create_call`,
+    /// whether the call was placed. `Unknown` means it may exist: never
+    /// place it again without checking. A `2xx` whose body could not be
+    /// read is `Processed` ([`Error::call_id`] may still name the call).
+    ///
+    /// ```
+    /// use sigmamind::fate::Fate;
+    /// fn may_dial_again(e: &sigmamind::Error) -> bool {
+    ///     matches!(e.fate(), Fate::NotSent | Fate::Refused)
+    /// }
+    /// ```
+    pub fn fate(&self) -> Fate {
+        self.verdict().fate
+    }
+
+    /// The classifier's whole judgement of this failure (fate, resend
+    /// advice, and the rule that decided).
+    pub fn verdict(&self) -> Verdict {
+        crate::fate::classify(self.exchange())
+    }
+
+    /// The call id a success whose body could not be decoded still carries.
+    pub fn call_id(&self) -> Option<&str> {
+        match self {
+            Error::Undecodable { call_id, .. } => call_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Where a redirect pointed (it was not followed), for a `3xx` answer.
+    pub fn location(&self) -> Option<&str> {
+        match self {
+            Error::Redirect { location, .. } => location.as_deref(),
             _ => None,
         }
     }
@@ -186,7 +272,10 @@ impl Error {
             Error::Api { retryable, .. }
             | Error::Timeout { retryable, .. }
             | Error::Connection { retryable, .. } => *retryable,
-            Error::Config { .. } | Error::InvalidRequest { .. } | Error::Undecodable { .. } => false,
+            Error::Config { .. }
+            | Error::InvalidRequest { .. }
+            | Error::Redirect { .. }
+            | Error::Undecodable { .. } => false,
         }
     }
 
@@ -219,7 +308,7 @@ impl Error {
     /// The server's request id, for API errors that carry one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Api { request_id, .. } => request_id.as_deref(),
+            Error::Api { request_id, .. } | Error::Redirect { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -245,32 +334,35 @@ impl Error {
         match error {
             P::InvalidRequest(message) => Error::invalid_request(&message),
             P::Custom(message) => Error::config(message),
-            // A success whose body broke off while the operation read it.
-            P::ResponseBodyError(source) if !source.is_timeout() => Error::Undecodable {
-                status,
-                content_type,
-                body_start: String::new(),
-                path: None,
-                message: format!("the body could not be read completely: {source}"),
-            },
             P::CommunicationError(source) | P::ResponseBodyError(source) | P::InvalidUpgrade(source) => {
-                if source.is_timeout() {
-                    Error::Timeout {
-                        attempts,
-                        retryable,
-                        source,
-                    }
-                } else if let (Some(response), Some(message)) = (response, body_error) {
+                if let (Some(response), Some(message)) = (response, body_error) {
+                    // The status arrived, the body broke off (or timed out):
+                    // a 2xx still proves the request was processed.
                     Error::Undecodable {
                         status: Some(response.status),
                         content_type: content_type_of(&response.headers),
                         body_start: body_start(&response.body),
                         path: None,
                         message: format!("the body could not be read completely: {message}"),
+                        call_id: call_id_in(&response.body),
+                    }
+                } else if source.is_connect() {
+                    // Connecting failed, in time or not: nothing was sent.
+                    Error::Connection {
+                        maybe_processed: false,
+                        attempts,
+                        retryable,
+                        source,
+                    }
+                } else if source.is_timeout() {
+                    Error::Timeout {
+                        attempts,
+                        retryable,
+                        source,
                     }
                 } else {
                     Error::Connection {
-                        maybe_processed: !source.is_connect(),
+                        maybe_processed: true,
                         attempts,
                         retryable,
                         source,
@@ -312,10 +404,29 @@ impl Error {
                     body_start: body_start(&body),
                     path,
                     message,
+                    call_id: call_id_in(&body),
                 }
             }
         }
     }
+}
+
+/// The `callId` a body carries: the top-level field of a JSON object, or,
+/// in a body that is not whole JSON (cut short, say), the first
+/// `"callId": "..."` it holds.
+fn call_id_in(body: &[u8]) -> Option<Box<str>> {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+        return map.get(CALL_ID_FIELD)?.as_str().map(Box::from);
+    }
+    let key = format!("\"{CALL_ID_FIELD}\"");
+    let at = body.windows(key.len()).position(|w| w == key.as_bytes())?;
+    let rest = body[at + key.len()..].trim_ascii_start();
+    let rest = rest.strip_prefix(b":")?.trim_ascii_start();
+    // Reads one JSON string token (escapes included) and ignores what follows.
+    let mut de = serde_json::Deserializer::from_slice(rest);
+    serde::Deserialize::deserialize(&mut de)
+        .ok()
+        .map(String::into_boxed_str)
 }
 
 fn api_error(
@@ -331,6 +442,19 @@ fn api_error(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     });
+    if info.status.is_redirection() {
+        let location = info
+            .headers
+            .get(reqwest::header::LOCATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        return Error::Redirect {
+            operation_id,
+            status: info.status,
+            location,
+            request_id,
+            attempts,
+        };
+    }
     Error::Api {
         operation_id,
         status: info.status,
@@ -401,6 +525,22 @@ impl fmt::Display for Error {
             Error::InvalidRequest { field: None, rule } => {
                 write!(f, "invalid request, nothing was sent: {rule}")
             }
+            Error::Redirect {
+                status,
+                location,
+                request_id,
+                ..
+            } => {
+                let to = location.as_deref().unwrap_or("(no Location)");
+                write!(f, "SigmaMind API answered {status} towards {to}")?;
+                if let Some(id) = request_id {
+                    write!(f, " (request id {id})")?;
+                }
+                write!(
+                    f,
+                    ": redirects are not followed; the request may have been processed"
+                )
+            }
             Error::Api {
                 status,
                 body,
@@ -443,7 +583,15 @@ impl fmt::Display for Error {
                 body_start,
                 path,
                 message,
+                call_id,
             } => {
+                if status.is_some_and(|s| s.is_success()) {
+                    write!(f, "the request was processed ({}", status.expect("checked"))?;
+                    if let Some(id) = call_id {
+                        write!(f, ", call {id}")?;
+                    }
+                    write!(f, ") but its answer is ")?;
+                }
                 write!(f, "undecodable response")?;
                 if let Some(status) = status {
                     write!(f, " ({status}")?;
@@ -537,6 +685,57 @@ mod tests {
             api("create_call", 401, other).error_body::<CreateCallErrorBody>(),
             None
         );
+    }
+
+    #[test]
+    fn the_call_id_survives_a_body_that_cannot_be_read() {
+        assert_eq!(
+            call_id_in(br#"{"callId": "call_1", "duration": "x"}"#).as_deref(),
+            Some("call_1")
+        );
+        // Cut short: not JSON any more, the id is still there.
+        assert_eq!(
+            call_id_in(br#"{"agent":{"agentId":"a"},"callId" : "call_\u0032","callT"#).as_deref(),
+            Some("call_2")
+        );
+        assert_eq!(call_id_in(br#"{"callId": 7}"#), None);
+        assert_eq!(call_id_in(b"<html>502</html>"), None);
+        assert_eq!(call_id_in(br#"["callId", "x"]"#), None);
+    }
+
+    #[test]
+    fn every_error_has_a_fate() {
+        assert_eq!(Error::config("x").fate(), Fate::NotSent);
+        assert_eq!(
+            api("create_call", 422, serde_json::json!({})).fate(),
+            Fate::Refused
+        );
+        assert_eq!(
+            api("create_call", 409, serde_json::json!({})).fate(),
+            Fate::Unknown
+        );
+        let undecodable = |status: Option<u16>| Error::Undecodable {
+            status: status.map(|s| StatusCode::from_u16(s).unwrap()),
+            content_type: None,
+            body_start: String::new(),
+            path: None,
+            message: String::new(),
+            call_id: Some("call_1".into()),
+        };
+        assert_eq!(undecodable(Some(200)).fate(), Fate::Processed);
+        assert_eq!(undecodable(Some(200)).call_id(), Some("call_1"));
+        assert!(undecodable(Some(200))
+            .to_string()
+            .starts_with("the request was processed (200 OK, call call_1)"));
+        assert_eq!(undecodable(None).fate(), Fate::Unknown);
+    }
+
+    /// A user's `Result<T, sigmamind::Error>` stays below clippy's
+    /// `result_large_err` bound (128 bytes): a variant that grows past it
+    /// must box what it adds.
+    #[test]
+    fn the_error_stays_small_enough_for_users_results() {
+        assert!(std::mem::size_of::<Error>() <= 120, "{}", std::mem::size_of::<Error>());
     }
 
     #[test]

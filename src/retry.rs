@@ -1,16 +1,16 @@
 //! When a failed attempt is sent again.
 //!
 //! `POST /v1/calls` places a phone call and is not idempotent: if the server
-//! may have processed the request, sending it again may dial twice. So the
-//! default policy retries only when the request provably was not processed:
+//! may have processed the request, sending it again may dial twice. What an
+//! attempt proves is decided in one place, [`crate::fate`]; this policy only
+//! acts on its [`Resend`] advice:
 //!
-//! | outcome of an attempt                         | idempotent method | POST, PATCH |
-//! |-----------------------------------------------|-------------------|-------------|
-//! | connection failed before the request was sent | retry             | retry       |
-//! | `429 Too Many Requests`                       | retry             | retry       |
-//! | timeout, connection lost after sending        | retry             | only if opted in |
-//! | `408`, `5xx`                                  | retry             | only if opted in |
-//! | any other status                              | no                | no          |
+//! | advice ([`crate::fate`] decides which)                            | idempotent method | POST, PATCH |
+//! |-------------------------------------------------------------------|-------------------|-------------|
+//! | `Safe`: connecting failed, nothing was sent                        | retry             | retry       |
+//! | `Throttled`: `429 Too Many Requests`                               | retry             | retry       |
+//! | `IfIdempotent`: timeout, connection lost after sending, `408`, `5xx` | retry           | only if opted in |
+//! | `Pointless`: any other answer (a `2xx` too)                        | no                | no          |
 //!
 //! Retries wait with exponential backoff and full jitter
 //! (`initial_backoff * 2^n`, at most `max_backoff`); a `Retry-After` header
@@ -18,6 +18,8 @@
 //! `max_retry_after`. At most `max_retries` retries follow the first attempt.
 
 use std::time::{Duration, SystemTime};
+
+use crate::fate::Resend;
 
 /// The retry policy of a [`Client`](crate::Client); see the [module docs](self).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,24 +49,13 @@ impl Default for RetryPolicy {
     }
 }
 
-/// What happened to one attempt, as far as retrying is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// Connecting failed (DNS, TCP, TLS): nothing was sent.
-    NotSent,
-    /// The request may have reached the server: timeout, reset, closed early.
-    MaybeProcessed,
-    /// The server answered with this status.
-    Status(u16),
-}
-
 /// One attempt, as the policy judges it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Attempt {
     /// 1 for the first attempt.
     pub number: u32,
-    /// How it ended.
-    pub outcome: Outcome,
+    /// The classifier's advice on sending it again.
+    pub resend: Resend,
     /// Whether the operation's method is idempotent (safe to send twice).
     pub idempotent: bool,
     /// The server's `Retry-After`, if it sent one.
@@ -75,12 +66,10 @@ impl RetryPolicy {
     /// Whether this policy would send the request again after `attempt`,
     /// attempts permitting.
     pub(crate) fn is_retryable(&self, attempt: &Attempt) -> bool {
-        let unsafe_ok = attempt.idempotent || self.retry_non_idempotent;
-        match attempt.outcome {
-            Outcome::NotSent => true,
-            Outcome::Status(429) => true,
-            Outcome::Status(408 | 500..=599) | Outcome::MaybeProcessed => unsafe_ok,
-            Outcome::Status(_) => false,
+        match attempt.resend {
+            Resend::Safe | Resend::Throttled => true,
+            Resend::IfIdempotent => attempt.idempotent || self.retry_non_idempotent,
+            _ => false,
         }
     }
 
@@ -124,11 +113,16 @@ pub(crate) fn jitter() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fate::{classify, Exchange};
 
-    fn attempt(outcome: Outcome, idempotent: bool, number: u32, retry_after: Option<Duration>) -> Attempt {
+    fn answered(code: u16) -> Resend {
+        classify(Exchange::Answered(http::StatusCode::from_u16(code).unwrap())).resend
+    }
+
+    fn attempt(resend: Resend, idempotent: bool, number: u32, retry_after: Option<Duration>) -> Attempt {
         Attempt {
             number,
-            outcome,
+            resend,
             idempotent,
             retry_after,
         }
@@ -137,20 +131,20 @@ mod tests {
     #[test]
     fn post_is_not_retried_when_it_may_have_been_processed() {
         let p = RetryPolicy::default();
-        for outcome in [
-            Outcome::MaybeProcessed,
-            Outcome::Status(500),
-            Outcome::Status(503),
-            Outcome::Status(408),
+        for resend in [
+            classify(Exchange::NoCompleteAnswer).resend,
+            answered(500),
+            answered(503),
+            answered(408),
         ] {
             assert_eq!(
-                p.next_delay(&attempt(outcome, false, 1, None), 0.5),
+                p.next_delay(&attempt(resend, false, 1, None), 0.5),
                 None,
-                "{outcome:?}"
+                "{resend:?}"
             );
             assert!(
-                p.next_delay(&attempt(outcome, true, 1, None), 0.5).is_some(),
-                "{outcome:?} idempotent"
+                p.next_delay(&attempt(resend, true, 1, None), 0.5).is_some(),
+                "{resend:?} idempotent"
             );
         }
         let opted_in = RetryPolicy {
@@ -158,7 +152,7 @@ mod tests {
             ..p.clone()
         };
         assert!(opted_in
-            .next_delay(&attempt(Outcome::Status(500), false, 1, None), 0.5)
+            .next_delay(&attempt(answered(500), false, 1, None), 0.5)
             .is_some());
     }
 
@@ -168,24 +162,19 @@ mod tests {
             max_retries: 2,
             ..Default::default()
         };
+        let not_sent = classify(Exchange::ConnectFailed).resend;
+        assert!(p.next_delay(&attempt(not_sent, false, 1, None), 1.0).is_some());
         assert!(p
-            .next_delay(&attempt(Outcome::NotSent, false, 1, None), 1.0)
+            .next_delay(&attempt(answered(429), false, 2, None), 1.0)
             .is_some());
-        assert!(p
-            .next_delay(&attempt(Outcome::Status(429), false, 2, None), 1.0)
-            .is_some());
-        assert_eq!(
-            p.next_delay(&attempt(Outcome::Status(429), false, 3, None), 1.0),
-            None
-        );
-        assert_eq!(
-            p.next_delay(&attempt(Outcome::Status(400), true, 1, None), 1.0),
-            None
-        );
-        assert_eq!(
-            p.next_delay(&attempt(Outcome::Status(422), true, 1, None), 1.0),
-            None
-        );
+        assert_eq!(p.next_delay(&attempt(answered(429), false, 3, None), 1.0), None);
+        for pointless in [400, 422, 201, 307, 409] {
+            assert_eq!(
+                p.next_delay(&attempt(answered(pointless), true, 1, None), 1.0),
+                None,
+                "{pointless}"
+            );
+        }
     }
 
     #[test]
@@ -196,10 +185,7 @@ mod tests {
             max_backoff: Duration::from_millis(350),
             ..Default::default()
         };
-        let d = |n, j| {
-            p.next_delay(&attempt(Outcome::NotSent, false, n, None), j)
-                .unwrap()
-        };
+        let d = |n, j| p.next_delay(&attempt(Resend::Safe, false, n, None), j).unwrap();
         assert_eq!(d(1, 1.0), Duration::from_millis(100));
         assert_eq!(d(2, 1.0), Duration::from_millis(200));
         assert_eq!(d(3, 1.0), Duration::from_millis(350));
@@ -215,14 +201,14 @@ mod tests {
         };
         assert_eq!(
             p.next_delay(
-                &attempt(Outcome::Status(429), false, 1, Some(Duration::from_secs(3))),
+                &attempt(Resend::Throttled, false, 1, Some(Duration::from_secs(3))),
                 0.0
             ),
             Some(Duration::from_secs(3))
         );
         assert_eq!(
             p.next_delay(
-                &attempt(Outcome::Status(429), false, 1, Some(Duration::from_secs(3600))),
+                &attempt(Resend::Throttled, false, 1, Some(Duration::from_secs(3600))),
                 0.0
             ),
             Some(Duration::from_secs(10))

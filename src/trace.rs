@@ -1,6 +1,7 @@
 //! Tracing, in one place (feature `tracing`): one span per HTTP attempt,
 //! `sigmamind.request`, with the operation id, method, attempt number,
-//! status and latency; never the key or the body. Without the feature every
+//! status and latency, and one event per drift finding; never the key or
+//! the body. It reads the crate's types; nothing but the transport calls it. Without the feature every
 //! function here compiles to nothing, so the request path has no `cfg`s.
 
 use std::future::Future;
@@ -72,6 +73,20 @@ pub(crate) fn drift(operation: &'static str, finding: &crate::drift::Finding) {
             path = %finding.path,
             enum_value = %finding.value,
             "a response carried an enum value the spec does not list"
+        ),
+        crate::drift::DriftKind::Type => tracing::warn!(
+            target: "sigmamind::drift",
+            operation,
+            path = %finding.path,
+            field = %finding.value,
+            json_type = finding.json_type.unwrap_or("?"),
+            "a response carried a field whose value is not of its documented type (read as absent, kept raw)"
+        ),
+        crate::drift::DriftKind::Status => tracing::warn!(
+            target: "sigmamind::drift",
+            operation,
+            status = %finding.value,
+            "a response came with a success status the spec does not list (decoded as its success)"
         ),
         crate::drift::DriftKind::Field => tracing::warn!(
             target: "sigmamind::drift",

@@ -17,7 +17,8 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Observed, ResponseInfo};
-use crate::retry::{jitter, parse_retry_after, Attempt, Outcome, RetryPolicy};
+use crate::fate::{classify, Exchange};
+use crate::retry::{jitter, parse_retry_after, Attempt, RetryPolicy};
 use crate::trace::AttemptSpan;
 
 tokio::task_local! {
@@ -35,9 +36,13 @@ fn record(f: impl FnOnce(&mut Observed)) {
 /// Runs a generated operation and returns its result with the crate's error.
 /// The generated `send` passes the operation boxed: its future is several KB,
 /// and moving it through each layer showed up as memcpy in profiles.
+/// `documented_success`: the success statuses the spec lists, as inclusive
+/// ranges; every `2xx` is a success (the generated code decodes it as the
+/// success type), one the spec does not list is drift.
 pub(crate) async fn send<T, E>(
     client: &crate::Client,
     operation_id: &'static str,
+    documented_success: &'static [(u16, u16)],
     operation: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
 ) -> Result<ResponseValue<T>, Error>
 where
@@ -52,10 +57,21 @@ where
     let value = result.map_err(|e| Error::from_operation::<T, E>(operation_id, e, observed))?;
     // Drift: what the response carries that the spec does not know.
     let mut found = crate::drift::Findings::default();
+    let status = value.status().as_u16();
+    if !documented_success
+        .iter()
+        .any(|(low, high)| (*low..=*high).contains(&status))
+    {
+        found.status(status);
+    }
     crate::drift::Inspect::inspect(&*value, &mut found);
+    let findings = found.into_vec();
+    for finding in &findings {
+        crate::trace::drift(operation_id, finding);
+    }
     progenitor_client::ClientInfo::inner(client)
         .drift
-        .record(operation_id, found.into_vec());
+        .record(operation_id, findings);
     Ok(value)
 }
 
@@ -72,11 +88,12 @@ fn idempotent(method: &reqwest::Method) -> bool {
     .contains(method)
 }
 
-fn transport_outcome(error: &reqwest::Error) -> Outcome {
-    if error.is_connect() {
-        Outcome::NotSent
-    } else {
-        Outcome::MaybeProcessed
+/// What one attempt showed, for the classifier.
+fn exchange(result: &reqwest::Result<reqwest::Response>) -> Exchange {
+    match result {
+        Ok(response) => Exchange::Answered(response.status()),
+        Err(error) if error.is_connect() => Exchange::ConnectFailed,
+        Err(_) => Exchange::NoCompleteAnswer,
     }
 }
 
@@ -101,26 +118,16 @@ pub(crate) async fn execute(
         let result = span.instrument(http.execute(this_try)).await;
         span.finish(result.as_ref().ok().map(reqwest::Response::status));
 
-        let (outcome, retry_after) = match &result {
-            Ok(response) => (
-                Outcome::Status(response.status().as_u16()),
-                retry_after(response.headers()),
-            ),
-            Err(error) => (transport_outcome(error), None),
-        };
         let this = Attempt {
             number: attempt,
-            outcome,
+            resend: classify(exchange(&result)).resend,
             idempotent,
-            retry_after,
+            retry_after: result.as_ref().ok().and_then(|r| retry_after(r.headers())),
         };
         let retryable = policy.is_retryable(&this);
-        let success = matches!(outcome, Outcome::Status(s) if s < 400);
-        if !success {
-            if let Some(delay) = policy.next_delay(&this, jitter()) {
-                tokio::time::sleep(delay).await;
-                continue;
-            }
+        if let Some(delay) = policy.next_delay(&this, jitter()) {
+            tokio::time::sleep(delay).await;
+            continue;
         }
         return finish(result, attempt, retryable).await;
     }
@@ -131,16 +138,16 @@ fn retry_after(headers: &HeaderMap) -> Option<std::time::Duration> {
     parse_retry_after(value, SystemTime::now())
 }
 
-/// Records the exchange for error reporting. A success is handed on as it
-/// came (the operation reads and decodes the body itself); any other answer
-/// is read whole and handed on rebuilt from the buffered body, which the
-/// error then shows.
+/// Records the exchange for error reporting, and reads the body whole, so
+/// that what arrived is kept even when the body breaks off: an error shows
+/// it, and a success cut short still offers its call id. The response is
+/// handed on rebuilt from the buffered body (a `Bytes`, not a copy).
 async fn finish(
     result: reqwest::Result<reqwest::Response>,
     attempts: u32,
     retryable: bool,
 ) -> reqwest::Result<reqwest::Response> {
-    let response = result.inspect_err(|_| {
+    let mut response = result.inspect_err(|_| {
         record(|e| {
             e.attempts = attempts;
             e.retryable = retryable;
@@ -156,23 +163,31 @@ async fn finish(
         e.content_type = content_type;
         e.retry_after = wait;
     });
-    if status.is_success() {
-        return Ok(response);
-    }
     let version = response.version();
     let headers = response.headers().clone();
-    let body = response.bytes().await;
-    record(|e| {
-        e.response = Some(ResponseInfo {
-            status,
-            headers: headers.clone(),
-            body: body.as_ref().cloned().unwrap_or_default(),
-        });
-        if let Err(error) = &body {
-            e.body_error = Some(error.to_string());
+    let mut body = bytes::BytesMut::new();
+    let broken = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => break None,
+            Err(error) => break Some(error),
         }
-    });
-    let mut rebuilt = http::Response::new(body?);
+    };
+    let body = body.freeze();
+    if broken.is_some() || !status.is_success() {
+        record(|e| {
+            e.response = Some(ResponseInfo {
+                status,
+                headers: headers.clone(),
+                body: body.clone(),
+            });
+            e.body_error = broken.as_ref().map(ToString::to_string);
+        });
+    }
+    if let Some(error) = broken {
+        return Err(error);
+    }
+    let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
@@ -219,7 +234,7 @@ mod tests {
             .base_url("http://127.0.0.1:9")
             .build()
             .unwrap();
-        let err = send(&client, "test", operation).await.unwrap_err();
+        let err = send(&client, "test", &[(200, 200)], operation).await.unwrap_err();
         // Nothing listens on port 9: connecting failed twice, safely retried.
         let Error::Connection {
             attempts,

@@ -309,10 +309,7 @@ async fn a_connection_that_failed_before_sending_is_retried() {
         calls: AtomicUsize::new(0),
         target: server.addr(),
     });
-    let http = reqwest::Client::builder()
-        .dns_resolver(dns.clone())
-        .build()
-        .unwrap();
+    let http = reqwest::Client::builder().dns_resolver(dns.clone());
     let client = Client::builder()
         .api_key(server.api_key())
         .base_url(format!("http://localhost:{}", server.addr().port()))
@@ -337,12 +334,7 @@ async fn a_connection_that_never_works_reports_nothing_was_sent() {
     let client = Client::builder()
         .api_key(server.api_key())
         .base_url(format!("http://localhost:{}", server.addr().port()))
-        .http_client(
-            reqwest::Client::builder()
-                .dns_resolver(dns.clone())
-                .build()
-                .unwrap(),
-        )
+        .http_client(reqwest::Client::builder().dns_resolver(dns.clone()))
         .retry_policy(RetryPolicy {
             max_retries: 2,
             ..fast_retries()
@@ -430,40 +422,10 @@ async fn a_truncated_body_is_undecodable() {
     assert_eq!(status.map(|s| s.as_u16()), Some(201));
     assert!(message.contains("could not be read completely"), "{message}");
     assert_eq!(server.request_count(), 1);
-}
-
-#[tokio::test]
-async fn a_body_of_the_wrong_shape_names_the_path() {
-    // A server that answers 201 with a number where the spec has a string.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 4096];
-        let _ = socket.read(&mut buf).await;
-        let body = r#"{"callId":"c1","campaign":{"concurrentCalls":"five"}}"#;
-        let response = format!(
-            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        socket.write_all(response.as_bytes()).await.unwrap();
-    });
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(format!("http://{addr}"))
-        .build()
-        .unwrap();
-    let err = client.create_call().body(request()).send().await.unwrap_err();
-    let Error::Undecodable {
-        path, content_type, ..
-    } = &err
-    else {
-        panic!("{err:?}")
-    };
-    assert_eq!(path.as_deref(), Some("campaign.concurrentCalls"));
-    assert_eq!(content_type.as_deref(), Some("application/json"));
-    assert!(err.to_string().contains("at `campaign.concurrentCalls`"), "{err}");
+    // The call was placed, and the half that arrived names it.
+    assert_eq!(err.fate(), sigmamind::fate::Fate::Processed);
+    let placed = server.placed_calls();
+    assert_eq!(err.call_id(), Some(placed[0].call_id.as_str()));
 }
 
 #[tokio::test]
@@ -545,14 +507,13 @@ fn configuration_errors_come_at_build() {
             .build()
             .unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
-    let conflict = Client::builder()
+    // A caller's builder takes the connect timeout too.
+    Client::builder()
         .api_key("k")
-        .http_client(reqwest::Client::new())
+        .http_client(reqwest::Client::builder())
         .connect_timeout(Duration::from_secs(1))
         .build()
-        .unwrap_err()
-        .to_string();
-    assert!(conflict.contains("connect_timeout"), "{conflict}");
+        .unwrap();
 }
 
 #[test]

@@ -12,8 +12,10 @@
 mod attrs;
 #[cfg(feature = "intake")]
 pub mod intake;
+mod json_schema;
 pub mod lint;
 pub mod open_enum;
+pub mod options;
 pub mod rewrite;
 pub mod schema;
 pub mod spec;
@@ -25,89 +27,8 @@ use std::panic::{self, AssertUnwindSafe};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;
 
+pub use options::{DriftInspection, Options, SendAdapter};
 pub use spec::{Spec, SpecError};
-
-/// How the generated code connects to the hand-written crate around it.
-/// The `sigmamind` crate's own settings live beside its `build.rs`
-/// (`build/generator_options.rs`), as typed paths.
-#[derive(Clone)]
-pub struct Options {
-    /// Path of the generated `types` module as seen from the crate root.
-    pub types_path: syn::Path,
-    /// `inner` state type of the generated `Client`; with it, the crate must
-    /// implement `ClientHooks` for `Client` itself (auth, retries, tracing).
-    pub client_state: Option<syn::Type>,
-    /// Async fn every operation's `send` goes through. Without it, `send` is
-    /// progenitor's.
-    pub send_adapter: Option<SendAdapter>,
-    /// The crate's drift inspection: every generated type implements
-    /// `trait_` (`fn inspect(&self, found: &mut findings)`), reporting open
-    /// enums' unknown values and structs' unknown fields.
-    pub drift: Option<DriftInspection>,
-    /// Trait the generated error-body enums implement: `const OPERATION_ID:
-    /// &'static str` and `fn from_json(status: u16, body: &serde_json::Value)
-    /// -> Option<Self>`. Without it, no error-body enums are generated.
-    pub error_body_trait: Option<syn::Path>,
-}
-
-/// Paths of the crate's drift inspection (see [`Options::drift`]).
-#[derive(Clone)]
-pub struct DriftInspection {
-    /// The trait every generated type implements.
-    pub trait_: syn::Path,
-    /// The collector its method takes.
-    pub findings: syn::Path,
-}
-
-/// The crate function that wraps progenitor's `send` (see [`Options`]).
-#[derive(Clone)]
-pub struct SendAdapter {
-    /// Path of an `async fn(client: &Client, operation_id: &'static str, fut)
-    /// -> Result<ResponseValue<T>, Error>`, given the builder's client, the
-    /// operation's id and progenitor's boxed `send` future.
-    pub function: syn::Path,
-    /// The crate's error type.
-    pub error_type: syn::Type,
-}
-
-/// Paths as written (syn's own `Debug` needs a feature the build would pay for).
-fn tokens(value: &impl quote::ToTokens) -> String {
-    value.to_token_stream().to_string()
-}
-
-impl std::fmt::Debug for Options {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Options")
-            .field("types_path", &tokens(&self.types_path))
-            .field("client_state", &self.client_state.as_ref().map(tokens))
-            .field("send_adapter", &self.send_adapter)
-            .field("drift", &self.drift.as_ref().map(|d| tokens(&d.trait_)))
-            .field("error_body_trait", &self.error_body_trait.as_ref().map(tokens))
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for SendAdapter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SendAdapter")
-            .field("function", &tokens(&self.function))
-            .field("error_type", &tokens(&self.error_type))
-            .finish()
-    }
-}
-
-impl Options {
-    /// Plain progenitor output, types at the crate root (for a standalone crate).
-    pub fn standalone() -> Self {
-        Self {
-            types_path: syn::parse_quote!(crate::types),
-            client_state: None,
-            send_adapter: None,
-            drift: None,
-            error_body_trait: None,
-        }
-    }
-}
 
 /// Generates Rust source for a checked spec (see [`render`]).
 pub fn generate(spec: &Spec, options: &Options) -> Result<String, SpecError> {
@@ -141,7 +62,12 @@ pub fn spec_json(spec: &Spec) -> String {
 
 /// Generates the syntax tree (for tools that walk it, like [`surface`]).
 pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecError> {
-    let (openapi, plan) = prepared(spec)?;
+    // With the crate's send adapter, every 2xx is the operation's success.
+    let success = match options.send_adapter {
+        Some(_) => transform::Success::AnyTwoHundred,
+        None => transform::Success::AsDocumented,
+    };
+    let (openapi, plan) = prepared(spec, success)?;
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -167,37 +93,41 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
             ),
         )
     };
-    rewrite::add_open_enums(&mut file, &plan.open_enums).map_err(rewrite_failed)?;
-    rewrite::add_constrained_schemas(&mut file, &plan.constrained_strings).map_err(rewrite_failed)?;
-    rewrite::add_server_url(&mut file, &openapi);
-    rewrite::make_structs_non_exhaustive(&mut file).map_err(rewrite_failed)?;
-    rewrite::default_flattened_maps(&mut file).map_err(rewrite_failed)?;
+    rewrite::open_enums::add_open_enums(&mut file, &plan.open_enums).map_err(rewrite_failed)?;
+    rewrite::constrained_schemas::add_constrained_schemas(&mut file, &plan.constrained_strings)
+        .map_err(rewrite_failed)?;
+    rewrite::server_url::add_server_url(&mut file, &openapi);
+    rewrite::non_exhaustive::make_structs_non_exhaustive(&mut file).map_err(rewrite_failed)?;
+    rewrite::flattened_maps::default_flattened_maps(&mut file).map_err(rewrite_failed)?;
+    rewrite::lenient_responses::make_responses_lenient(&mut file).map_err(rewrite_failed)?;
     if let Some(drift) = &options.drift {
-        rewrite::add_drift_inspection(&mut file, drift).map_err(rewrite_failed)?;
+        rewrite::drift_inspection::add_drift_inspection(&mut file, drift).map_err(rewrite_failed)?;
     }
     if let Some(body_trait) = &options.error_body_trait {
-        rewrite::add_error_bodies(&mut file, &plan.error_bodies, body_trait).map_err(rewrite_failed)?;
+        rewrite::error_bodies::add_error_bodies(&mut file, &plan.error_bodies, body_trait)
+            .map_err(rewrite_failed)?;
     }
     if let Some(adapter) = &options.send_adapter {
-        let operation_ids: Vec<String> = spec::operations(&spec.document)
+        let routed: Vec<rewrite::send::Routed> = spec::operations(&spec.document)
             .into_iter()
-            .filter_map(|(_, _, op)| op.get("operationId").and_then(serde_json::Value::as_str))
-            .map(str::to_owned)
+            .filter_map(|(_, _, op)| {
+                Some(rewrite::send::Routed {
+                    operation_id: op.get("operationId")?.as_str()?.to_owned(),
+                    documented_success: spec::documented_success(op),
+                })
+            })
             .collect();
-        rewrite::route_send(&mut file, adapter, &operation_ids).map_err(rewrite_failed)?;
+        rewrite::send::route_send(&mut file, adapter, &routed).map_err(rewrite_failed)?;
     }
     Ok(file)
-}
-
-thread_local! {
-    static SILENCED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Typed `httpmock` helpers for every operation (progenitor's `MockServerExt`),
 /// over the same transformed spec as the client so the types match.
 /// `crate_path` is where the generated `types` module lives (`crate`).
 pub fn generate_httpmock(spec: &Spec, crate_path: &syn::Path) -> Result<String, SpecError> {
-    let (openapi, plan) = prepared(spec)?;
+    // The helpers stub exact statuses (`then.created(..)`), as the spec documents them.
+    let (openapi, plan) = prepared(spec, transform::Success::AsDocumented)?;
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -211,8 +141,11 @@ pub fn generate_httpmock(spec: &Spec, crate_path: &syn::Path) -> Result<String, 
 }
 
 /// The spec as progenitor should see it (after [`transform::prepare`]), and the plan.
-fn prepared(spec: &Spec) -> Result<(openapiv3::OpenAPI, transform::Plan), SpecError> {
-    let (document, plan) = transform::prepare(spec)?;
+fn prepared(
+    spec: &Spec,
+    success: transform::Success,
+) -> Result<(openapiv3::OpenAPI, transform::Plan), SpecError> {
+    let (document, plan) = transform::prepare(spec, success)?;
     let openapi = Spec {
         file: spec.file.clone(),
         document,
@@ -247,24 +180,10 @@ fn run_generator(
         .map_err(|e| SpecError::new(&spec.file, format!("the {which} produced invalid Rust: {e}")))
 }
 
-/// Runs `f`, turning a panic into an `Err` with its message and keeping the
-/// default panic output (a backtrace pointing into progenitor) off stderr.
-/// Only this thread's panics are silenced: the hook installed once defers to
-/// the previous hook everywhere else (tests run in parallel).
+/// Runs `f`, turning a panic into an `Err` with its message. (The panic
+/// hook still prints it: a library does not replace the process's hook.)
 fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if !SILENCED.with(|s| s.get()) {
-                previous(info);
-            }
-        }));
-    });
-    SILENCED.with(|s| s.set(true));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    SILENCED.with(|s| s.set(false));
-    result.map_err(|payload| {
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         payload
             .downcast_ref::<String>()
             .cloned()

@@ -1,5 +1,6 @@
-//! Rules that keep the spec generating good code: documented fields. Run by
-//! `cargo xtask check` (and so by CI); fixes go in `openapi/overlay.yaml`.
+//! Rules that keep the spec generating good code: a default server, and
+//! documented fields. Run by `cargo xtask check` (and so by CI); fixes go in
+//! `openapi/overlay.yaml`.
 
 use serde_json::Value;
 
@@ -29,6 +30,15 @@ impl std::fmt::Display for Finding {
 pub fn lint(spec: &Spec) -> Vec<Finding> {
     let doc = &spec.document;
     let mut findings = Vec::new();
+    let server = doc.pointer("/servers/0/url").and_then(Value::as_str);
+    if server.is_none_or(|url| url.trim_end_matches('/').is_empty()) {
+        findings.push(Finding {
+            location: "servers".to_owned(),
+            message: "no server URL: the client would have no default base URL (`DEFAULT_BASE_URL` \
+                      would be empty); add the API's URL"
+                .to_owned(),
+        });
+    }
     for (name, schema) in doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
@@ -85,6 +95,7 @@ mod tests {
         let findings = lint(&spec(json!({
             "openapi": "3.0.3",
             "info": {"title": "t", "version": "1"},
+            "servers": [{"url": "https://api.example.com"}],
             "paths": {"/x": {"get": {"operationId": "get_x", "responses": {"200": {
                 "description": "ok",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/X"}}}
@@ -99,6 +110,20 @@ mod tests {
         assert!(
             text[0].starts_with("components.schemas.X.properties.plain: no description"),
             "{text:#?}"
+        );
+    }
+
+    #[test]
+    fn a_spec_without_a_server_is_found() {
+        let findings = lint(&spec(json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {}
+        })));
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0].to_string().starts_with("servers: no server URL"),
+            "{findings:?}"
         );
     }
 }

@@ -196,6 +196,45 @@ pub fn operations(document: &Value) -> Vec<(&str, &'static str, &Value)> {
     out
 }
 
+/// A response status key of an operation as an inclusive range of codes:
+/// `201` is `201..=201`, `2XX` is `200..=299`, `default` is `100..=599`.
+/// `None` for a key that is none of these.
+pub fn status_range(key: &str) -> Option<(u16, u16)> {
+    if key == "default" {
+        return Some((100, 599));
+    }
+    if let Ok(code) = key.parse::<u16>() {
+        return (100..=599).contains(&code).then_some((code, code));
+    }
+    let class = key.strip_suffix("XX").or_else(|| key.strip_suffix("xx"))?;
+    let class: u16 = class.parse().ok().filter(|c| (1..=5).contains(c))?;
+    Some((class * 100, class * 100 + 99))
+}
+
+/// Whether a response status key documents a success (`2xx`, `2XX`).
+pub fn is_success_status(key: &str) -> bool {
+    key.starts_with('2')
+}
+
+/// The success statuses an operation documents, as inclusive ranges (see
+/// [`status_range`]); a `default` response documents the 2xx it may be.
+pub fn documented_success(operation: &Value) -> Vec<(u16, u16)> {
+    let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut ranges: Vec<(u16, u16)> = responses
+        .keys()
+        .filter(|key| is_success_status(key))
+        .filter_map(|key| status_range(key))
+        .collect();
+    if responses.contains_key("default") {
+        ranges.push((200, 299));
+    }
+    ranges.sort_unstable();
+    ranges.dedup();
+    ranges
+}
+
 /// Every `$ref` string anywhere below `value`.
 pub fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
     match value {
@@ -229,6 +268,26 @@ pub fn deref<'a>(document: &'a Value, mut value: &'a Value) -> Option<&'a Value>
 /// The component schema name a `#/components/schemas/Name` reference points at.
 pub fn schema_name(reference: &str) -> Option<&str> {
     reference.strip_prefix("#/components/schemas/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn status_keys_are_ranges() {
+        assert_eq!(status_range("201"), Some((201, 201)));
+        assert_eq!(status_range("2XX"), Some((200, 299)));
+        assert_eq!(status_range("4xx"), Some((400, 499)));
+        assert_eq!(status_range("default"), Some((100, 599)));
+        assert_eq!(status_range("6XX"), None);
+        assert_eq!(status_range("999"), None);
+        let op = json!({"responses": {"201": {}, "2XX": {}, "400": {}}});
+        assert_eq!(documented_success(&op), [(200, 299), (201, 201)]);
+        let op = json!({"responses": {"default": {}}});
+        assert_eq!(documented_success(&op), [(200, 299)]);
+    }
 }
 
 #[cfg(all(test, feature = "yaml"))]

@@ -83,8 +83,20 @@ pub struct Plan {
 
 use crate::schema::VALUE_RULES as REQUEST_RULES;
 
+/// Which answers progenitor's code takes for the operation's success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Success {
+    /// Only the success statuses the spec lists (the typed `httpmock`
+    /// helpers stub exactly those).
+    AsDocumented,
+    /// Any `2xx`: the live API may answer `200` where the page says `201`;
+    /// the body is the documented success type whichever `2xx` it came
+    /// with. (progenitor generates `200..=299` for a `2XX` response.)
+    AnyTwoHundred,
+}
+
 /// Returns the document progenitor should see, and the plan for open enums.
-pub fn prepare(spec: &Spec) -> Result<(Value, Plan), SpecError> {
+pub fn prepare(spec: &Spec, success: Success) -> Result<(Value, Plan), SpecError> {
     let document = &spec.document;
     let mut response_roots = Vec::new();
     let mut request_roots = Vec::new();
@@ -167,6 +179,9 @@ pub fn prepare(spec: &Spec) -> Result<(Value, Plan), SpecError> {
         *schemas = Value::Object(relaxed);
     }
     plan.error_bodies = take_error_bodies(&mut out);
+    if success == Success::AnyTwoHundred {
+        any_success_status(&mut out);
+    }
     strip_defaults(&mut out);
     // Inline response schemas (not behind a `$ref`) get the same treatment.
     if let Some(paths) = out.get_mut("paths").and_then(Value::as_object_mut) {
@@ -239,6 +254,48 @@ fn strip_defaults(document: &mut Value) {
     }
     if let Some(paths) = document.get_mut("paths") {
         walk(paths);
+    }
+}
+
+/// Makes each operation's documented success response a `2XX` response,
+/// so that progenitor decodes every `2xx` as the success type. Operations
+/// documenting several success statuses with different bodies are left as
+/// they are: progenitor has one success type per operation, and which one
+/// a status means is then the spec's to say.
+fn any_success_status(document: &mut Value) {
+    let snapshot = document.clone();
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        for method in crate::spec::METHODS {
+            let Some(responses) = item
+                .get_mut(method)
+                .and_then(|o| o.get_mut("responses"))
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            let codes: Vec<String> = responses
+                .keys()
+                .filter(|code| crate::spec::is_success_status(code))
+                .cloned()
+                .collect();
+            let Some(first) = codes.first() else { continue };
+            let content = |code: &String| {
+                deref(&snapshot, &responses[code])
+                    .and_then(|r| r.get("content"))
+                    .cloned()
+            };
+            if codes.iter().any(|code| content(code) != content(first)) {
+                continue;
+            }
+            let response = responses[first].clone();
+            for code in &codes {
+                responses.remove(code);
+            }
+            responses.insert("2XX".to_owned(), response);
+        }
     }
 }
 

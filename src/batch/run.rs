@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use super::journal::{now, Appender, Journal, Record};
 use super::pacer::Pacer;
 use super::{Cancel, Event, EventHandler, Options, Outcome, Plan, PlannedCall, Report, RowResult};
-use crate::retry::{jitter, Attempt, Outcome as AttemptOutcome, RetryPolicy};
+use crate::fate::{Fate, Resend};
+use crate::retry::{jitter, Attempt, RetryPolicy};
 use crate::{Client, Error};
 
 /// Places `plan`'s calls through `client`, recording each in `journal`
@@ -283,66 +284,40 @@ async fn place(shared: &Shared, call: &PlannedCall) -> (Outcome, u32) {
             }
             Err(error) => error,
         };
-        let status = error.status().map(|s| s.as_u16());
-        if status == Some(429) {
+        let verdict = error.verdict();
+        if verdict.resend == Resend::Throttled {
             shared.rate_limited.fetch_add(1, Ordering::SeqCst);
         }
-        if let Some(wait) = safe_retry_delay(&shared.policy, &error, attempt) {
+        let retry = Attempt {
+            number: attempt,
+            resend: verdict.resend,
+            idempotent: false,
+            retry_after: error.retry_after(),
+        };
+        if let Some(wait) = shared.policy.next_delay(&retry, jitter()) {
             shared.pacer.pause(wait);
+            let status = error.status().map(|s| s.as_u16());
             shared.emit(Event::Paused { wait, status });
             shared.pacer.wait().await;
             continue;
         }
-        return (classify(&error), attempt);
+        return (outcome_of(&error, verdict.fate), attempt);
     }
 }
 
-/// The wait before sending again, when the request was provably not taken
-/// in and retries remain.
-fn safe_retry_delay(policy: &RetryPolicy, error: &Error, attempt: u32) -> Option<std::time::Duration> {
-    let outcome = match error {
-        Error::Api { status, .. } => AttemptOutcome::Status(status.as_u16()),
-        Error::Connection {
-            maybe_processed: false,
-            ..
-        } => AttemptOutcome::NotSent,
-        Error::Connection { .. } | Error::Timeout { .. } => AttemptOutcome::MaybeProcessed,
-        _ => return None,
-    };
-    let attempt = Attempt {
-        number: attempt,
-        outcome,
-        idempotent: false,
-        retry_after: error.retry_after(),
-    };
-    policy.next_delay(&attempt, jitter())
-}
-
-/// What a final error says about the call.
-fn classify(error: &Error) -> Outcome {
+/// A final error's outcome, as the classifier judged it ([`crate::fate`]).
+fn outcome_of(error: &Error, fate: Fate) -> Outcome {
     let text = error.to_string();
-    match error {
-        Error::Api { status, .. } if status.as_u16() == 429 => Outcome::Refused {
-            error: format!("rate limited until the retries ran out: {text}"),
+    match fate {
+        // A 2xx whose body could not be read: the call exists.
+        Fate::Processed => Outcome::Placed {
+            call_id: error.call_id().map(str::to_owned),
         },
-        // The server may have placed the call before it failed or timed out.
-        Error::Api { status, .. } if status.as_u16() == 408 || status.is_server_error() => {
-            Outcome::Unknown { error: text }
-        }
-        Error::Api { status, .. } => Outcome::Failed {
-            status: Some(status.as_u16()),
+        Fate::Refused => Outcome::Failed {
+            status: error.status().map(|s| s.as_u16()),
             error: text,
         },
-        Error::Connection {
-            maybe_processed: false,
-            ..
-        }
-        | Error::InvalidRequest { .. }
-        | Error::Config { .. } => Outcome::Refused { error: text },
-        // A success status: the call exists, its body could not be read.
-        Error::Undecodable {
-            status: Some(status), ..
-        } if status.is_success() => Outcome::Placed { call_id: None },
+        Fate::NotSent => Outcome::Refused { error: text },
         _ => Outcome::Unknown { error: text },
     }
 }

@@ -1,0 +1,90 @@
+//! How the generated code connects to the hand-written crate around it.
+//! The `sigmamind` crate's own settings live beside its `build.rs`
+//! (`build/generator_options.rs`), as typed paths.
+
+/// The generator's settings (see the module docs).
+#[derive(Clone)]
+pub struct Options {
+    /// Path of the generated `types` module as seen from the crate root.
+    pub types_path: syn::Path,
+    /// `inner` state type of the generated `Client`; with it, the crate must
+    /// implement `ClientHooks` for `Client` itself (auth, retries, tracing).
+    pub client_state: Option<syn::Type>,
+    /// Async fn every operation's `send` goes through. Without it, `send` is
+    /// progenitor's, and only the documented success status is a success.
+    pub send_adapter: Option<SendAdapter>,
+    /// The crate's drift inspection: every generated type implements
+    /// `trait_` (`fn inspect(&self, found: &mut findings)`), reporting open
+    /// enums' unknown values and structs' unknown and mistyped fields.
+    pub drift: Option<DriftInspection>,
+    /// Trait the generated error-body enums implement: `const OPERATION_ID:
+    /// &'static str` and `fn from_json(status: u16, body: &serde_json::Value)
+    /// -> Option<Self>`. Without it, no error-body enums are generated.
+    pub error_body_trait: Option<syn::Path>,
+}
+
+/// Paths of the crate's drift inspection (see [`Options::drift`]).
+#[derive(Clone)]
+pub struct DriftInspection {
+    /// The trait every generated type implements.
+    pub trait_: syn::Path,
+    /// The collector its method takes: `enter(&'static str)`, `leave()`,
+    /// `enum_value(&str)` and `fields(&Map, &[&'static str])` (a struct's
+    /// `extra` map and its documented wire names).
+    pub findings: syn::Path,
+}
+
+/// The crate function that wraps progenitor's `send` (see [`Options`]).
+#[derive(Clone)]
+pub struct SendAdapter {
+    /// Path of an `async fn(client: &Client, operation_id: &'static str,
+    /// documented_success: &'static [(u16, u16)], fut) ->
+    /// Result<ResponseValue<T>, Error>`, given the builder's client, the
+    /// operation's id, the success statuses its spec documents as inclusive
+    /// ranges (`(201, 201)`; `(200, 299)` for `2XX`) and progenitor's boxed
+    /// `send` future. With an
+    /// adapter, every `2xx` is the operation's success; the adapter says when
+    /// one came back that the spec does not document.
+    pub function: syn::Path,
+    /// The crate's error type.
+    pub error_type: syn::Type,
+}
+
+/// Paths as written (syn's own `Debug` needs a feature the build would pay for).
+fn tokens(value: &impl quote::ToTokens) -> String {
+    value.to_token_stream().to_string()
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("types_path", &tokens(&self.types_path))
+            .field("client_state", &self.client_state.as_ref().map(tokens))
+            .field("send_adapter", &self.send_adapter)
+            .field("drift", &self.drift.as_ref().map(|d| tokens(&d.trait_)))
+            .field("error_body_trait", &self.error_body_trait.as_ref().map(tokens))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SendAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendAdapter")
+            .field("function", &tokens(&self.function))
+            .field("error_type", &tokens(&self.error_type))
+            .finish()
+    }
+}
+
+impl Options {
+    /// Plain progenitor output, types at the crate root (for a standalone crate).
+    pub fn standalone() -> Self {
+        Self {
+            types_path: syn::parse_quote!(crate::types),
+            client_state: None,
+            send_adapter: None,
+            drift: None,
+            error_body_trait: None,
+        }
+    }
+}
