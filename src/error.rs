@@ -735,7 +735,11 @@ mod tests {
     /// must box what it adds.
     #[test]
     fn the_error_stays_small_enough_for_users_results() {
-        assert!(std::mem::size_of::<Error>() <= 120, "{}", std::mem::size_of::<Error>());
+        assert!(
+            std::mem::size_of::<Error>() <= 120,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
     }
 
     #[test]

@@ -417,3 +417,124 @@ async fn a_drifted_response_prints_its_unknown_fields_and_one_stderr_line() {
         "{stderr}"
     );
 }
+
+mod support;
+
+/// `sigmamind calls create` against a loopback server (not the local
+/// server) answering `answer`: what it printed, and the server.
+async fn create_against(answer: support::Answer, output: &'static str) -> (Output, support::RawServer) {
+    let server = support::RawServer::start(answer).await;
+    let base = server.url();
+    let out = tokio::task::spawn_blocking(move || {
+        sigmamind(
+            &[
+                "calls",
+                "create",
+                "--from",
+                "+14155552671",
+                "--to",
+                "+14155552672",
+                "--output",
+                output,
+            ],
+            &[("SIGMAMIND_API_KEY", "k"), ("SIGMAMIND_BASE_URL", base.as_str())],
+        )
+    })
+    .await
+    .unwrap();
+    (out, server)
+}
+
+/// FIXTURE: the live API as earlier vendor pages describe it (200 "OK"), or
+/// with a field of another type: the call was placed, so the CLI prints it
+/// and exits 0, and says once on stderr how the answer drifted.
+#[tokio::test]
+async fn a_200_or_a_mistyped_field_prints_the_call_and_exits_0() {
+    let example = support::vendor_example_call();
+    let mut mistyped = example.clone();
+    mistyped["phoneNumber"]["sipPhoneNumber"] = serde_json::json!(14155552671u64);
+    for (answer, note) in [
+        (support::Answer::json(200, "OK", &example), "status 200"),
+        (
+            support::Answer::json(201, "Created", &mistyped),
+            "phoneNumber: field `sipPhoneNumber` is integer, not its documented type",
+        ),
+    ] {
+        let (out, server) = create_against(answer, "json").await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(printed["callId"], "call_AuUKK371Spr5nHJS");
+        let stderr = text(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("note: the response drifted") && stderr.contains(note),
+            "{stderr}"
+        );
+        assert_eq!(server.received().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_call_that_may_exist_exits_3_and_says_so() {
+    let (out, server) = create_against(
+        support::Answer::json(500, "Internal Server Error", &serde_json::json!({})),
+        "table",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("the call may have been placed"), "{stderr}");
+    assert_eq!(server.received().len(), 1, "a 500 on a POST is not retried");
+}
+
+/// FIXTURE: a server that answers every call with the vendor's example and
+/// status 200. Every row is placed, with its call id; running the same
+/// command again dials nobody (counted by the server).
+#[tokio::test]
+async fn create_batch_against_a_server_that_answers_200_places_every_row_once() {
+    let server =
+        support::RawServer::start(support::Answer::json(200, "OK", &support::vendor_example_call())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let contacts = dir.path().join("contacts.csv");
+    let rows = 6;
+    let mut csv = String::from("phone,customer_name\n");
+    for i in 0..rows {
+        csv.push_str(&format!("+1415555{i:04},C{i}\n"));
+    }
+    std::fs::write(&contacts, csv).unwrap();
+    let results = dir.path().join("results.jsonl");
+    let run = || {
+        let (contacts, results, base) = (contacts.clone(), results.clone(), server.url());
+        tokio::task::spawn_blocking(move || {
+            sigmamind(
+                &[
+                    "calls",
+                    "create-batch",
+                    contacts.to_str().unwrap(),
+                    "--from",
+                    "+14155552671",
+                    "--results",
+                    results.to_str().unwrap(),
+                ],
+                &[("SIGMAMIND_API_KEY", "k"), ("SIGMAMIND_BASE_URL", base.as_str())],
+            )
+        })
+    };
+    let out = run().await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&results)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), rows);
+    for line in &lines {
+        assert_eq!(line["outcome"], "placed", "{line}");
+        assert_eq!(line["callId"], "call_AuUKK371Spr5nHJS", "{line}");
+    }
+    assert_eq!(server.received().len(), rows);
+
+    let again = run().await.unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(server.received().len(), rows, "the second run dialled nobody");
+}

@@ -65,34 +65,37 @@ pub struct RawServer {
 }
 
 impl RawServer {
-    /// Starts answering `answer` to every request.
+    /// Starts answering `answer` to every request, over plain HTTP.
     pub async fn start(answer: Answer) -> Self {
+        Self::serve(answer, None).await
+    }
+
+    /// Starts answering `answer` to every request, over TLS with `acceptor`.
+    pub async fn start_tls(answer: Answer, acceptor: tokio_rustls::TlsAcceptor) -> Self {
+        Self::serve(answer, Some(acceptor)).await
+    }
+
+    async fn serve(answer: Answer, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
         let kept = received.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
+                let Ok((socket, _)) = listener.accept().await else {
                     return;
                 };
-                let (answer, kept) = (answer.clone(), kept.clone());
+                let (answer, kept, tls) = (answer.clone(), kept.clone(), tls.clone());
                 tokio::spawn(async move {
-                    let Some(request) = read_request(&mut socket).await else {
-                        return;
-                    };
-                    kept.lock().unwrap().push(request);
-                    let mut out = format!("HTTP/1.1 {} {}\r\n", answer.status, answer.reason);
-                    for (name, value) in &answer.headers {
-                        out.push_str(&format!("{name}: {value}\r\n"));
+                    match tls {
+                        // A failed handshake is a client that did not trust us.
+                        Some(tls) => {
+                            if let Ok(stream) = tls.accept(socket).await {
+                                exchange(stream, &answer, &kept).await;
+                            }
+                        }
+                        None => exchange(socket, &answer, &kept).await,
                     }
-                    out.push_str(&format!(
-                        "content-length: {}\r\nconnection: close\r\n\r\n",
-                        answer.body.len()
-                    ));
-                    let _ = socket.write_all(out.as_bytes()).await;
-                    let _ = socket.write_all(&answer.body).await;
-                    let _ = socket.shutdown().await;
                 });
             }
         });
@@ -110,7 +113,31 @@ impl RawServer {
     }
 }
 
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Received> {
+async fn exchange<S>(mut socket: S, answer: &Answer, kept: &Mutex<Vec<Received>>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let Some(request) = read_request(&mut socket).await else {
+        return;
+    };
+    kept.lock().unwrap().push(request);
+    let mut out = format!("HTTP/1.1 {} {}\r\n", answer.status, answer.reason);
+    for (name, value) in &answer.headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        answer.body.len()
+    ));
+    let _ = socket.write_all(out.as_bytes()).await;
+    let _ = socket.write_all(&answer.body).await;
+    let _ = socket.shutdown().await;
+}
+
+async fn read_request<S>(socket: &mut S) -> Option<Received>
+where
+    S: tokio::io::AsyncRead + Unpin,
+{
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {

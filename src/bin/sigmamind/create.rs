@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::ValueEnum;
+use sigmamind::fate::Fate;
 use sigmamind::types::{AgentId, Call, CreateCallRequest};
 use sigmamind::Client;
 
@@ -93,8 +94,13 @@ pub(crate) fn report_drift(client: &Client) {
             } else {
                 format!("{}: ", e.path)
             };
+            let json_type = e.json_type.as_deref().unwrap_or("?");
             match e.kind {
                 sigmamind::DriftKind::EnumValue => format!("{at}value `{}`", e.value),
+                sigmamind::DriftKind::Type => {
+                    format!("{at}field `{}` is {json_type}, not its documented type", e.value)
+                }
+                sigmamind::DriftKind::Status => format!("status {}", e.value),
                 _ => format!("{at}field `{}`", e.value),
             }
         })
@@ -146,9 +152,29 @@ pub(crate) async fn create_call(args: CreateArgs) -> ExitCode {
             report_drift(&client);
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => match error.fate() {
+            // A 2xx whose body could not be read: the call exists.
+            Fate::Processed => {
+                let call_id = error.call_id().unwrap_or("(not in the answer)");
+                match args.output {
+                    Output::Json => println!("{}", serde_json::json!({ "callId": error.call_id() })),
+                    Output::Table => println!("{:<18} {call_id}", "callId"),
+                }
+                eprintln!("warning: the call was placed, but its answer could not be read: {error}");
+                ExitCode::SUCCESS
+            }
+            Fate::Unknown => {
+                eprintln!("error: {error}");
+                eprintln!("warning: the call may have been placed; check before placing it again");
+                ExitCode::from(UNKNOWN)
+            }
+            _ => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
+
+/// Exit status when the call may or may not have been placed (as `create-batch`).
+pub(crate) const UNKNOWN: u8 = 3;

@@ -305,7 +305,7 @@ fn print_summary(report: &Report, results: &Path, journal: &Path) {
 fn exit_code(report: &Report) -> ExitCode {
     let counts = report.counts();
     if counts.unknown > 0 {
-        ExitCode::from(3)
+        ExitCode::from(crate::create::UNKNOWN)
     } else if counts.failed > 0 || counts.refused > 0 || report.stopped.is_some() {
         ExitCode::FAILURE
     } else {

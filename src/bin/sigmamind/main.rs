@@ -63,7 +63,11 @@ Example:
       --agent D5D0p7TUs66TTAEAx --var customer_name=Michael --var account_id=ACC-001
 
 Without SIGMAMIND_API_KEY the call goes to a local SigmaMind server started
-in-process (nothing is dialled). SIGMAMIND_BASE_URL overrides the API address.")]
+in-process (nothing is dialled). SIGMAMIND_BASE_URL overrides the API address.
+
+Exit status: 0 the call was placed; 1 it was not (refused, or never sent);
+2 bad arguments; 3 it may have been placed (a timeout, a 5xx, a redirect):
+check before placing it again.")]
     Create(create::CreateArgs),
     /// Dial every row of a CSV contact list, at most once each.
     #[command(after_help = create_batch::AFTER_HELP)]
