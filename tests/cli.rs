@@ -538,3 +538,102 @@ async fn create_batch_against_a_server_that_answers_200_places_every_row_once() 
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
     assert_eq!(server.received().len(), rows, "the second run dialled nobody");
 }
+
+/// `mock serve` answering as the vendor's other pages describe the API,
+/// for clients in any language; this crate's client still reads the call.
+#[tokio::test]
+async fn mock_serve_answers_as_the_vendors_other_pages_on_demand() {
+    let served = serve(&["--api-key", "k", "--success-status", "200", "--mistyped-fields"]);
+    let raw = reqwest::Client::new()
+        .post(format!("{}/v1/calls", served.base_url))
+        .header("x-api-key", "k")
+        .json(&serde_json::json!({"fromPhoneNumber": "+14155552671", "toPhoneNumber": "+14155552672"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status().as_u16(), 200);
+    let body: serde_json::Value = raw.json().await.unwrap();
+    assert_eq!(body["phoneNumber"], "Object");
+    assert_eq!(body["campaign"]["phoneNumber"]["sipPhoneNumber"], 14155552671u64);
+    assert_eq!(body["duration"], "120");
+
+    let client = sigmamind::Client::builder()
+        .api_key("k")
+        .base_url(&served.base_url)
+        .build()
+        .unwrap();
+    let call = client
+        .create_call()
+        .body(
+            sigmamind::types::CreateCallRequest::builder()
+                .from_phone_number("+14155552671")
+                .to_phone_number("+14155552672"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(call.call_id.is_some());
+    assert_eq!((call.phone_number, call.duration), (None, None));
+    let mut kinds: Vec<_> = client
+        .drift()
+        .entries
+        .iter()
+        .map(|e| (e.kind, e.value.clone()))
+        .collect();
+    kinds.sort();
+    use sigmamind::DriftKind::{Status, Type};
+    assert_eq!(
+        kinds,
+        [
+            (Type, "duration".to_owned()),
+            (Type, "phoneNumber".to_owned()),
+            (Type, "sipPhoneNumber".to_owned()),
+            (Status, "200".to_owned()),
+        ]
+    );
+    let (status, _) = served.stop();
+    assert!(status.success());
+}
+
+#[test]
+fn mock_serve_refuses_a_spec_it_cannot_check_or_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let unreadable = dir.path().join("spec.yaml");
+    std::fs::write(&unreadable, "openapi: 3.0.3\n").unwrap();
+    let out = sigmamind(
+        &[
+            "mock",
+            "serve",
+            "--port",
+            "0",
+            "--spec",
+            unreadable.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not JSON"), "{}", text(&out.stderr));
+    // FIXTURE: a spec using a keyword the local server's validator lacks.
+    let unchecked = dir.path().join("spec.json");
+    let spec = serde_json::json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
+        "components": {"schemas": {"X": {"not": {"type": "string"}}}}});
+    std::fs::write(&unchecked, spec.to_string()).unwrap();
+    let out = sigmamind(
+        &[
+            "mock",
+            "serve",
+            "--port",
+            "0",
+            "--spec",
+            unchecked.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("does not implement `not`"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,5 +1,6 @@
-//! The mock's HTTP/1.1 plumbing on hyper: accept loop, request recording,
-//! and the wire-level faults (dropped connection, truncated body).
+//! The local server's HTTP/1.1 plumbing on hyper: the accept loop, reading
+//! a request (bounded in size and time), and putting an [`Answer`] on the
+//! wire. What to answer is decided elsewhere (`answer.rs`, `faults.rs`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,7 +16,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::{Answer, RecordedRequest, RequestLog, Shared};
+use super::answer::Answer;
+use super::options::RequestLog;
+use super::state::{RecordedRequest, ServerState};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -24,7 +27,7 @@ const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Binds `addr` and serves until the returned sender is dropped.
 pub(super) async fn spawn(
-    shared: Arc<Shared>,
+    state: Arc<ServerState>,
     addr: SocketAddr,
 ) -> std::io::Result<(SocketAddr, oneshot::Sender<()>)> {
     let listener = TcpListener::bind(addr).await?;
@@ -40,9 +43,9 @@ pub(super) async fn spawn(
                 _ = &mut stopped => break,
             };
             let _ = stream.set_nodelay(true);
-            let shared = shared.clone();
+            let state = state.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |request| handle(shared.clone(), request));
+                let service = service_fn(move |request| handle(state.clone(), request));
                 // Errors here are dropped connections, injected or not.
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -54,11 +57,11 @@ pub(super) async fn spawn(
 }
 
 async fn handle(
-    shared: Arc<Shared>,
+    state: Arc<ServerState>,
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<MockBody>, BoxError> {
     let started = std::time::Instant::now();
-    let _in_flight = shared.enter();
+    let _in_flight = state.enter();
     let (parts, body) = request.into_parts();
     let path = parts
         .uri
@@ -72,24 +75,20 @@ async fn handle(
         http_body_util::Limited::new(body, super::BODY_LIMIT).collect(),
     )
     .await;
-    let (body, answer) = match read {
+    let (body, unreadable) = match read {
         Ok(Ok(collected)) => (collected.to_bytes(), None),
         Err(_) => (
             Bytes::new(),
-            Some(super::error(
+            Some((
                 hyper::StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                "the body did not arrive in time",
-                vec![],
+                "the body did not arrive in time".to_owned(),
             )),
         ),
         Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => (
             Bytes::new(),
-            Some(super::error(
+            Some((
                 hyper::StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                &format!("the body is larger than {} bytes", super::BODY_LIMIT),
-                vec![],
+                format!("the body is larger than {} bytes", super::BODY_LIMIT),
             )),
         ),
         Ok(Err(e)) => return Err(e),
@@ -100,24 +99,25 @@ async fn handle(
         headers: parts.headers,
         body,
     };
-    shared.record(&recorded);
-    let (method, path) = (recorded.method.clone(), recorded.path.clone());
-    let answer = match answer {
-        Some(answer) => answer,
+    state.received(&recorded);
+    let answer = match unreadable {
+        Some((status, message)) => state.unreadable(&recorded, status, &message),
         None => {
-            let fault = shared.next_fault();
-            let mut latency = shared.latency();
-            if let Some(super::Fault::Delay(extra)) = &fault {
-                latency += *extra;
-            }
+            let fault = state.faults.next();
+            let latency = state.latency() + fault.as_ref().map_or(std::time::Duration::ZERO, |f| f.delay());
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }
-            shared.answer(recorded, fault)
+            state.answer(&recorded, fault)
         }
     };
+    let (method, path) = (recorded.method, recorded.path);
     let response = match answer {
-        Answer::Json(status, headers, json) => {
+        Answer::Json {
+            status,
+            headers,
+            body: json,
+        } => {
             let mut builder = hyper::Response::builder()
                 .status(status)
                 .header("content-type", "application/json");
@@ -133,25 +133,29 @@ async fn handle(
             };
             builder.body(body)?
         }
-        Answer::Empty(status, headers) => {
+        Answer::Empty { status, headers } => {
             let mut builder = hyper::Response::builder().status(status);
             for (name, value) in headers {
                 builder = builder.header(name, value);
             }
             builder.body(MockBody::full(Bytes::new()))?
         }
-        Answer::Raw(status, content_type, bytes) => hyper::Response::builder()
+        Answer::Raw {
+            status,
+            content_type,
+            body: bytes,
+        } => hyper::Response::builder()
             .status(status)
             .header("content-type", content_type)
             .body(MockBody::full(bytes))?,
-        Answer::Truncated(bytes) => hyper::Response::builder()
-            .status(201)
+        Answer::Truncated { status, body: bytes } => hyper::Response::builder()
+            .status(status)
             .header("content-type", "application/json")
             .header("content-length", bytes.len())
             .body(MockBody::truncated(bytes))?,
         // An error from the service makes hyper close the connection unanswered.
         Answer::Drop => {
-            shared.log(&RequestLog {
+            state.log(&RequestLog {
                 method,
                 path,
                 status: None,
@@ -160,7 +164,7 @@ async fn handle(
             return Err("connection dropped by request".into());
         }
     };
-    shared.log(&RequestLog {
+    state.log(&RequestLog {
         method,
         path,
         status: Some(response.status()),

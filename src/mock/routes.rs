@@ -1,18 +1,24 @@
-//! Which operation of the spec a request is for, and the answer the spec
-//! itself gives for an operation the mock has no behaviour of its own for:
-//! the success response's example, or a value built from its schema. So a
-//! new operation in the spec is answered without code.
+//! Which operation of the spec a request is for, with the values of its
+//! path parameters.
 
-use reqwest::{Method, StatusCode};
-use serde_json::{json, Map, Value};
+use reqwest::Method;
+use serde_json::Value;
+
+use super::spec::deref;
 
 /// An operation of the spec, matched to a request.
 #[derive(Debug, Clone)]
 pub(crate) struct Route<'a> {
-    /// Its `operationId`.
-    pub operation_id: &'a str,
+    /// The method it was matched by (`GET` for a `HEAD`).
+    pub method: Method,
+    /// The path template (`/v1/calls/{callId}`).
+    pub template: &'a str,
     /// Its operation object.
     pub operation: &'a Value,
+    /// Its path item (for path-level parameters).
+    pub item: &'a Value,
+    /// The path parameters' values, by name, as they appear in the path.
+    pub params: Vec<(&'a str, String)>,
 }
 
 /// Why a request has no operation.
@@ -36,22 +42,24 @@ impl<'a> Route<'a> {
             .get("paths")
             .and_then(Value::as_object)
             .ok_or(RouteMiss::NoPath)?;
-        let (_, item) = paths
+        let (template, item, params) = paths
             .iter()
-            .find(|(template, _)| matches(template, path))
+            .find_map(|(template, item)| Some((template, item, matches(template, path)?)))
             .ok_or(RouteMiss::NoPath)?;
-        let lookup = if method == Method::HEAD {
-            "get".to_owned()
+        let method = if method == Method::HEAD {
+            Method::GET
         } else {
-            method.as_str().to_ascii_lowercase()
+            method.clone()
         };
+        let lookup = method.as_str().to_ascii_lowercase();
         if let Some(operation) = item.get(&lookup) {
-            if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
-                return Ok(Route {
-                    operation_id: id,
-                    operation,
-                });
-            }
+            return Ok(Route {
+                method,
+                template,
+                operation,
+                item,
+                params,
+            });
         }
         let allow = allowed(item);
         if method == Method::OPTIONS {
@@ -60,35 +68,56 @@ impl<'a> Route<'a> {
         Err(RouteMiss::Method { allow })
     }
 
+    /// The value of the path parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The parameter objects of the path's parameters (the operation's
+    /// own over the path item's), each with the value the request has.
+    pub fn path_parameters(&self, spec: &'a Value) -> Vec<(&'a Value, &str)> {
+        let declared: Vec<&Value> = [self.item, self.operation]
+            .into_iter()
+            .flat_map(|owner| {
+                owner
+                    .get("parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            })
+            .map(|p| deref(spec, p))
+            .filter(|p| p.get("in").and_then(Value::as_str) == Some("path"))
+            .collect();
+        self.params
+            .iter()
+            .filter_map(|(name, value)| {
+                let parameter = declared
+                    .iter()
+                    .rev()
+                    .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?;
+                Some((*parameter, value.as_str()))
+            })
+            .collect()
+    }
+
     /// The JSON schema of the request body, if the operation takes one.
     pub fn body_schema(&self) -> Option<&'a Value> {
         self.operation
             .pointer("/requestBody/content/application~1json/schema")
     }
 
-    /// The spec's own answer: the first success status, with the example the
-    /// spec gives for it or a value built from its schema.
-    pub fn documented_answer(&self, spec: &Value) -> (StatusCode, Value) {
-        let responses = self.operation.get("responses").and_then(Value::as_object);
-        let success = responses
-            .into_iter()
-            .flatten()
-            .find(|(code, _)| code.starts_with('2'));
-        let Some((code, response)) = success else {
-            return (StatusCode::NO_CONTENT, Value::Null);
-        };
-        let status = code.parse().ok().and_then(|c| StatusCode::from_u16(c).ok());
-        let media = response.pointer("/content/application~1json");
-        let example = media.and_then(|m| {
-            m.get("example")
-                .or_else(|| m.pointer("/examples").and_then(first_example))
-        });
-        let body = match (example, media.and_then(|m| m.get("schema"))) {
-            (Some(example), _) => example.clone(),
-            (None, Some(schema)) => instance(spec, schema, 0),
-            (None, None) => Value::Null,
-        };
-        (status.unwrap_or(StatusCode::OK), body)
+    /// The status key of the operation's documented success (`201`, `2XX`),
+    /// and its response object.
+    pub fn success(&self) -> Option<(&'a str, &'a Value)> {
+        self.operation
+            .get("responses")
+            .and_then(Value::as_object)?
+            .iter()
+            .find(|(code, _)| code.starts_with('2'))
+            .map(|(code, response)| (code.as_str(), response))
     }
 }
 
@@ -110,114 +139,66 @@ fn allowed(item: &Value) -> String {
     allow.join(", ")
 }
 
-fn first_example(examples: &Value) -> Option<&Value> {
-    examples.as_object()?.values().next()?.get("value")
-}
-
-/// Whether a path template (`/v1/calls/{callId}`) matches a concrete path.
-fn matches(template: &str, path: &str) -> bool {
+/// The path parameters, when a path template (`/v1/calls/{callId}`)
+/// matches a concrete path; `None` when it does not.
+fn matches<'t>(template: &'t str, path: &str) -> Option<Vec<(&'t str, String)>> {
     let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
-    t.len() == p.len()
-        && t.iter()
-            .zip(&p)
-            .all(|(t, p)| (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p)
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (t, p) in t.iter().zip(&p) {
+        match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            Some(name) if !p.is_empty() => params.push((name, percent_decoded(p))),
+            Some(_) => return None,
+            None if t == p => {}
+            None => return None,
+        }
+    }
+    Some(params)
 }
 
-/// A value valid for `schema`: its example where it has one, else the
-/// simplest value of its type (every property filled, the first enum value).
-pub(crate) fn instance(spec: &Value, schema: &Value, depth: u32) -> Value {
-    if depth > 16 {
-        return Value::Null;
-    }
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        let target = reference.strip_prefix('#').and_then(|p| spec.pointer(p));
-        return target.map_or(Value::Null, |t| instance(spec, t, depth + 1));
-    }
-    if let Some(example) = schema.get("example") {
-        return example.clone();
-    }
-    if let Some(first) = schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|v| v.first())
-    {
-        return first.clone();
-    }
-    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
-        let mut merged = Map::new();
-        for part in all {
-            match instance(spec, part, depth + 1) {
-                Value::Object(map) => merged.extend(map),
-                other if all.len() == 1 => return other,
-                _ => {}
-            }
-        }
-        return Value::Object(merged);
-    }
-    match schema.get("type").and_then(Value::as_str) {
-        Some("string") => match schema.get("format").and_then(Value::as_str) {
-            Some("date-time") => json!("2024-04-20T10:00:00.000Z"),
-            Some("date") => json!("2024-04-20"),
-            _ => {
-                let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0);
-                Value::String("x".repeat(min.max(1) as usize))
-            }
-        },
-        Some("integer") | Some("number") => {
-            json!(schema.get("minimum").and_then(Value::as_i64).unwrap_or(0))
-        }
-        Some("boolean") => json!(false),
-        Some("array") => match schema.get("items") {
-            Some(items) if schema.get("minItems").and_then(Value::as_u64).unwrap_or(0) > 0 => {
-                json!([instance(spec, items, depth + 1)])
-            }
-            _ => json!([]),
-        },
-        _ => {
-            let properties = schema.get("properties").and_then(Value::as_object);
-            Value::Object(
-                properties
-                    .into_iter()
-                    .flatten()
-                    .map(|(name, s)| (name.clone(), instance(spec, s, depth + 1)))
-                    .collect(),
-            )
-        }
-    }
+/// A path segment with `%XX` escapes decoded (lossy for invalid UTF-8).
+fn percent_decoded(segment: &str) -> String {
+    url::form_urlencoded::parse(segment.replace('+', "%2B").as_bytes())
+        .next()
+        .map(|(key, _)| key.into_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
-    /// FIXTURE: a spec with an operation the mock has no behaviour for.
+    /// FIXTURE: a spec with a templated path.
     fn spec() -> Value {
-        json!({"paths": {"/v1/calls/{callId}": {"get": {
-            "operationId": "get_call",
-            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}
-        }}}, "components": {"schemas": {"Thing": {
-            "type": "object",
-            "required": ["id", "state"],
-            "properties": {
-                "id": {"type": "string", "pattern": "^t_", "example": "t_1"},
-                "state": {"type": "string", "enum": ["on", "off"]},
-                "at": {"type": "string", "format": "date-time"},
-                "n": {"type": "integer", "minimum": 3},
-                "tags": {"type": "array", "items": {"type": "string"}}
+        json!({"paths": {"/v1/calls/{callId}": {
+            "parameters": [{"name": "callId", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "get": {
+                "operationId": "get_call",
+                "responses": {"200": {"description": "ok"}, "404": {"description": "no"}}
             }
-        }}}})
+        }}})
     }
 
     #[test]
-    fn templated_paths_route_and_others_do_not() {
+    fn templated_paths_route_with_their_parameters_and_others_do_not() {
         let spec = spec();
         let route = Route::find(&spec, &Method::GET, "/v1/calls/call_1?x=1").unwrap();
-        assert_eq!(route.operation_id, "get_call");
+        assert_eq!(route.operation["operationId"], "get_call");
+        assert_eq!(route.template, "/v1/calls/{callId}");
+        assert_eq!(route.param("callId"), Some("call_1"));
+        let escaped = Route::find(&spec, &Method::GET, "/v1/calls/a%20b+c").unwrap();
+        assert_eq!(escaped.param("callId"), Some("a b+c"));
+        let parameters = route.path_parameters(&spec);
+        assert_eq!(parameters.len(), 1);
+        assert_eq!(parameters[0].1, "call_1");
         assert_eq!(
             Route::find(&spec, &Method::HEAD, "/v1/calls/call_1")
                 .unwrap()
-                .operation_id,
-            "get_call"
+                .method,
+            Method::GET
         );
         assert_eq!(
             Route::find(&spec, &Method::GET, "/v1/calls/").unwrap_err(),
@@ -236,17 +217,6 @@ mod tests {
             Route::find(&spec, &Method::OPTIONS, "/v1/calls/call_1").unwrap_err(),
             RouteMiss::Options { allow }
         );
-    }
-
-    #[test]
-    fn an_operation_without_behaviour_is_answered_from_its_schema() {
-        let spec = spec();
-        let route = Route::find(&spec, &Method::GET, "/v1/calls/call_1").unwrap();
-        let (status, body) = route.documented_answer(&spec);
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            body,
-            json!({"id": "t_1", "state": "on", "at": "2024-04-20T10:00:00.000Z", "n": 3, "tags": []})
-        );
+        assert_eq!(route.success().map(|(code, _)| code), Some("200"));
     }
 }

@@ -11,13 +11,10 @@
 //! through; and the conformance tests cross-check requests with `jsonschema`.
 
 use std::fmt;
-use std::sync::LazyLock;
 
 use serde_json::Value;
 
-/// The spec the crate was generated from, parsed once.
-pub(crate) static SPEC: LazyLock<Value> =
-    LazyLock::new(|| serde_json::from_str(crate::SPEC_JSON).expect("build.rs wrote valid JSON"));
+use super::spec::crate_spec;
 
 /// One rule a value breaks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -41,10 +38,12 @@ impl fmt::Display for Violation {
 }
 
 /// The schema keywords this validator checks.
-pub const CHECKED_KEYWORDS: [&str; 15] = [
+pub const CHECKED_KEYWORDS: [&str; 17] = [
     "$ref",
     "nullable",
     "allOf",
+    "anyOf",
+    "oneOf",
     "type",
     "enum",
     "required",
@@ -122,24 +121,64 @@ fn is_known(keyword: &str) -> bool {
     keyword.starts_with("x-") || CHECKED_KEYWORDS.contains(&keyword) || IGNORED_KEYWORDS.contains(&keyword)
 }
 
-/// Validates `value` against the spec's component schema `name`
+/// Validates `value` against the crate's spec's component schema `name`
 /// (`"Call"`, `"CreateCallRequest"`, ...).
 pub fn validate_component(name: &str, value: &Value) -> Result<(), Vec<Violation>> {
-    let schema = SPEC
+    let spec = crate_spec();
+    let schema = spec
         .pointer(&format!("/components/schemas/{name}"))
         .unwrap_or_else(|| panic!("the spec has no component schema `{name}`"));
-    validate(schema, value)
+    validate_in(spec, schema, value)
 }
 
-/// Validates `value` against a schema taken from the spec.
+/// Validates `value` against a schema taken from the crate's spec.
 pub fn validate(schema: &Value, value: &Value) -> Result<(), Vec<Violation>> {
+    validate_in(crate_spec(), schema, value)
+}
+
+/// Validates `value` against a schema of `spec` (its `$ref`s resolve there).
+pub(crate) fn validate_in(spec: &Value, schema: &Value, value: &Value) -> Result<(), Vec<Violation>> {
     let mut violations = Vec::new();
-    check(schema, value, "", &mut violations);
+    check(spec, schema, value, "", &mut violations);
     if violations.is_empty() {
         Ok(())
     } else {
         Err(violations)
     }
+}
+
+/// Validates a path parameter's text against its parameter object's
+/// schema: read as the JSON type the schema names (`integer` from `42`).
+pub(crate) fn validate_parameter(spec: &Value, parameter: &Value, raw: &str) -> Result<(), Vec<Violation>> {
+    let name = parameter.get("name").and_then(Value::as_str).unwrap_or("?");
+    let Some(schema) = parameter.get("schema") else {
+        return Ok(());
+    };
+    let value = match type_of(spec, schema) {
+        Some("integer") | Some("number") => serde_json::from_str::<serde_json::Number>(raw)
+            .map(Value::Number)
+            .unwrap_or_else(|_| Value::String(raw.to_owned())),
+        Some("boolean") => match raw {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(raw.to_owned()),
+        },
+        _ => Value::String(raw.to_owned()),
+    };
+    let mut violations = Vec::new();
+    check(spec, schema, &value, name, &mut violations);
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
+}
+
+/// The `type` a schema names, through `$ref`s and one-member `allOf`s.
+fn type_of<'a>(spec: &'a Value, schema: &'a Value) -> Option<&'a str> {
+    super::spec::unwrap(spec, schema)
+        .get("type")
+        .and_then(Value::as_str)
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -157,7 +196,7 @@ fn fail(out: &mut Vec<Violation>, path: &str, rule: String) {
     });
 }
 
-fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<Violation>) {
+fn check(spec: &Value, schema: &Value, value: &Value, path: &str, out: &mut Vec<Violation>) {
     let Some(schema) = schema.as_object() else {
         return; // `true` / `{}`: anything goes
     };
@@ -172,9 +211,9 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<Violation>) {
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
         let target = reference
             .strip_prefix('#')
-            .and_then(|p| SPEC.pointer(p))
+            .and_then(|p| spec.pointer(p))
             .unwrap_or_else(|| panic!("unresolved $ref {reference}"));
-        return check(target, value, path, out);
+        return check(spec, target, value, path, out);
     }
     if value.is_null() {
         if schema.get("nullable") != Some(&Value::Bool(true)) {
@@ -184,7 +223,29 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<Violation>) {
     }
     if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
         for sub in all {
-            check(sub, value, path, out);
+            check(spec, sub, value, path, out);
+        }
+    }
+    // anyOf: at least one member accepts it; oneOf: exactly one does.
+    for (keyword, exactly_one) in [("anyOf", false), ("oneOf", true)] {
+        let Some(members) = schema.get(keyword).and_then(Value::as_array) else {
+            continue;
+        };
+        let accepted = members
+            .iter()
+            .filter(|member| {
+                let mut inner = Vec::new();
+                check(spec, member, value, path, &mut inner);
+                inner.is_empty()
+            })
+            .count();
+        let ok = if exactly_one { accepted == 1 } else { accepted >= 1 };
+        if !ok {
+            fail(
+                out,
+                path,
+                format!("{keyword} ({accepted} of {} members accept it)", members.len()),
+            );
         }
     }
     if let Some(kind) = schema.get("type").and_then(Value::as_str) {
@@ -226,12 +287,12 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<Violation>) {
             }
             for (key, item) in map {
                 match properties.and_then(|p| p.get(key)) {
-                    Some(sub) => check(sub, item, &join(path, key), out),
+                    Some(sub) => check(spec, sub, item, &join(path, key), out),
                     None => match schema.get("additionalProperties") {
                         Some(Value::Bool(false)) => {
                             fail(out, &join(path, key), "additionalProperties false".into())
                         }
-                        Some(sub @ Value::Object(_)) => check(sub, item, &join(path, key), out),
+                        Some(sub @ Value::Object(_)) => check(spec, sub, item, &join(path, key), out),
                         _ => {}
                     },
                 }
@@ -240,7 +301,7 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<Violation>) {
         Value::Array(items) => {
             if let Some(sub) = schema.get("items") {
                 for (i, item) in items.iter().enumerate() {
-                    check(sub, item, &join(path, &i.to_string()), out);
+                    check(spec, sub, item, &join(path, &i.to_string()), out);
                 }
             }
         }
@@ -302,27 +363,62 @@ fn check_number(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn keywords_it_does_not_implement_are_refused_loudly() {
         let spec = serde_json::json!({"components": {"schemas": {"X": {
             "type": "object",
-            "properties": {"a": {"oneOf": [{"type": "string"}, {"type": "integer"}]}}
+            "properties": {"a": {"not": {"type": "string"}}}
         }}}});
         assert_eq!(
             unsupported_keywords(&spec),
-            vec!["`oneOf` at #/components/schemas/X/properties/a".to_owned()]
+            vec!["`not` at #/components/schemas/X/properties/a".to_owned()]
         );
-        let schema = serde_json::json!({"oneOf": [{"type": "string"}], "description": "d"});
+        let schema = serde_json::json!({"not": {"type": "string"}, "description": "d"});
         let violations = validate(&schema, &serde_json::json!(1)).unwrap_err();
         assert_eq!(
             violations[0].rule,
-            "oneOf (a keyword this validator does not implement)"
+            "not (a keyword this validator does not implement)"
         );
         // The shipped spec uses none.
-        assert_eq!(unsupported_keywords(&SPEC), Vec::<String>::new());
+        assert_eq!(unsupported_keywords(crate_spec()), Vec::<String>::new());
     }
-    use serde_json::json;
+
+    #[test]
+    fn any_of_and_one_of_count_the_members_that_accept() {
+        let widened = json!({"oneOf": [{"type": "string"}, {"type": "integer"}]});
+        assert_eq!(validate(&widened, &json!("+14155552671")), Ok(()));
+        assert_eq!(validate(&widened, &json!(14155552671u64)), Ok(()));
+        let violations = validate(&widened, &json!(true)).unwrap_err();
+        assert_eq!(violations[0].rule, "oneOf (0 of 2 members accept it)");
+        let overlapping = json!({"oneOf": [{"type": "number"}, {"type": "integer"}]});
+        assert!(
+            validate(&overlapping, &json!(3)).is_err(),
+            "both accept an integer"
+        );
+        let any = json!({"anyOf": [{"type": "number"}, {"type": "integer"}]});
+        assert_eq!(validate(&any, &json!(3)), Ok(()));
+    }
+
+    #[test]
+    fn path_parameters_are_read_as_their_type() {
+        let spec = json!({});
+        let id = json!({"name": "callId", "in": "path", "schema": {"type": "string", "pattern": "^call_"}});
+        assert_eq!(validate_parameter(&spec, &id, "call_1"), Ok(()));
+        let violations = validate_parameter(&spec, &id, "x1").unwrap_err();
+        assert_eq!(violations[0].to_string(), "`callId` breaks pattern ^call_");
+        let page = json!({"name": "page", "in": "path", "schema": {"type": "integer", "minimum": 1}});
+        assert_eq!(validate_parameter(&spec, &page, "2"), Ok(()));
+        assert_eq!(
+            validate_parameter(&spec, &page, "two").unwrap_err()[0].rule,
+            "type integer"
+        );
+        assert_eq!(
+            validate_parameter(&spec, &page, "0").unwrap_err()[0].rule,
+            "minimum 1"
+        );
+    }
 
     fn rules(name: &str, value: Value) -> Vec<String> {
         match validate_component(name, &value) {

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sigmamind::client::API_KEY_ENV;
-use sigmamind::mock::MockServer;
+use sigmamind::mock::{MockOptions, MockServer};
 use sigmamind::Client;
 
 #[derive(Parser)]
@@ -101,7 +101,8 @@ pub(crate) async fn client_or_local_server(
         let target = sigmamind::ClientInfo::baseurl(&client).to_owned();
         return Ok((client, target, None));
     }
-    let server = MockServer::start().await;
+    // Nothing reads its recordings: counters only, memory flat for any list.
+    let server = MockServer::start_with(MockOptions::default().record_requests(false)).await;
     eprintln!(
         "{API_KEY_ENV} is not set: placing {what} on a local SigmaMind server at {} (nothing is dialled)",
         server.base_url()

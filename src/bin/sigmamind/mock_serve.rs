@@ -41,6 +41,20 @@ pub(crate) struct ServeArgs {
         requires = "rate_limit_every"
     )]
     retry_after: String,
+    /// Answer every success with this status instead of the documented one
+    /// (200: as earlier versions of the vendor's Create Phone Call page say).
+    #[arg(long, value_name = "STATUS", value_parser = clap::value_parser!(u16).range(200..=299))]
+    success_status: Option<u16>,
+    /// Answer successes with the field types the vendor's other pages show
+    /// (a call's phoneNumber as the string "Object", a phone number as a
+    /// bare number, duration as a string).
+    #[arg(long)]
+    mistyped_fields: bool,
+    /// Serve this effective spec (JSON, as `cargo xtask update-spec` writes
+    /// openapi/sigmamind.json) instead of the one this sigmamind was built
+    /// from: a vendor release can be served before the crate is regenerated.
+    #[arg(long, value_name = "FILE")]
+    spec: Option<std::path::PathBuf>,
 }
 
 pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
@@ -51,9 +65,28 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    // Nothing can read recordings from another process: only counters are kept,
+    // so memory stays flat however long it serves.
     let mut options = MockOptions::default()
         .listen(args.host, args.port)
-        .latency(args.latency);
+        .latency(args.latency)
+        .record_requests(false)
+        .mistyped_fields(args.mistyped_fields);
+    if let Some(status) = args.success_status {
+        options = options.success_status(status);
+    }
+    if let Some(path) = &args.spec {
+        let spec = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}")));
+        match spec {
+            Ok(spec) => options = options.spec(spec),
+            Err(error) => {
+                eprintln!("error: --spec {}: {error}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
     if let Some(key) = args.api_key {
         options = options.api_key(key);
     }
@@ -68,6 +101,10 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
     }
     let server = match MockServer::try_start_with(options).await {
         Ok(server) => server,
+        Err(error) if error.kind() == std::io::ErrorKind::Unsupported => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
         Err(error) => {
             eprintln!("error: cannot listen on {}:{}: {error}", args.host, args.port);
             return ExitCode::FAILURE;

@@ -19,8 +19,8 @@ async fn values_added_by_the_vendor_later_are_kept_and_reviewed() {
     let record = dial(&server.client(), "cust_2", req).await.unwrap();
     assert_eq!(record.outcome, Outcome::NeedsReview);
     let stored: serde_json::Value = serde_json::to_value(&record).unwrap();
-    assert_eq!(stored["call"]["status"], "on_hold");
-    assert_eq!(stored["call"]["terminationReason"], "solar_flare");
+    assert_eq!(stored["call"]["status"], "scheduled_v2");
+    assert_eq!(stored["call"]["terminationReason"], "silence_timed_out_v2");
 }
 
 #[test]
@@ -68,18 +68,23 @@ async fn a_rejected_key_gives_the_documented_401_body_typed() {
     let req = request("+14155552671", "+14155552672", "agent_1", "Michael").unwrap();
     let err = client.create_call().body(req).send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
-    let Some(CreateCallErrorBody::Status401(LocalServerErrorBody { error, message, .. })) =
-        err.error_body::<CreateCallErrorBody>()
+    let Some(CreateCallErrorBody::Status401(LocalServerErrorBody {
+        error,
+        message,
+        status,
+        ..
+    })) = err.error_body::<CreateCallErrorBody>()
     else {
         panic!("no typed 401 body in {err:?}");
     };
-    assert_eq!(error, "unauthorized");
+    assert_eq!(error, "Unauthorized");
+    assert_eq!(status, Some(401));
     assert!(message.contains("X-API-Key"), "{message}");
     // The raw JSON stays on the error too.
     let sigmamind::Error::Api { json: Some(json), .. } = &err else {
         panic!("{err:?}")
     };
-    assert_eq!(json["error"], "unauthorized");
+    assert_eq!(json["path"], "/v1/calls");
 }
 
 #[test]
