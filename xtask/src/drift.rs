@@ -1,59 +1,82 @@
 //! `cargo xtask drift`: from what live responses carried (a client's drift
 //! summary, or recorded response bodies) to proposed spec changes, written
 //! as Overlay actions on the vendor's document, so that accepting drift is
-//! one command and one review.
+//! one command and one review:
+//! - an unknown enum value: the value appended to the enum;
+//! - an unknown field: the field added, with its JSON type;
+//! - a mistyped field: the field widened to its documented type or the one
+//!   seen (`oneOf`), or, for a string in another format, the format dropped.
+//!   A breaking change for users (the Rust type changes): the change report
+//!   says so, and `update-spec` needs `--allow-breaking`;
+//! - an undocumented success status: the status documented with the
+//!   operation's success body.
+//!
+//! The summary is read into typed entries: a kind this xtask does not know
+//! (written by a newer sigmamind) is refused, never guessed.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 use sigmamind_codegen::intake::NameBook;
 use sigmamind_codegen::spec::{operations, parse_text, resolve};
 
-/// One thing responses carried that the spec does not know.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Seen {
+/// What kind of thing the spec does not know (the SDK's `DriftKind`, as
+/// its summary writes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftKind {
+    /// An enum value the spec does not list.
+    EnumValue,
+    /// A field the spec does not describe.
+    Field,
+    /// A documented field whose value is of another JSON type.
+    Type,
+    /// A success status the spec does not list.
+    Status,
+}
+
+/// One thing responses carried that the spec does not know (an entry of
+/// the SDK's `DriftSummary`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub struct DriftEntry {
     /// The operation's Rust name (`create_call`).
     pub operation: String,
     /// JSON path in the response body (`campaign.agent`, `` for the root).
     pub path: String,
-    /// `true`: an enum value; `false`: a field.
-    pub enum_value: bool,
-    /// The value or the field name.
+    /// What kind of thing.
+    pub kind: DriftKind,
+    /// The enum value, the field name, or the status.
     pub value: String,
-    /// A field's JSON type.
+    /// For a field or a type, the JSON type seen.
+    #[serde(default)]
     pub json_type: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct Summary {
+    entries: Vec<DriftEntry>,
+}
+
 /// Reads a drift summary (the JSON of `Client::drift()`).
-pub fn from_summary(text: &str) -> Result<Vec<Seen>, String> {
-    let summary: Value = serde_json::from_str(text).map_err(|e| format!("not a drift summary: {e}"))?;
-    let entries = summary["entries"]
-        .as_array()
-        .ok_or("not a drift summary: no `entries`")?;
-    entries
-        .iter()
-        .map(|e| {
-            let text = |key: &str| {
-                e[key]
-                    .as_str()
-                    .map(str::to_owned)
-                    .ok_or(format!("an entry has no `{key}`"))
-            };
-            Ok(Seen {
-                operation: text("operation")?,
-                path: text("path")?,
-                enum_value: e["kind"] == "enum_value",
-                value: text("value")?,
-                json_type: e["json_type"].as_str().map(str::to_owned),
-            })
-        })
-        .collect()
+pub fn from_summary(text: &str) -> Result<Vec<DriftEntry>, String> {
+    let summary: Summary = serde_json::from_str(text).map_err(|e| {
+        let unknown = e.to_string().contains("unknown variant");
+        let hint = if unknown {
+            " (a kind of drift this xtask does not know: a newer sigmamind wrote it; update xtask first)"
+        } else {
+            ""
+        };
+        format!("not a drift summary: {e}{hint}")
+    })?;
+    Ok(summary.entries)
 }
 
 /// Walks recorded response bodies, laid out as `DIR/<operation>/*.json`,
 /// against the effective spec's success response of each operation.
-pub fn from_bodies(dir: &Path, effective: &Value) -> Result<Vec<Seen>, String> {
+/// (Bodies carry no status: undocumented statuses come from summaries.)
+pub fn from_bodies(dir: &Path, effective: &Value) -> Result<Vec<DriftEntry>, String> {
     let mut seen = BTreeSet::new();
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for op_dir in entries.filter_map(Result::ok).filter(|e| e.path().is_dir()) {
@@ -75,7 +98,12 @@ pub fn from_bodies(dir: &Path, effective: &Value) -> Result<Vec<Seen>, String> {
             let text = std::fs::read_to_string(file.path()).map_err(|e| e.to_string())?;
             let body: Value =
                 serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.path().display()))?;
-            walk(effective, schema, &body, "", &operation, &mut seen);
+            let mut walk = Walk {
+                doc: effective,
+                operation: &operation,
+                out: &mut seen,
+            };
+            walk.value(schema, &body, "");
         }
     }
     Ok(seen.into_iter().collect())
@@ -89,54 +117,90 @@ fn success_schema(op: &Value) -> Option<&Value> {
         .and_then(|(_, r)| r.pointer("/content/application~1json/schema"))
 }
 
-fn walk(doc: &Value, schema: &Value, body: &Value, path: &str, operation: &str, out: &mut BTreeSet<Seen>) {
-    let (schema, _) = sigmamind_codegen::schema::unwrap(doc, schema);
-    let join = |step: &str| {
-        if path.is_empty() {
-            step.to_owned()
-        } else {
-            format!("{path}.{step}")
-        }
-    };
-    match body {
-        Value::String(s) => {
-            if let Some(values) = schema["enum"].as_array() {
-                if !values.iter().any(|v| v == body) {
-                    out.insert(Seen {
-                        operation: operation.to_owned(),
-                        path: path.to_owned(),
-                        enum_value: true,
-                        value: s.clone(),
-                        json_type: None,
-                    });
-                }
+struct Walk<'a> {
+    doc: &'a Value,
+    operation: &'a str,
+    out: &'a mut BTreeSet<DriftEntry>,
+}
+
+impl Walk<'_> {
+    fn found(&mut self, path: &str, kind: DriftKind, value: &str, json_type: Option<&str>) {
+        self.out.insert(DriftEntry {
+            operation: self.operation.to_owned(),
+            path: path.to_owned(),
+            kind,
+            value: value.to_owned(),
+            json_type: json_type.map(str::to_owned),
+        });
+    }
+
+    fn value(&mut self, schema: &Value, body: &Value, path: &str) {
+        let (schema, _) = sigmamind_codegen::schema::unwrap(self.doc, schema);
+        let join = |step: &str| {
+            if path.is_empty() {
+                step.to_owned()
+            } else {
+                format!("{path}.{step}")
             }
-        }
-        Value::Object(map) => {
-            let Some(properties) = schema["properties"].as_object() else {
-                return;
-            };
-            for (name, value) in map {
-                match properties.get(name) {
-                    Some(sub) => walk(doc, sub, value, &join(name), operation, out),
-                    None => {
-                        out.insert(Seen {
-                            operation: operation.to_owned(),
-                            path: path.to_owned(),
-                            enum_value: false,
-                            value: name.clone(),
-                            json_type: Some(json_type(value).to_owned()),
-                        });
+        };
+        match body {
+            Value::String(s) => {
+                if let Some(values) = schema["enum"].as_array() {
+                    if !values.iter().any(|v| v == body) {
+                        self.found(path, DriftKind::EnumValue, s, None);
                     }
                 }
             }
-        }
-        Value::Array(items) => {
-            for item in items {
-                walk(doc, &schema["items"], item, &format!("{path}[]"), operation, out);
+            Value::Object(map) => {
+                let Some(properties) = schema["properties"].as_object() else {
+                    return;
+                };
+                for (name, value) in map {
+                    match properties.get(name) {
+                        Some(sub) if !fits(self.doc, sub, value) => {
+                            self.found(path, DriftKind::Type, name, Some(json_type(value)));
+                        }
+                        Some(sub) => self.value(sub, value, &join(name)),
+                        None => self.found(path, DriftKind::Field, name, Some(json_type(value))),
+                    }
+                }
             }
+            Value::Array(items) => {
+                for item in items {
+                    self.value(&schema["items"], item, &format!("{path}[]"));
+                }
+            }
+            _ => {}
         }
-        _ => {}
+    }
+}
+
+/// Whether `value` is of the JSON type (and date-time format) `schema`
+/// documents; `null` fits every place (responses accept it).
+fn fits(doc: &Value, schema: &Value, value: &Value) -> bool {
+    let (schema, _) = sigmamind_codegen::schema::unwrap(doc, schema);
+    if value.is_null() {
+        return true;
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(members) = schema.get(key).and_then(Value::as_array) {
+            return members.iter().any(|m| fits(doc, m, value));
+        }
+    }
+    let kind = schema["type"]
+        .as_str()
+        .or_else(|| schema.get("properties").map(|_| "object"));
+    match (kind, value) {
+        (None, _) => true,
+        (Some("string"), Value::String(s)) => {
+            schema["format"] != "date-time" || chrono::DateTime::parse_from_rfc3339(s).is_ok()
+        }
+        (Some("integer"), Value::Number(n)) => n.is_i64() || n.is_u64(),
+        (Some("number"), Value::Number(_)) => true,
+        (Some("boolean"), Value::Bool(_)) => true,
+        (Some("array"), Value::Array(_)) => true,
+        (Some("object"), Value::Object(_)) => true,
+        _ => false,
     }
 }
 
@@ -154,7 +218,7 @@ fn json_type(value: &Value) -> &'static str {
 
 /// The Overlay actions that would make the vendor's document describe what
 /// was seen, targeting the schema where the vendor writes it.
-pub fn overlay_actions(seen: &[Seen], vendor: &Value, names: &NameBook) -> Result<Vec<Value>, String> {
+pub fn overlay_actions(seen: &[DriftEntry], vendor: &Value, names: &NameBook) -> Result<Vec<Value>, String> {
     let mut actions = Vec::new();
     let mut done = BTreeSet::new();
     for s in seen {
@@ -165,11 +229,8 @@ pub fn overlay_actions(seen: &[Seen], vendor: &Value, names: &NameBook) -> Resul
             .map(|(location, _)| location.clone())
             .ok_or_else(|| format!("no operation `{}` in the name book", s.operation))?;
         let (method, path) = location.split_once(' ').ok_or("a malformed operation location")?;
-        let op_pointer = format!(
-            "/paths/{}/{}",
-            path.replace('~', "~0").replace('/', "~1"),
-            method.to_lowercase()
-        );
+        let method = method.to_lowercase();
+        let op_pointer = format!("/paths/{}/{method}", path.replace('~', "~0").replace('/', "~1"));
         let op = vendor
             .pointer(&op_pointer)
             .ok_or_else(|| format!("the vendor's document has no {location}"))?;
@@ -177,10 +238,24 @@ pub fn overlay_actions(seen: &[Seen], vendor: &Value, names: &NameBook) -> Resul
             .as_object()
             .and_then(|r| r.keys().find(|c| c.starts_with('2')).cloned())
             .ok_or_else(|| format!("{location} has no success response"))?;
-        let mut target = format!(
-            "$.paths['{path}'].{}.responses['{code}'].content['application/json'].schema",
-            method.to_lowercase()
-        );
+        if s.kind == DriftKind::Status {
+            if done.insert((location.clone(), s.kind, s.value.clone())) {
+                let mut response = op["responses"][&code].clone();
+                response["description"] = json!(format!(
+                    "Seen in live responses: the live API answers {} where the vendor documents {code} \
+                     (cargo xtask drift).",
+                    s.value
+                ));
+                actions.push(json!({
+                    "target": format!("$.paths['{path}'].{method}.responses"),
+                    "description": format!("drift: success status {} seen for {} (cargo xtask drift)", s.value, s.operation),
+                    "update": {s.value.clone(): response}
+                }));
+            }
+            continue;
+        }
+        let mut target =
+            format!("$.paths['{path}'].{method}.responses['{code}'].content['application/json'].schema");
         let mut node = op
             .pointer(&format!(
                 "/responses/{}/content/application~1json/schema",
@@ -211,8 +286,8 @@ pub fn overlay_actions(seen: &[Seen], vendor: &Value, names: &NameBook) -> Resul
                 target = format!("{target}.items");
             }
         }
-        let (_, target) = settle(vendor, node, target)?;
-        if !done.insert((target.clone(), s.enum_value, s.value.clone())) {
+        let (node, target) = settle(vendor, node, target)?;
+        if !done.insert((target.clone(), s.kind, s.value.clone())) {
             continue;
         }
         let at = if s.path.is_empty() {
@@ -220,27 +295,85 @@ pub fn overlay_actions(seen: &[Seen], vendor: &Value, names: &NameBook) -> Resul
         } else {
             format!("`{}`", s.path)
         };
-        actions.push(if s.enum_value {
-            json!({
+        match s.kind {
+            DriftKind::EnumValue => actions.push(json!({
                 "target": target,
                 "description": format!("drift: `{}` seen at {at} of {} responses (cargo xtask drift)", s.value, s.operation),
                 "update": {"enum": [s.value]}
-            })
-        } else {
-            let mut field = match s.json_type.as_deref() {
-                Some("array") => json!({"type": "array", "items": {}}),
-                Some("null") | None => json!({}),
-                Some(t) => json!({"type": t}),
-            };
-            field["description"] = json!("Seen in live responses; not documented by the vendor (cargo xtask drift).");
-            json!({
-                "target": target,
-                "description": format!("drift: field `{}` seen at {at} of {} responses (cargo xtask drift)", s.value, s.operation),
-                "update": {"properties": {s.value.clone(): field}}
-            })
-        });
+            })),
+            DriftKind::Field => {
+                let mut field = match s.json_type.as_deref() {
+                    Some("array") => json!({"type": "array", "items": {}}),
+                    Some("null") | None => json!({}),
+                    Some(t) => json!({"type": t}),
+                };
+                field["description"] =
+                    json!("Seen in live responses; not documented by the vendor (cargo xtask drift).");
+                actions.push(json!({
+                    "target": target,
+                    "description": format!("drift: field `{}` seen at {at} of {} responses (cargo xtask drift)", s.value, s.operation),
+                    "update": {"properties": {s.value.clone(): field}}
+                }));
+            }
+            DriftKind::Type => {
+                let documented = node["properties"]
+                    .get(&s.value)
+                    .ok_or_else(|| format!("{location}: no property `{}` at {at}", s.value))?;
+                let seen_type = s.json_type.as_deref().unwrap_or("string");
+                let description = format!(
+                    "drift: `{}` at {at} of {} responses seen as {seen_type}, not its documented type \
+                     (cargo xtask drift; a breaking change in Rust)",
+                    s.value, s.operation
+                );
+                let property = format!("{target}.properties['{}']", s.value);
+                // Overlay 1.0 merges updates: to replace a property, remove it, then add it back.
+                actions.push(json!({"target": property, "description": description, "remove": true}));
+                actions.push(json!({
+                    "target": format!("{target}.properties"),
+                    "description": description,
+                    "update": {s.value.clone(): widened(vendor, documented, seen_type)}
+                }));
+            }
+            DriftKind::Status => unreachable!("handled above"),
+        }
     }
     Ok(actions)
+}
+
+/// A property schema that accepts both its documented type and the one seen.
+fn widened(vendor: &Value, documented: &Value, seen: &str) -> Value {
+    let note = "Seen in live responses in another type than the vendor documents (cargo xtask drift).";
+    let description = documented
+        .get("description")
+        .and_then(Value::as_str)
+        .map_or(note.to_owned(), |d| format!("{d} {note}"));
+    let (resolved, _) = sigmamind_codegen::schema::unwrap(vendor, documented);
+    let kind = resolved["type"].as_str();
+    // A string in another format: the same type, without the format.
+    if kind == Some("string") && seen == "string" {
+        let mut plain = resolved.clone();
+        if let Some(map) = plain.as_object_mut() {
+            map.remove("format");
+            map.insert("description".into(), json!(description));
+            map.remove("example");
+        }
+        return plain;
+    }
+    // A float where an integer is documented: every integer is a number.
+    if kind == Some("integer") && seen == "number" {
+        return json!({"type": "number", "nullable": documented.get("nullable").cloned().unwrap_or(json!(false)), "description": description});
+    }
+    let mut member = documented.clone();
+    if let Some(map) = member.as_object_mut() {
+        for site in ["description", "example", "nullable"] {
+            map.remove(site);
+        }
+    }
+    let mut out = json!({"oneOf": [member, {"type": seen}], "description": description});
+    if documented.get("nullable") == Some(&json!(true)) {
+        out["nullable"] = json!(true);
+    }
+    out
 }
 
 /// Follows a `$ref` (then the target is the component), a one-member
@@ -291,11 +424,26 @@ pub fn yaml_actions(actions: &[Value]) -> Result<String, String> {
 }
 
 /// Reads a summary file or a directory of bodies.
-pub fn read(input: &Path, effective_text: &str) -> Result<Vec<Seen>, String> {
+pub fn read(input: &Path, effective_text: &str) -> Result<Vec<DriftEntry>, String> {
     if input.is_dir() {
         let effective = parse_text(effective_text)?;
         return from_bodies(input, &effective);
     }
     let text = std::fs::read_to_string(input).map_err(|e| format!("{}: {e}", input.display()))?;
     from_summary(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kind_this_xtask_does_not_know_is_refused() {
+        let summary = json!({"entries": [{"operation": "create_call", "path": "", "kind": "shape", "value": "x", "count": 1, "first_seen": ""}], "overflow": 0});
+        let error = from_summary(&summary.to_string()).unwrap_err();
+        assert!(
+            error.contains("unknown variant `shape`") && error.contains("update xtask first"),
+            "{error}"
+        );
+    }
 }

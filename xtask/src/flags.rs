@@ -68,7 +68,8 @@ pub struct UpdateSpec {
 pub struct Diff {
     /// The old document; without NEW, this is NEW and the old one is the
     /// effective spec at git HEAD.
-    pub old: PathBuf,
+    #[arg(required_unless_present = "rules")]
+    pub old: Option<PathBuf>,
     /// The new document.
     pub new: Option<PathBuf>,
     /// Report format.
@@ -81,6 +82,9 @@ pub struct Diff {
     /// things by the rules starting from OLD's names.
     #[arg(long)]
     pub standalone: bool,
+    /// List every rule of the report (id, level, meaning) and exit.
+    #[arg(long, conflicts_with_all = ["old", "new"])]
+    pub rules: bool,
 }
 
 /// Report formats of `diff`.

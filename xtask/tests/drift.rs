@@ -4,6 +4,7 @@
 mod support;
 
 use xtask::commands::{drift, update_spec};
+use xtask::drift::DriftKind;
 use xtask::flags::{Drift, UpdateSpec};
 use xtask::workspace::{Workspace, EFFECTIVE, OVERLAY};
 
@@ -101,13 +102,131 @@ fn recorded_bodies_give_the_same_proposal() {
     )
     .unwrap();
     let seen = xtask::drift::read(&ws.path("bodies"), &ws.read(EFFECTIVE).unwrap()).unwrap();
-    let names: Vec<(&str, bool, &str)> = seen
+    let names: Vec<(&str, DriftKind, &str)> = seen
         .iter()
-        .map(|s| (s.path.as_str(), s.enum_value, s.value.as_str()))
+        .map(|s| (s.path.as_str(), s.kind, s.value.as_str()))
         .collect();
     assert_eq!(
         names,
-        vec![("", false, "sentiment"), ("status", true, "voicemail")]
+        vec![
+            ("", DriftKind::Field, "sentiment"),
+            ("status", DriftKind::EnumValue, "voicemail")
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&ws.root);
+}
+
+/// A mistyped field and an undocumented success status, as the SDK's
+/// summary records them: `drift` proposes the corrections, `update-spec`
+/// takes them in only with --allow-breaking (the widening changes a Rust
+/// type, and the report calls it breaking), and the recorded bodies of a
+/// live API that sends a number give the same finding.
+#[test]
+fn a_mistyped_field_and_another_success_status_become_corrections() {
+    let ws = scratch("types");
+    // FIXTURE: what the SDK recorded against a live API like the vendor's
+    // List Phone Calls page (a bare number) and its earlier pages (200 OK).
+    let summary = serde_json::json!({
+        "entries": [
+            {"operation": "create_call", "path": "", "kind": "status", "value": "200", "count": 5, "first_seen": "2026-11-25T10:00:00.000Z"},
+            {"operation": "create_call", "path": "phoneNumber", "kind": "type", "value": "sipPhoneNumber", "json_type": "integer", "count": 5, "first_seen": "2026-11-25T10:00:00.000Z"},
+            {"operation": "create_call", "path": "", "kind": "type", "value": "createdAt", "json_type": "string", "count": 1, "first_seen": "2026-11-25T10:00:00.000Z"}
+        ],
+        "overflow": 0
+    });
+    let file = ws.path("drift.json");
+    std::fs::write(&file, summary.to_string()).unwrap();
+    drift::run(
+        &ws,
+        &Drift {
+            input: file,
+            write: true,
+        },
+    )
+    .unwrap();
+
+    let take = |allow_breaking: bool| {
+        update_spec::take_in(
+            &ws,
+            &UpdateSpec {
+                file: None,
+                allow_breaking,
+                no_build: true,
+            },
+        )
+    };
+    let refused = take(false).unwrap_err();
+    assert!(refused.contains("breaking change"), "{refused}");
+    let report = take(true).unwrap();
+    let found: Vec<_> = report
+        .changes
+        .iter()
+        .map(|c| (c.rule, c.level, c.location.as_str()))
+        .collect();
+    use xtask::diff::Level::{Breaking, Warning};
+    assert!(
+        found.contains(&("response-success-status-changed", Warning, "POST /v1/calls")),
+        "{found:#?}"
+    );
+    let widening = report
+        .changes
+        .iter()
+        .find(|c| {
+            c.rule == "response-property-type-changed" && c.location.ends_with("phoneNumber.sipPhoneNumber")
+        })
+        .unwrap_or_else(|| panic!("{}", report.markdown()));
+    assert_eq!(widening.level, Breaking);
+    assert!(
+        widening
+            .message
+            .contains("from string to one of string | integer"),
+        "{}",
+        widening.message
+    );
+    assert!(
+        found.contains(&(
+            "response-property-type-changed",
+            Breaking,
+            "POST /v1/calls response 201.createdAt"
+        )),
+        "a timestamp in another format: the format dropped, `DateTime<Utc>` becomes `String`: {found:#?}"
+    );
+
+    let effective: serde_json::Value = serde_json::from_str(&ws.read(EFFECTIVE).unwrap()).unwrap();
+    let responses = &effective["paths"]["/v1/calls"]["post"]["responses"];
+    assert!(responses["200"]["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("Seen in live responses"));
+    let surface = surface(&ws);
+    assert!(
+        surface.contains("  createdAt (.created_at): Option<String>"),
+        "{surface}"
+    );
+    assert!(
+        surface.contains("  sipPhoneNumber (.sip_phone_number): Option<PhoneNumberSipPhoneNumber>"),
+        "{surface}"
+    );
+
+    // Recorded bodies of that live API give the type finding too.
+    let dir = ws.path("bodies/create_call");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("1.json"),
+        serde_json::json!({"callId": "c", "phoneNumber": {"sipPhoneNumber": 14155552671u64}}).to_string(),
+    )
+    .unwrap();
+    let original = std::fs::read_to_string(support::workspace_root().join(EFFECTIVE)).unwrap();
+    let seen = xtask::drift::read(&ws.path("bodies"), &original).unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        (
+            seen[0].path.as_str(),
+            seen[0].kind,
+            seen[0].value.as_str(),
+            seen[0].json_type.as_deref()
+        ),
+        ("phoneNumber", DriftKind::Type, "sipPhoneNumber", Some("integer"))
     );
     let _ = std::fs::remove_dir_all(&ws.root);
 }

@@ -3,39 +3,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sigmamind_codegen::{generate_file, surface, Spec};
-use support::{next_release, platform_export, vendor, workspace_root};
-use xtask::commands::{check, update_spec};
+use support::{next_release, platform_export, scratch, take_in, vendor, workspace_root};
+use xtask::commands::check;
 use xtask::diff::Bump;
-use xtask::flags::UpdateSpec;
-use xtask::workspace::{Workspace, EFFECTIVE, NAMES, VENDOR};
-
-/// A scratch workspace holding a copy of `openapi/` (all the intake reads).
-fn scratch(name: &str) -> Workspace {
-    let dir = std::env::temp_dir().join(format!("sigmamind-intake-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("openapi")).unwrap();
-    for entry in std::fs::read_dir(workspace_root().join("openapi")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.join("openapi").join(entry.file_name())).unwrap();
-    }
-    Workspace::at(dir)
-}
-
-fn take_in(ws: &Workspace, document: &serde_json::Value) -> Result<xtask::diff::Report, String> {
-    let file: PathBuf = ws.path("incoming.json");
-    std::fs::write(&file, serde_json::to_string_pretty(document).unwrap()).unwrap();
-    update_spec::take_in(
-        ws,
-        &UpdateSpec {
-            file: Some(file),
-            allow_breaking: false,
-            no_build: true,
-        },
-    )
-}
+use xtask::workspace::{EFFECTIVE, NAMES, VENDOR};
 
 fn surface_of(path: &Path) -> String {
     let spec = Spec::load(path).unwrap();

@@ -353,6 +353,7 @@ fn docs_only_means_the_surface_is_identical() {
     let report = diff(&shipped(), &new);
     assert_eq!(report.semver, Bump::Patch, "{:#?}", report.changes);
     assert!(report.changes.iter().all(|c| c.level == Level::Docs));
+    assert_eq!(report.changes[0].rule, "spec-text-changed");
 }
 
 #[test]
@@ -386,4 +387,538 @@ fn an_accepted_break_lets_the_update_through_and_stays_in_the_report() {
     assert!(report
         .markdown()
         .contains("(accepted: the vendor never filled it)"));
+}
+
+const OPERATION: &str = "/paths/~1v1~1calls/post";
+
+fn without_body() -> Value {
+    changed(|s| {
+        s.pointer_mut(OPERATION)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("requestBody");
+    })
+}
+
+#[test]
+fn operation_added_and_removed() {
+    let added = changed(|s| {
+        s["paths"]["/v1/calls/{callId}"] = json!({"get": {
+            "operationId": "get_call",
+            "description": "d",
+            "parameters": [{"name": "callId", "in": "path", "required": true, "description": "d", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Call"}}}}}
+        }});
+    });
+    only(&shipped(), &added, "operation-added", Level::Compatible);
+    only(&added, &shipped(), "operation-removed", Level::Breaking);
+}
+
+#[test]
+fn operation_id_changed() {
+    // The name book keeps an operation's name; a pin renames it on purpose.
+    let pinned = changed(|s| s.pointer_mut(OPERATION).unwrap()["x-rust-name"] = json!("place_call"));
+    let message = only(&shipped(), &pinned, "operation-id-changed", Level::Breaking);
+    assert!(message.contains("the client method is renamed"), "{message}");
+}
+
+#[test]
+fn response_success_status_changed() {
+    let to_200 = changed(|s| {
+        let responses = s
+            .pointer_mut(&format!("{OPERATION}/responses"))
+            .unwrap()
+            .as_object_mut()
+            .unwrap();
+        let created = responses.remove("201").unwrap();
+        responses.insert("200".into(), created);
+    });
+    let message = only(
+        &shipped(),
+        &to_200,
+        "response-success-status-changed",
+        Level::Warning,
+    );
+    assert!(message.contains("every 2xx is a success"), "{message}");
+    let none = changed(|s| {
+        let responses = s
+            .pointer_mut(&format!("{OPERATION}/responses"))
+            .unwrap()
+            .as_object_mut()
+            .unwrap();
+        responses.remove("201");
+    });
+    let all = rules(&shipped(), &none);
+    assert!(
+        all.iter()
+            .any(|c| c.0 == "response-success-status-changed" && c.1 == Level::Breaking),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn request_bodies() {
+    let optional = changed(|s| s.pointer_mut(OPERATION).unwrap()["requestBody"]["required"] = json!(false));
+    only(
+        &shipped(),
+        &without_body(),
+        "request-body-removed",
+        Level::Breaking,
+    );
+    only(
+        &without_body(),
+        &shipped(),
+        "new-required-request-body",
+        Level::Breaking,
+    );
+    only(
+        &without_body(),
+        &optional,
+        "new-optional-request-body",
+        Level::Compatible,
+    );
+    only(
+        &optional,
+        &shipped(),
+        "request-body-became-required",
+        Level::Breaking,
+    );
+}
+
+#[test]
+fn bodies_gain_and_lose_content() {
+    let empty_request = changed(|s| s.pointer_mut(OPERATION).unwrap()["requestBody"]["content"] = json!({}));
+    only(&empty_request, &shipped(), "request-body-added", Level::Breaking);
+    let bare = changed(|s| {
+        let created = s.pointer_mut(&format!("{OPERATION}/responses/201")).unwrap();
+        created.as_object_mut().unwrap().remove("content");
+    });
+    // The types the body reaches become response types (open, lenient):
+    // the fail-closed check reports those too, as it should.
+    let all = rules(&bare, &shipped());
+    assert!(
+        all.iter()
+            .any(|c| c.0 == "response-body-added" && c.1 == Level::Compatible),
+        "{all:#?}"
+    );
+    let all = rules(&shipped(), &bare);
+    assert!(
+        all.iter()
+            .any(|c| c.0 == "response-body-removed" && c.1 == Level::Breaking),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn media_types_added_and_removed() {
+    let with_form = changed(|s| {
+        let content = s
+            .pointer_mut(&format!("{OPERATION}/requestBody/content"))
+            .unwrap();
+        content["application/x-www-form-urlencoded"] = content["application/json"].clone();
+    });
+    only(
+        &shipped(),
+        &with_form,
+        "request-media-type-added",
+        Level::Compatible,
+    );
+    let with_xml = changed(|s| {
+        let content = s
+            .pointer_mut(&format!("{OPERATION}/responses/201/content"))
+            .unwrap();
+        content["application/xml"] = content["application/json"].clone();
+    });
+    only(
+        &shipped(),
+        &with_xml,
+        "response-media-type-added",
+        Level::Compatible,
+    );
+    only(
+        &with_xml,
+        &shipped(),
+        "response-media-type-removed",
+        Level::Breaking,
+    );
+}
+
+#[test]
+fn parameters() {
+    let with_region = |required: bool| {
+        changed(move |s| {
+            s.pointer_mut(OPERATION).unwrap()["parameters"] = json!([{"name": "region", "in": "query",
+                "required": required, "description": "d", "schema": {"type": "string"}}]);
+        })
+    };
+    only(
+        &shipped(),
+        &with_region(false),
+        "new-optional-request-parameter",
+        Level::Compatible,
+    );
+    only(
+        &with_region(false),
+        &shipped(),
+        "request-parameter-removed",
+        Level::Breaking,
+    );
+    only(
+        &with_region(false),
+        &with_region(true),
+        "request-parameter-became-required",
+        Level::Breaking,
+    );
+}
+
+#[test]
+fn property_types_change() {
+    let note = |kind: &str| {
+        changed(|s| s.pointer_mut(REQUEST).unwrap()["note"] = json!({"type": kind, "description": "d"}))
+    };
+    only(
+        &note("string"),
+        &note("integer"),
+        "request-property-type-changed",
+        Level::Breaking,
+    );
+    let transcript = changed(|s| {
+        s.pointer_mut(CALL).unwrap()["transcript"] = json!({"type": "integer", "description": "d"})
+    });
+    only(
+        &shipped(),
+        &transcript,
+        "response-property-type-changed",
+        Level::Breaking,
+    );
+    // The correction `cargo xtask drift` proposes for a number seen where
+    // the spec has a string: a widening, and a breaking change in Rust.
+    let widened = changed(|s| {
+        s["components"]["schemas"]["PhoneNumber"]["properties"]["sipPhoneNumber"] =
+            json!({"oneOf": [{"type": "string"}, {"type": "integer"}]});
+    });
+    let all = rules(&shipped(), &widened);
+    let widening: Vec<_> = all
+        .iter()
+        .filter(|c| c.0 == "response-property-type-changed")
+        .collect();
+    assert!(!widening.is_empty(), "{all:#?}");
+    assert!(widening.iter().all(|c| c.1 == Level::Breaking));
+    assert!(
+        widening[0].3.contains("from string to one of string | integer")
+            && widening[0].3.contains("`String` becomes an enum of the members"),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn nullability() {
+    let note = |nullable: bool| {
+        changed(move |s| {
+            s.pointer_mut(REQUEST).unwrap()["note"] =
+                json!({"type": "string", "nullable": nullable, "description": "d"})
+        })
+    };
+    only(
+        &note(true),
+        &note(false),
+        "request-property-became-not-nullable",
+        Level::Breaking,
+    );
+    let transcript = changed(|s| s.pointer_mut(CALL).unwrap()["transcript"]["nullable"] = json!(true));
+    only(
+        &shipped(),
+        &transcript,
+        "response-property-nullability-changed",
+        Level::Docs,
+    );
+    let required_id = |nullable: bool| {
+        changed(move |s| {
+            let call = s.pointer_mut("/components/schemas/Call").unwrap();
+            call["required"] = json!(["callId"]);
+            call["properties"]["callId"]["nullable"] = json!(nullable);
+        })
+    };
+    only(
+        &required_id(false),
+        &required_id(true),
+        "response-property-became-nullable",
+        Level::Breaking,
+    );
+    only(
+        &required_id(true),
+        &required_id(false),
+        "response-property-became-not-nullable",
+        Level::Breaking,
+    );
+}
+
+#[test]
+fn response_enum_value_removed() {
+    let new = changed(|s| {
+        let values = s.pointer_mut("/components/schemas/CallType/enum").unwrap();
+        values.as_array_mut().unwrap().retain(|v| v != "chat");
+    });
+    let message = only(&shipped(), &new, "response-enum-value-removed", Level::Breaking);
+    assert!(message.contains("\"chat\""), "{message}");
+}
+
+#[test]
+fn enums_appear_and_go() {
+    let note = |schema: Value| changed(|s| s.pointer_mut(REQUEST).unwrap()["note"] = schema);
+    let plain = note(json!({"type": "string", "description": "d"}));
+    let listed = note(json!({"type": "string", "enum": ["a", "b"], "description": "d"}));
+    let all = rules(&plain, &listed);
+    assert!(
+        all.iter()
+            .any(|c| c.0 == "property-became-enum" && c.1 == Level::Breaking),
+        "{all:#?}"
+    );
+    let all = rules(&listed, &plain);
+    assert!(
+        all.iter()
+            .any(|c| c.0 == "property-no-longer-enum" && c.1 == Level::Breaking),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn patterns() {
+    let note = |pattern: Option<&str>| {
+        changed(move |s| {
+            let mut schema = json!({"type": "string", "description": "d"});
+            if let Some(p) = pattern {
+                schema["pattern"] = json!(p);
+            }
+            s.pointer_mut(REQUEST).unwrap()["note"] = schema;
+        })
+    };
+    let all = rules(&note(None), &note(Some("^a")));
+    assert!(
+        all.iter()
+            .any(|c| c.0 == "request-property-pattern-added" && c.1 == Level::Breaking),
+        "{all:#?}"
+    );
+    let all = rules(&note(Some("^a")), &note(Some("^b")));
+    assert!(
+        all.iter()
+            .any(|c| c.0 == "request-property-pattern-changed" && c.1 == Level::Warning),
+        "{all:#?}"
+    );
+    let all = rules(&note(Some("^a")), &note(None));
+    assert!(
+        all.iter()
+            .any(|c| c.0 == "request-property-pattern-removed" && c.1 == Level::Compatible),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn string_and_object_limits() {
+    let cases: [(&str, &str, Value, Value, &str); 6] = [
+        (
+            "note",
+            "string",
+            json!({"maxLength": 10}),
+            json!({"maxLength": 5}),
+            "request-property-max-length",
+        ),
+        (
+            "note",
+            "string",
+            json!({"minLength": 1}),
+            json!({"minLength": 2}),
+            "request-property-min-length",
+        ),
+        (
+            "count",
+            "integer",
+            json!({"maximum": 10}),
+            json!({"maximum": 5}),
+            "request-property-maximum",
+        ),
+        (
+            "count",
+            "integer",
+            json!({"minimum": 1}),
+            json!({"minimum": 2}),
+            "request-property-minimum",
+        ),
+        (
+            "extra",
+            "object",
+            json!({"maxProperties": 9}),
+            json!({"maxProperties": 3}),
+            "request-property-max-properties",
+        ),
+        (
+            "extra",
+            "object",
+            json!({"minProperties": 1}),
+            json!({"minProperties": 2}),
+            "request-property-min-properties",
+        ),
+    ];
+    for (field, kind, looser, tighter, rule) in cases {
+        let with = |limits: &Value| {
+            let mut schema = json!({"type": kind, "description": "d"});
+            if kind == "object" {
+                schema["additionalProperties"] = json!({"type": "string"});
+            }
+            for (k, v) in limits.as_object().unwrap() {
+                schema[k] = v.clone();
+            }
+            changed(|s| s.pointer_mut(REQUEST).unwrap()[field] = schema)
+        };
+        let all = rules(&with(&looser), &with(&tighter));
+        assert!(
+            all.iter().any(|c| c.0 == rule && c.1 == Level::Breaking),
+            "{rule} tightened: {all:#?}"
+        );
+        let all = rules(&with(&tighter), &with(&looser));
+        assert!(
+            all.iter().any(|c| c.0 == rule && c.1 == Level::Compatible),
+            "{rule} loosened: {all:#?}"
+        );
+    }
+}
+
+#[test]
+fn properties_come_and_go() {
+    let without_agent = changed(|s| {
+        s.pointer_mut(REQUEST)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("agentId");
+    });
+    only(
+        &shipped(),
+        &without_agent,
+        "request-property-removed",
+        Level::Breaking,
+    );
+    only(
+        &without_agent,
+        &shipped(),
+        "new-optional-request-property",
+        Level::Compatible,
+    );
+    let required = |names: Value| {
+        changed(move |s| s.pointer_mut("/components/schemas/CreateCallRequest").unwrap()["required"] = names)
+    };
+    let agent_required = required(json!(["fromPhoneNumber", "toPhoneNumber", "agentId"]));
+    only(
+        &shipped(),
+        &agent_required,
+        "request-property-became-required",
+        Level::Breaking,
+    );
+    let to_optional = required(json!(["fromPhoneNumber"]));
+    only(
+        &shipped(),
+        &to_optional,
+        "request-property-became-optional",
+        Level::Breaking,
+    );
+    let with_reason = |required: bool| {
+        changed(move |s| {
+            let request = s.pointer_mut("/components/schemas/CreateCallRequest").unwrap();
+            request["properties"]["reason"] = json!({"type": "string", "description": "d"});
+            if required {
+                request["required"].as_array_mut().unwrap().push(json!("reason"));
+            }
+        })
+    };
+    only(
+        &shipped(),
+        &with_reason(true),
+        "new-required-request-property",
+        Level::Breaking,
+    );
+    let id_required =
+        changed(|s| s.pointer_mut("/components/schemas/Call").unwrap()["required"] = json!(["callId"]));
+    only(
+        &shipped(),
+        &id_required,
+        "response-property-became-required",
+        Level::Breaking,
+    );
+    only(
+        &id_required,
+        &shipped(),
+        "response-property-became-optional",
+        Level::Breaking,
+    );
+    let with_score =
+        changed(|s| s.pointer_mut(CALL).unwrap()["score"] = json!({"type": "number", "description": "d"}));
+    only(
+        &shipped(),
+        &with_score,
+        "response-property-added",
+        Level::Compatible,
+    );
+    only(
+        &with_score,
+        &shipped(),
+        "response-property-removed",
+        Level::Breaking,
+    );
+}
+
+#[test]
+fn types_at_places_come_and_go() {
+    let with_sentiment = changed(|s| {
+        s.pointer_mut(CALL).unwrap()["sentiment"] =
+            json!({"type": "string", "enum": ["positive", "negative"], "description": "d"});
+    });
+    let all = rules(&shipped(), &with_sentiment);
+    assert!(
+        all.iter()
+            .any(|c| c.0 == "type-added" && c.1 == Level::Compatible && c.3 == "new type `CallSentiment`"),
+        "{all:#?}"
+    );
+    let all = rules(&with_sentiment, &shipped());
+    assert!(
+        all.iter().any(|c| c.0 == "type-removed"
+            && c.1 == Level::Breaking
+            && c.3.starts_with("type `CallSentiment` removed")),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn security_schemes() {
+    let with_bearer = changed(|s| {
+        s["components"]["securitySchemes"]["Bearer"] =
+            json!({"type": "http", "scheme": "bearer", "description": "d"});
+    });
+    only(
+        &shipped(),
+        &with_bearer,
+        "security-scheme-added",
+        Level::Compatible,
+    );
+    only(
+        &with_bearer,
+        &shipped(),
+        "security-scheme-removed",
+        Level::Breaking,
+    );
+    let open = changed(|s| s.pointer_mut(OPERATION).unwrap()["security"] = json!([]));
+    only(
+        &shipped(),
+        &open,
+        "security-requirements-changed",
+        Level::Breaking,
+    );
+}
+
+#[test]
+fn request_enum_values_removed() {
+    let old = with_request_enum(json!(["low", "high", "urgent"]));
+    let new = with_request_enum(json!(["low", "high"]));
+    let message = only(&old, &new, "request-enum-value-removed", Level::Breaking);
+    assert!(message.contains("\"urgent\""), "{message}");
 }

@@ -33,14 +33,24 @@ pub fn name_and_hoist(document: &Value, book: &NameBook) -> Result<Named, String
     // take it; but only while that place still exists. A first pass finds
     // the places this document has.
     let all_recorded: BTreeSet<String> = book.types.values().cloned().collect();
-    let places = Namer::run(document, book, all_recorded).out.types;
+    let first = Namer::run(document, book, all_recorded, HashMap::new());
+    let places = first.out.types;
     let reserved = book
         .types
         .iter()
         .filter(|(location, _)| places.contains_key(*location))
         .map(|(_, name)| name.clone())
         .collect();
-    let namer = Namer::run(document, book, reserved);
+    // The name the book records for some place of each node: a node reached
+    // from a new place first (a `200` beside the documented `201`) keeps the
+    // name its recorded place gave it.
+    let mut node_book: HashMap<String, String> = HashMap::new();
+    for (location, node) in &first.place_nodes {
+        if let Some(name) = book.types.get(location) {
+            node_book.entry(node.clone()).or_insert_with(|| name.clone());
+        }
+    }
+    let namer = Namer::run(document, book, reserved, node_book);
     let component_names = vendor_components(document);
     let document = namer.emit(&component_names);
     Ok(Named {
@@ -73,6 +83,10 @@ struct Namer<'a> {
     reserved: BTreeSet<String>,
     /// Pointer of each operation object and its name.
     operation_ids: Vec<(String, String)>,
+    /// The schema node each place uses.
+    place_nodes: BTreeMap<Location, String>,
+    /// The name the book records for a place of each node (second pass).
+    node_book: HashMap<String, String>,
 }
 
 /// Whether the generator makes a type of this schema (so it needs a name).
@@ -107,7 +121,12 @@ fn is_success(code: &str) -> bool {
 impl<'a> Namer<'a> {
     /// Names every place of `document`: operations first, then the
     /// components no operation reaches.
-    fn run(document: &'a Value, book: &'a NameBook, reserved: BTreeSet<String>) -> Self {
+    fn run(
+        document: &'a Value,
+        book: &'a NameBook,
+        reserved: BTreeSet<String>,
+        node_book: HashMap<String, String>,
+    ) -> Self {
         let mut namer = Namer {
             doc: document,
             book,
@@ -118,6 +137,8 @@ impl<'a> Namer<'a> {
             roots: Vec::new(),
             reserved,
             operation_ids: Vec::new(),
+            place_nodes: BTreeMap::new(),
+            node_book,
         };
         namer.walk_operations();
         for name in vendor_components(document) {
@@ -285,6 +306,7 @@ impl<'a> Namer<'a> {
     fn site(&mut self, pointer: &str, location: Location, rule: String, component: Option<&str>) {
         let (target, via_ref) = self.resolve_site(pointer);
         let component = component.map(str::to_owned).or(via_ref);
+        self.place_nodes.insert(location.clone(), target.clone());
         if let Some(name) = self.node_name.get(&target) {
             self.out.types.insert(location, name.clone());
             return;
@@ -293,7 +315,12 @@ impl<'a> Namer<'a> {
             return;
         };
         let pin = node.get("x-rust-name").and_then(Value::as_str).map(str::to_owned);
-        let booked = self.book.types.get(&location).cloned();
+        let booked = self
+            .book
+            .types
+            .get(&location)
+            .or_else(|| self.node_book.get(&target))
+            .cloned();
         let is_component = component.is_some() && target.starts_with("/components/schemas/");
         if !(is_component || pin.is_some() || booked.is_some() || makes_a_type(node)) {
             self.descend(&target, &location, &rule);
@@ -420,7 +447,12 @@ impl<'a> Namer<'a> {
         let mut schemas = Map::new();
         for (name, (pointer, _)) in &self.owners {
             let mut schema = self.emit_schema(pointer);
-            if !pointer.starts_with("/components/schemas/") {
+            // An inline schema's `nullable` and `default` belong to its place
+            // (which keeps them), not to the type; a component's are its own.
+            let is_component = pointer
+                .strip_prefix("/components/schemas/")
+                .is_some_and(|name| !name.contains('/'));
+            if !is_component {
                 if let Some(map) = schema.as_object_mut() {
                     map.remove("nullable");
                     map.remove("default");

@@ -18,6 +18,7 @@ pub mod overlay;
 use serde_json::Value;
 
 pub use names::NameBook;
+pub use overlay::{FilledGap, OverlayOutcome, StaleAction};
 
 /// The effective spec, and what the intake has to say about it.
 #[derive(Debug, Clone)]
@@ -28,6 +29,10 @@ pub struct Intake {
     pub names: NameBook,
     /// What the conversion and the naming changed or decided.
     pub notes: Vec<String>,
+    /// What applying our overlay found: stale corrections, gaps the vendor
+    /// filled. The caller decides what a stale correction means (`update-spec`
+    /// refuses; an older document is compared without it).
+    pub overlay: OverlayOutcome,
 }
 
 /// Top-level key of the effective spec that says where it comes from.
@@ -43,11 +48,19 @@ pub const PROVENANCE: &str = "openapi/vendor.yaml with openapi/overlay.yaml appl
 /// report).
 pub fn run(vendor: &Value, overlay: Option<&Value>, book: &NameBook, strict: bool) -> Result<Intake, String> {
     let mut document = vendor.clone();
-    if let Some(overlay) = overlay {
-        overlay::apply(&mut document, overlay)?;
+    let outcome = match overlay {
+        Some(overlay) => overlay::apply(&mut document, overlay)?,
+        None => OverlayOutcome::default(),
+    };
+    // A name our gap-filling content pinned goes with that content: the
+    // vendor's schema at the place takes its own name.
+    let mut book = book.clone();
+    for place in outcome.filled_by_vendor.iter().flat_map(|f| &f.places) {
+        book.types
+            .retain(|location, _| !names::is_at_or_below(location, place));
     }
     let converted = convert::to_openapi_30(document, strict)?;
-    let named = hoist::name_and_hoist(&converted.document, book)?;
+    let named = hoist::name_and_hoist(&converted.document, &book)?;
     let mut document = named.document;
     if let Some(root) = document.as_object_mut() {
         root.insert(PROVENANCE_KEY.into(), Value::String(PROVENANCE.into()));
@@ -58,6 +71,7 @@ pub fn run(vendor: &Value, overlay: Option<&Value>, book: &NameBook, strict: boo
         document,
         names: named.names,
         notes,
+        overlay: outcome,
     })
 }
 

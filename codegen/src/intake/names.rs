@@ -69,6 +69,30 @@ impl NameBook {
     }
 }
 
+/// Whether `location` is `place` or a place inside it (`POST /v1/calls 400`
+/// holds `POST /v1/calls 400.errors[]`).
+pub fn is_at_or_below(location: &str, place: &str) -> bool {
+    location
+        .strip_prefix(place)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[', '{']))
+}
+
+/// The place that holds `location` (`POST /v1/calls 201.campaign` holds
+/// `POST /v1/calls 201.campaign.agent`), if it is not a body or response
+/// itself.
+pub fn parent_location(location: &str) -> Option<&str> {
+    if let Some(inner) = location
+        .strip_suffix("[]")
+        .or_else(|| location.strip_suffix("{}"))
+    {
+        return Some(inner);
+    }
+    // `METHOD /path rest`: only `rest` has steps (a path may hold dots).
+    let rest_at = location.match_indices(' ').nth(1)?.0 + 1;
+    let dot = location[rest_at..].rfind('.')?;
+    Some(&location[..rest_at + dot])
+}
+
 /// The rule's name for an operation without a pin or a name-book entry.
 pub fn operation_name(method: &str, path: &str, operation_id: Option<&str>) -> String {
     if let Some(id) = operation_id.filter(|id| id.chars().any(char::is_alphanumeric)) {
@@ -103,6 +127,31 @@ fn rust_fn_name(snake: &str) -> String {
     match name.chars().next() {
         Some(c) if c.is_ascii_alphabetic() || c == '_' => name,
         _ => format!("op_{name}"),
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn places_hold_places() {
+        assert!(is_at_or_below(
+            "POST /v1/calls 400.errors[]",
+            "POST /v1/calls 400"
+        ));
+        assert!(is_at_or_below("POST /v1/calls 400", "POST /v1/calls 400"));
+        assert!(!is_at_or_below("POST /v1/calls 4001", "POST /v1/calls 400"));
+        assert_eq!(
+            parent_location("POST /v1/calls 201.campaign.agent"),
+            Some("POST /v1/calls 201.campaign")
+        );
+        assert_eq!(
+            parent_location("POST /v1/calls 400.errors[]"),
+            Some("POST /v1/calls 400.errors")
+        );
+        assert_eq!(parent_location("POST /v1.2/calls body"), None);
+        assert_eq!(parent_location("GET /a param path id"), None);
     }
 }
 

@@ -8,6 +8,21 @@ use syn::{parse_quote, Type};
 use super::{module_mut, RewriteError};
 use crate::transform::ErrorBodies;
 
+/// The name of an operation's error-body enum: `create_call` →
+/// `CreateCallErrorBody` (the change report names it the same way).
+pub fn enum_name(operation_id: &str) -> String {
+    format!("{}ErrorBody", operation_id.to_upper_camel_case())
+}
+
+/// The variant of an error-body enum for a documented status key:
+/// `401` → `Status401`, `4XX` → `Status4XX`, `default` → `Other`.
+pub fn variant_name(status: &str) -> String {
+    match status {
+        "default" => "Other".to_owned(),
+        s => format!("Status{}", s.to_uppercase()),
+    }
+}
+
 /// For each operation with documented error bodies, an enum with one
 /// variant per documented status (`CreateCallErrorBody::Status401(..)`),
 /// `#[non_exhaustive]` so a newly documented status is not a breaking
@@ -24,7 +39,7 @@ pub fn add_error_bodies(
     }
     let items = module_mut(file, "types", "error bodies")?;
     for operation in operations {
-        let name = format_ident!("{}ErrorBody", operation.operation_id.to_upper_camel_case());
+        let name = format_ident!("{}", enum_name(&operation.operation_id));
         let id = &operation.operation_id;
         let doc = format!(
             "The error bodies `{id}` documents, by status. `sigmamind::Error::error_body` gives the one \
@@ -36,13 +51,7 @@ pub fn add_error_bodies(
         let mut ranges = Vec::new();
         let mut fallback = None;
         for status in &operation.statuses {
-            let variant = format_ident!(
-                "{}",
-                match status.status.as_str() {
-                    "default" => "Other".to_owned(),
-                    s => format!("Status{}", s.to_uppercase()),
-                }
-            );
+            let variant = format_ident!("{}", variant_name(&status.status));
             let ty: Type = match &status.component {
                 Some(component) => {
                     let ident = format_ident!("{}", component);

@@ -103,6 +103,12 @@ pub fn version_gate(ws: &Workspace) -> Result<(), String> {
 pub fn effective_is_vendor_plus_ours(ws: &Workspace) -> Result<(), String> {
     let sources = ws.sources()?;
     let intake = sources.intake()?;
+    if let Some(stale) = intake.overlay.stale.first() {
+        return Err(format!(
+            "{OVERLAY} action {} ({}) matches nothing in {VENDOR}: remove or retarget it",
+            stale.number, stale.description
+        ));
+    }
     let fix = format!("run `cargo xtask update-spec` (it rewrites both from {VENDOR} and {OVERLAY})");
     if ws.read(EFFECTIVE)? != effective_text(&intake.document) {
         return Err(format!(

@@ -8,8 +8,8 @@ use sigmamind_codegen::Spec;
 use crate::diff::{diff, Bump, Report};
 use crate::flags::UpdateSpec;
 use crate::workspace::{
-    read_document, vendor_yaml, Workspace, ACCEPTED_BREAKS, CHANGELOG, EFFECTIVE, NAMES, SNAPSHOT_TEST,
-    VENDOR,
+    read_document, vendor_yaml, Workspace, ACCEPTED_BREAKS, CHANGELOG, EFFECTIVE, NAMES, OVERLAY,
+    SNAPSHOT_TEST, VENDOR,
 };
 
 /// Runs the command.
@@ -67,11 +67,23 @@ pub fn take_in(ws: &Workspace, args: &UpdateSpec) -> Result<Report, String> {
 
     let current = Spec::load(ws.path(EFFECTIVE)).map_err(|e| e.to_string())?;
     let mut report = diff(&current.document, &new.document);
+    report.note_overlay(&intake.overlay);
     report.accept(&ws.accepted_breaks()?);
     for note in &intake.notes {
         println!("note: {note}");
     }
     println!("{}", report.markdown());
+    if let Some(stale) = intake.overlay.stale.first() {
+        return Err(format!(
+            "{} correction(s) of {OVERLAY} no longer apply to this document (action {}: {}: `{}` \
+             matches nothing): remove each from {OVERLAY}, or retarget it to where the vendor now \
+             writes that schema, then run `cargo xtask update-spec` again; nothing was written",
+            intake.overlay.stale.len(),
+            stale.number,
+            stale.description,
+            stale.target
+        ));
+    }
     if report.is_breaking() && !args.allow_breaking {
         return Err(format!(
             "{} breaking change(s); if intended, accept each in {ACCEPTED_BREAKS} (or pass \

@@ -240,3 +240,38 @@ pub fn next_release(export: &Value) -> Value {
     }});
     doc
 }
+
+/// A scratch workspace holding a copy of `openapi/` (all the intake reads).
+pub fn scratch(name: &str) -> xtask::workspace::Workspace {
+    let dir = std::env::temp_dir().join(format!("sigmamind-intake-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("openapi")).unwrap();
+    for entry in std::fs::read_dir(workspace_root().join("openapi")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join("openapi").join(entry.file_name())).unwrap();
+    }
+    xtask::workspace::Workspace::at(dir)
+}
+
+/// `cargo xtask update-spec FILE --no-build` in `ws`, with `document` as FILE.
+pub fn take_in(ws: &xtask::workspace::Workspace, document: &Value) -> Result<xtask::diff::Report, String> {
+    take_in_with(ws, document, false)
+}
+
+/// [`take_in`], with `--allow-breaking` when `allow_breaking`.
+pub fn take_in_with(
+    ws: &xtask::workspace::Workspace,
+    document: &Value,
+    allow_breaking: bool,
+) -> Result<xtask::diff::Report, String> {
+    let file = ws.path("incoming.json");
+    std::fs::write(&file, serde_json::to_string_pretty(document).unwrap()).unwrap();
+    xtask::commands::update_spec::take_in(
+        ws,
+        &xtask::flags::UpdateSpec {
+            file: Some(file),
+            allow_breaking,
+            no_build: true,
+        },
+    )
+}

@@ -1,318 +1,34 @@
-//! What a spec change means for users of the generated crate.
-//!
-//! Two layers, so that the report fails closed:
-//! 1. **Rules** compare the two effective specs and name each change with a
-//!    rule id (as oasdiff names its checks) and a level, following what the
-//!    generated Rust does: a change that can stop a user's code from compiling
-//!    or a request from being accepted is breaking; one that compiles but
-//!    behaves differently is a warning; additions users can ignore are
-//!    compatible; text is docs.
-//! 2. **The generated surface** of both sides (the snapshot listing) is
-//!    compared too. A type or operation whose surface lines moved without a
-//!    rule naming it is reported as breaking: `unclassified-surface-change`.
-//!    Docs-only means the surface is identical.
-//!
-//! Conventions of the generated code the rules rely on: response enums are
-//! open (a new value parses as `Unknown` until regenerated), request-only
-//! enums are closed Rust enums; structs are `#[non_exhaustive]` and built
-//! through builders (a new optional field breaks nobody); optional fields are
-//! `Option<T>` whatever their `default` (the server applies its default);
-//! responses ignore request rules.
+//! The rules, place by place: every operation, body, response, parameter
+//! and field of the old document is compared with what sits at the same
+//! place of the new one, following `$ref`s, so that a schema moved from
+//! inline into a component (or renamed) is compared as what it is.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
 
-use heck::ToUpperCamelCase;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sigmamind_codegen::schema::{shape, single_all_of, unwrap};
+use sigmamind_codegen::open_enum::variant_name;
+use sigmamind_codegen::rewrite::error_bodies::enum_name as error_body_enum_name;
+use sigmamind_codegen::schema::{single_all_of, unwrap};
 use sigmamind_codegen::spec::{deref, operations, schema_name};
-use sigmamind_codegen::{generate_file, surface, Options, Spec};
+use sigmamind_codegen::{transform, Spec};
 
-/// How a change affects users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Users' code may stop compiling, or their requests stop being accepted.
-    Breaking,
-    /// Compiles, but behaves differently.
-    Warning,
-    /// New things users may ignore.
-    Compatible,
-    /// No change to the generated surface (docs, examples).
-    Docs,
-}
+use super::rules::{self, Rule};
+use super::{Change, Level};
 
-/// The version bump the crate needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Bump {
-    /// Breaking changes.
-    Major,
-    /// Additions, or behaviour changes (warnings).
-    Minor,
-    /// Nothing users can observe in the API.
-    Patch,
-    /// The specs are identical.
-    None,
-}
-
-/// One classified change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    /// The rule that found it (`request-enum-value-added`).
-    pub rule: &'static str,
-    /// Breaking, warning, compatible or docs.
-    pub level: Level,
-    /// Where: operation, side and field path, or component.
-    pub location: String,
-    /// What changed, in Rust terms.
-    pub message: String,
-    /// Why a breaking change was accepted (`openapi/accepted-breaks.toml`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub accepted: Option<String>,
-    /// The generated types whose surface this change explains.
-    #[serde(skip)]
-    pub types: Vec<String>,
-}
-
-/// A breaking change the maintainers accepted, by rule and location
-/// (`openapi/accepted-breaks.toml`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct AcceptedBreak {
-    /// The rule id.
-    pub rule: String,
-    /// The location, exactly as the report prints it.
-    pub location: String,
-    /// Why it is acceptable.
-    pub reason: String,
-}
-
-/// The accepted-breaks file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct AcceptedBreaks {
-    /// Each accepted break.
-    #[serde(default)]
-    pub accept: Vec<AcceptedBreak>,
-}
-
-impl AcceptedBreaks {
-    /// Parses the TOML file.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| format!("not a valid accepted-breaks file: {e}"))
-    }
-}
-
-/// The report for one pair of specs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Report {
-    /// `info.version` of the old spec.
-    pub old_version: String,
-    /// `info.version` of the new spec.
-    pub new_version: String,
-    /// The version bump needed.
-    pub semver: Bump,
-    /// Every change, breaking first.
-    pub changes: Vec<Change>,
-    /// Why the generated surfaces were not compared, if they were not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub surface_not_compared: Option<String>,
-}
-
-impl Report {
-    /// Whether a breaking change was not accepted.
-    pub fn is_breaking(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| c.level == Level::Breaking && c.accepted.is_none())
-    }
-
-    /// Counts of (breaking, warning, compatible, docs).
-    pub fn counts(&self) -> (usize, usize, usize, usize) {
-        let count = |l| self.changes.iter().filter(|c| c.level == l).count();
-        (
-            count(Level::Breaking),
-            count(Level::Warning),
-            count(Level::Compatible),
-            count(Level::Docs),
-        )
-    }
-
-    /// One line for changelogs.
-    pub fn summary(&self) -> String {
-        let (b, w, c, d) = self.counts();
-        let bump = match self.semver {
-            Bump::Major => "major bump (0.x: minor)",
-            Bump::Minor => "minor bump (0.x: patch)",
-            Bump::Patch => "patch bump",
-            Bump::None => "no bump",
-        };
-        let accepted = self.changes.iter().filter(|c| c.accepted.is_some()).count();
-        let accepted = if accepted > 0 {
-            format!(" ({accepted} accepted)")
-        } else {
-            String::new()
-        };
-        format!("{b} breaking{accepted}, {w} warning, {c} compatible, {d} docs-only change(s): {bump}")
-    }
-
-    /// The report as Markdown, for a pull request.
-    pub fn markdown(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "## Spec changes: {} → {}\n",
-            self.old_version, self.new_version
-        );
-        let _ = writeln!(out, "**{}**\n", self.summary());
-        for (level, title) in [
-            (Level::Breaking, "Breaking"),
-            (Level::Warning, "Warnings (compiles, behaves differently)"),
-            (Level::Compatible, "Compatible"),
-            (Level::Docs, "Documentation only"),
-        ] {
-            let items: Vec<&Change> = self.changes.iter().filter(|c| c.level == level).collect();
-            if items.is_empty() {
-                continue;
-            }
-            let _ = writeln!(out, "### {title}\n");
-            for c in items {
-                let _ = write!(out, "- `{}` [{}]: {}", c.location, c.rule, c.message);
-                if let Some(reason) = &c.accepted {
-                    let _ = write!(out, " (accepted: {reason})");
-                }
-                out.push('\n');
-            }
-            out.push('\n');
-        }
-        if let Some(why) = &self.surface_not_compared {
-            let _ = writeln!(out, "_The generated surfaces were not compared: {why}._\n");
-        }
-        out
-    }
-
-    /// The report as JSON, for tools.
-    pub fn json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("reports serialise")
-    }
-
-    /// Marks the breaking changes `accepted` names as accepted.
-    pub fn accept(&mut self, accepted: &AcceptedBreaks) {
-        for change in self.changes.iter_mut().filter(|c| c.level == Level::Breaking) {
-            if let Some(a) = accepted
-                .accept
-                .iter()
-                .find(|a| a.rule == change.rule && a.location == change.location)
-            {
-                change.accepted = Some(a.reason.clone());
-            }
-        }
-    }
-}
-
-/// Compares two effective specs, surfaces included, with the crate's own
-/// generator settings.
-pub fn diff(old: &Value, new: &Value) -> Report {
-    diff_with(old, new, &crate::generator_options::sigmamind_options())
-}
-
-/// [`diff`] with other generator settings (for documents that are not ours).
-pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
+/// Every change the rules find between two effective specs (the types by
+/// place are [`super::places`]'s, the surface [`super::surface`]'s).
+pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
     let mut d = Differ {
         old,
         new,
         changes: Vec::new(),
         seen: BTreeSet::new(),
         context: Vec::new(),
-        open_enums: response_components(new),
+        open_enums: open_enums(new),
     };
     d.operations();
-    d.components();
     d.security_and_servers();
-    let surface_not_compared = match (surface_of(old, options), surface_of(new, options)) {
-        (Ok(o), Ok(n)) => {
-            d.unclassified(&o, &n);
-            None
-        }
-        (Err(e), _) | (_, Err(e)) => Some(e),
-    };
-    let identical = old == new;
-    if !identical && d.changes.is_empty() {
-        d.push(
-            "spec-text-changed",
-            Level::Docs,
-            "spec",
-            "descriptions, examples or other text changed",
-        );
-    }
     d.changes
-        .sort_by(|a, b| (a.level, &a.location).cmp(&(b.level, &b.location)));
-    let semver = if identical {
-        Bump::None
-    } else if d.changes.iter().any(|c| c.level == Level::Breaking) {
-        Bump::Major
-    } else if d
-        .changes
-        .iter()
-        .any(|c| matches!(c.level, Level::Compatible | Level::Warning))
-    {
-        Bump::Minor
-    } else {
-        Bump::Patch
-    };
-    let version = |doc: &Value| doc["info"]["version"].as_str().unwrap_or("?").to_owned();
-    Report {
-        old_version: version(old),
-        new_version: version(new),
-        semver,
-        changes: d.changes,
-        surface_not_compared,
-    }
-}
-
-/// The surface listing of an effective spec, without its title line.
-fn surface_of(document: &Value, options: &Options) -> Result<String, String> {
-    let spec = Spec::from_value("spec", document.clone()).map_err(|e| e.problem)?;
-    let file = generate_file(&spec, options).map_err(|e| e.problem)?;
-    Ok(surface::render(&spec, &file)
-        .lines()
-        .skip(1)
-        .collect::<Vec<_>>()
-        .join("\n"))
-}
-
-/// Names of the components a response can carry (their enums are open).
-fn response_components(document: &Value) -> BTreeSet<String> {
-    let mut roots = Vec::new();
-    for (_, _, operation) in operations(document) {
-        for response in operation["responses"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(_, r)| r)
-        {
-            let response = deref(document, response).unwrap_or(response);
-            for media in response["content"].as_object().into_iter().flatten() {
-                roots.push(&media.1["schema"]);
-            }
-        }
-    }
-    let mut seen = BTreeSet::new();
-    let mut queue: Vec<String> = Vec::new();
-    let collect = |v: &Value, queue: &mut Vec<String>| {
-        let mut refs = BTreeSet::new();
-        sigmamind_codegen::spec::collect_refs(v, &mut refs);
-        queue.extend(refs.iter().filter_map(|r| schema_name(r)).map(str::to_owned));
-    };
-    roots.iter().for_each(|r| collect(r, &mut queue));
-    while let Some(name) = queue.pop() {
-        if seen.insert(name.clone()) {
-            if let Some(schema) = document.pointer(&format!("/components/schemas/{name}")) {
-                collect(schema, &mut queue);
-            }
-        }
-    }
-    seen
 }
 
 /// An empty JSON object, for a side that has none.
@@ -376,15 +92,113 @@ fn default_of<'a>(document: &'a Value, schema: &'a Value) -> Option<&'a Value> {
         .or_else(|| unwrap(document, schema).0.get("default"))
 }
 
-/// The name of an operation's generated error-body enum.
+/// The name of an operation's generated error-body enum (the generator's).
 fn error_body_enum(operation: &Value) -> String {
-    format!(
-        "{}ErrorBody",
-        operation["operationId"]
-            .as_str()
-            .unwrap_or("")
-            .to_upper_camel_case()
+    error_body_enum_name(operation["operationId"].as_str().unwrap_or(""))
+}
+
+/// The enums the generator makes open for `document`: its own plan, not a
+/// re-derivation (none, when it cannot plan the document: then every
+/// request enum counts as closed, the cautious reading).
+fn open_enums(document: &Value) -> BTreeSet<String> {
+    let Ok(spec) = Spec::from_value("spec", document.clone()) else {
+        return BTreeSet::new();
+    };
+    match transform::prepare(&spec, transform::Success::AsDocumented) {
+        Ok((_, plan)) => plan.open_enums.into_iter().map(|e| e.name).collect(),
+        Err(_) => BTreeSet::new(),
+    }
+}
+
+/// A schema's kind, unions by keyword only.
+fn kind_of(schema: &Value) -> String {
+    for key in ["oneOf", "anyOf"] {
+        if schema.get(key).is_some() {
+            return key.to_owned();
+        }
+    }
+    if schema.get("properties").is_some() && schema.get("type").is_none() {
+        return "object".to_owned();
+    }
+    let kind = schema["type"].as_str().unwrap_or("any");
+    match schema["format"].as_str() {
+        Some(format) => format!("{kind} ({format})"),
+        None => kind.to_owned(),
+    }
+}
+
+/// A schema's JSON type as the report names it: `string (date-time)`, or
+/// `one of string | integer` for a union.
+fn type_of(doc: &Value, schema: &Value) -> String {
+    for key in ["oneOf", "anyOf"] {
+        if let Some(members) = schema.get(key).and_then(Value::as_array) {
+            let kinds: Vec<String> = members
+                .iter()
+                .map(|m| type_of(doc, unwrap(doc, m).0))
+                .filter(|k| k != "null")
+                .collect();
+            return format!("one of {}", kinds.join(" | "));
+        }
+    }
+    if schema.get("properties").is_some() && schema.get("type").is_none() {
+        return "object".to_owned();
+    }
+    let kind = schema["type"].as_str().unwrap_or("any");
+    match schema["format"].as_str() {
+        Some(format) => format!("{kind} ({format})"),
+        None => kind.to_owned(),
+    }
+}
+
+/// The Rust type the generator makes of a [`type_of`] description.
+fn rust_of(kind: &str) -> String {
+    let rust = match kind {
+        "string" => "`String`",
+        "string (date-time)" => "`DateTime<Utc>`",
+        "integer (int32)" => "`i32`",
+        "integer" | "integer (int64)" => "`i64`",
+        "number" | "number (double)" => "`f64`",
+        "boolean" => "`bool`",
+        "array" => "a `Vec`",
+        "object" => "a struct or map",
+        k if k.starts_with("one of") => "an enum of the members",
+        _ => "`serde_json::Value`",
+    };
+    rust.to_owned()
+}
+
+/// The credentials of a security requirement, by what the client sends
+/// (type, place, header), not by the scheme's name in the document.
+fn requirements(doc: &Value, op: &Value) -> Option<Vec<Vec<String>>> {
+    let required = op.get("security").or(doc.get("security"))?.as_array()?;
+    let schemes = doc.pointer("/components/securitySchemes");
+    Some(
+        required
+            .iter()
+            .map(|alternative| {
+                let mut sent: Vec<String> = alternative
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, _)| {
+                        let scheme = schemes.and_then(|s| s.get(name));
+                        scheme.map_or(name.clone(), credential)
+                    })
+                    .collect();
+                sent.sort();
+                sent
+            })
+            .collect(),
     )
+}
+
+/// What a security scheme makes the client send.
+fn credential(scheme: &Value) -> String {
+    ["type", "in", "name", "scheme"]
+        .iter()
+        .map(|k| scheme.get(*k).and_then(Value::as_str).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The component a schema refers to (through a one-member `allOf`).
@@ -394,18 +208,12 @@ fn component_of(schema: &Value) -> Option<&str> {
 }
 
 impl<'a> Differ<'a> {
-    fn push(&mut self, rule: &'static str, level: Level, location: &str, message: impl Into<String>) {
+    fn push(&mut self, rule: Rule, level: Level, location: &str, message: impl Into<String>) {
         // A change explains the surface of the types it sits in: the one
         // being compared and its parent (whose field line may change).
         let types = self.context.iter().rev().take(2).cloned().collect();
-        self.changes.push(Change {
-            rule,
-            level,
-            location: location.to_owned(),
-            message: message.into(),
-            accepted: None,
-            types,
-        });
+        self.changes
+            .push(Change::new(rule, level, location, message, types));
     }
 
     fn operations(&mut self) {
@@ -415,7 +223,7 @@ impl<'a> Differ<'a> {
                 // Its error-body enum goes with it.
                 self.context = vec![error_body_enum(old_op)];
                 self.push(
-                    "operation-removed",
+                    rules::OPERATION_REMOVED,
                     Level::Breaking,
                     key,
                     "operation removed (its client method is gone)",
@@ -429,7 +237,7 @@ impl<'a> Differ<'a> {
             let id = new_ops[key].1["operationId"].as_str().unwrap_or("?");
             self.context = vec![error_body_enum(new_ops[key].1)];
             self.push(
-                "operation-added",
+                rules::OPERATION_ADDED,
                 Level::Compatible,
                 key,
                 format!("new operation `{id}`"),
@@ -441,33 +249,46 @@ impl<'a> Differ<'a> {
     fn operation(&mut self, key: &str, old: (&'a Value, &'a Value), new: (&'a Value, &'a Value)) {
         let ((old_item, old), (new_item, new)) = (old, new);
         if old["operationId"] != new["operationId"] {
+            let (was, is) = (error_body_enum(old), error_body_enum(new));
+            self.context = vec![was.clone(), is.clone()];
             self.push(
-                "operation-id-changed",
+                rules::OPERATION_ID_CHANGED,
                 Level::Breaking,
                 key,
                 format!(
-                    "operationId changed from {} to {} (the client method is renamed)",
+                    "operationId changed from {} to {} (the client method is renamed, and its error-body \
+                     enum `{was}` becomes `{is}`)",
                     old["operationId"], new["operationId"]
                 ),
             );
+            self.context.clear();
         }
         let (old_codes, new_codes) = (codes(old, true), codes(new, true));
         if old_codes != new_codes {
+            // Any 2xx is the operation's success, decoded as its success type.
+            let (level, why) = if old_codes.is_empty() || new_codes.is_empty() {
+                (Level::Breaking, "the operation's success type changes")
+            } else {
+                (
+                    Level::Warning,
+                    "every 2xx is a success, decoded as the same type, so code keeps working; which \
+                     statuses are reported as drift changes",
+                )
+            };
             self.push(
-                "response-success-status-changed",
-                Level::Breaking,
+                rules::RESPONSE_SUCCESS_STATUS_CHANGED,
+                level,
                 key,
                 format!(
-                    "success status changed from {} to {}",
+                    "success status changed from {} to {}: {why}",
                     list(&old_codes),
                     list(&new_codes)
                 ),
             );
         }
-        let security = |doc: &Value, op: &Value| op.get("security").or(doc.get("security")).cloned();
-        if security(self.old, old) != security(self.new, new) {
+        if requirements(self.old, old) != requirements(self.new, new) {
             self.push(
-                "security-requirements-changed",
+                rules::SECURITY_REQUIREMENTS_CHANGED,
                 Level::Breaking,
                 key,
                 "security requirements changed",
@@ -475,8 +296,16 @@ impl<'a> Differ<'a> {
         }
         self.parameters(key, (old_item, old), (new_item, new));
         self.request_body(key, old, new);
-        for code in old_codes.intersection(&new_codes) {
-            self.response(key, code, old, new, Side::Response);
+        if let ([o], [n]) = (
+            old_codes.iter().collect::<Vec<_>>().as_slice(),
+            new_codes.iter().collect::<Vec<_>>().as_slice(),
+        ) {
+            // One success each side: the same place, whatever its status.
+            self.success_response(key, (o, old), (n, new));
+        } else {
+            for code in old_codes.intersection(&new_codes) {
+                self.response(key, code, old, new, Side::Response);
+            }
         }
         self.error_responses(key, old, new);
     }
@@ -488,19 +317,19 @@ impl<'a> Differ<'a> {
         let required = |b: Option<&Value>| b.is_some_and(|b| b["required"] == Value::Bool(true));
         match (ob, nb) {
             (Some(_), None) => self.push(
-                "request-body-removed",
+                rules::REQUEST_BODY_REMOVED,
                 Level::Breaking,
                 &location,
                 "request body removed",
             ),
             (None, Some(_)) if required(nb) => self.push(
-                "new-required-request-body",
+                rules::NEW_REQUIRED_REQUEST_BODY,
                 Level::Breaking,
                 &location,
                 "required request body added",
             ),
             (None, Some(_)) => self.push(
-                "new-optional-request-body",
+                rules::NEW_OPTIONAL_REQUEST_BODY,
                 Level::Compatible,
                 &location,
                 "optional request body added",
@@ -508,7 +337,7 @@ impl<'a> Differ<'a> {
             (Some(o), Some(n)) => {
                 if !required(ob) && required(nb) {
                     self.push(
-                        "request-body-became-required",
+                        rules::REQUEST_BODY_BECAME_REQUIRED,
                         Level::Breaking,
                         &location,
                         "request body became required",
@@ -528,6 +357,21 @@ impl<'a> Differ<'a> {
         }
     }
 
+    /// The one success response of each side, whatever its status.
+    fn success_response(
+        &mut self,
+        key: &str,
+        (old_code, old): (&str, &'a Value),
+        (new_code, new): (&str, &'a Value),
+    ) {
+        let location = format!("{key} response {new_code}");
+        let o = deref(self.old, &old["responses"][old_code]);
+        let n = deref(self.new, &new["responses"][new_code]);
+        if let (Some(o), Some(n)) = (o, n) {
+            self.media(Side::Response, &location, o, n);
+        }
+    }
+
     /// Every media type of a body or response, compared by media type.
     fn media(&mut self, side: Side, location: &str, old: &'a Value, new: &'a Value) {
         let content = |v: &'a Value| v["content"].as_object();
@@ -536,8 +380,8 @@ impl<'a> Differ<'a> {
         match (empty_o, empty_n) {
             (false, true) => {
                 let rule = match side {
-                    Side::Request => "request-body-removed",
-                    Side::Response => "response-body-removed",
+                    Side::Request => rules::REQUEST_BODY_REMOVED,
+                    Side::Response => rules::RESPONSE_BODY_REMOVED,
                 };
                 return self.push(
                     rule,
@@ -548,8 +392,8 @@ impl<'a> Differ<'a> {
             }
             (true, false) => {
                 let (rule, level) = match side {
-                    Side::Request => ("request-body-added", Level::Breaking),
-                    Side::Response => ("response-body-added", Level::Compatible),
+                    Side::Request => (rules::REQUEST_BODY_ADDED, Level::Breaking),
+                    Side::Response => (rules::RESPONSE_BODY_ADDED, Level::Compatible),
                 };
                 return self.push(rule, level, location, format!("{} body added", side.name()));
             }
@@ -566,9 +410,9 @@ impl<'a> Differ<'a> {
             match nc.get(media) {
                 None => self.push(
                     if side == Side::Request {
-                        "request-media-type-removed"
+                        rules::REQUEST_MEDIA_TYPE_REMOVED
                     } else {
-                        "response-media-type-removed"
+                        rules::RESPONSE_MEDIA_TYPE_REMOVED
                     },
                     Level::Breaking,
                     &at,
@@ -584,9 +428,9 @@ impl<'a> Differ<'a> {
         for media in nc.keys().filter(|m| !oc.contains_key(*m)) {
             self.push(
                 if side == Side::Request {
-                    "request-media-type-added"
+                    rules::REQUEST_MEDIA_TYPE_ADDED
                 } else {
-                    "response-media-type-added"
+                    rules::RESPONSE_MEDIA_TYPE_ADDED
                 },
                 Level::Compatible,
                 location,
@@ -602,7 +446,7 @@ impl<'a> Differ<'a> {
         self.context.push(error_body_enum(new));
         for code in oc.difference(&nc) {
             self.push(
-                "error-response-removed",
+                rules::ERROR_RESPONSE_REMOVED,
                 Level::Breaking,
                 &format!("{key} response {code}"),
                 format!("error status {code} no longer documented (its error-body variant is gone)"),
@@ -610,7 +454,7 @@ impl<'a> Differ<'a> {
         }
         for code in nc.difference(&oc) {
             self.push(
-                "error-response-added",
+                rules::ERROR_RESPONSE_ADDED,
                 Level::Compatible,
                 &format!("{key} response {code}"),
                 format!(
@@ -649,7 +493,7 @@ impl<'a> Differ<'a> {
             let location = format!("{key} parameter {name}");
             match new_params.get(name) {
                 None => self.push(
-                    "request-parameter-removed",
+                    rules::REQUEST_PARAMETER_REMOVED,
                     Level::Breaking,
                     &location,
                     "parameter removed",
@@ -657,7 +501,7 @@ impl<'a> Differ<'a> {
                 Some(n) => {
                     if o["required"] != Value::Bool(true) && n["required"] == Value::Bool(true) {
                         self.push(
-                            "request-parameter-became-required",
+                            rules::REQUEST_PARAMETER_BECAME_REQUIRED,
                             Level::Breaking,
                             &location,
                             "parameter became required",
@@ -674,14 +518,14 @@ impl<'a> Differ<'a> {
             let location = format!("{key} parameter {name}");
             if n["required"] == Value::Bool(true) {
                 self.push(
-                    "new-required-request-parameter",
+                    rules::NEW_REQUIRED_REQUEST_PARAMETER,
                     Level::Breaking,
                     &location,
                     "required parameter added",
                 );
             } else {
                 self.push(
-                    "new-optional-request-parameter",
+                    rules::NEW_OPTIONAL_REQUEST_PARAMETER,
                     Level::Compatible,
                     &location,
                     "optional parameter added",
@@ -721,58 +565,56 @@ impl<'a> Differ<'a> {
     fn place(&mut self, side: Side, location: &str, old: &'a Value, new: &'a Value, required: bool) -> bool {
         let (o, o_nullable) = unwrap(self.old, old);
         let (n, n_nullable) = unwrap(self.new, new);
-        let ty = |s: &Value| {
-            format!(
-                "{}{}",
-                s["type"].as_str().unwrap_or("any"),
-                s["format"]
-                    .as_str()
-                    .map(|f| format!(" ({f})"))
-                    .unwrap_or_default()
-            )
-        };
-        if ty(o) != ty(n) {
+        // A union's members are the composition rule's; the type rule sees
+        // that it is one (a widening `string` → `oneOf` is a type change).
+        if kind_of(o) != kind_of(n) {
+            let (was, is) = (type_of(self.old, o), type_of(self.new, n));
             let rule = match side {
-                Side::Request => "request-property-type-changed",
-                Side::Response => "response-property-type-changed",
+                Side::Request => rules::REQUEST_PROPERTY_TYPE_CHANGED,
+                Side::Response => rules::RESPONSE_PROPERTY_TYPE_CHANGED,
             };
             self.push(
                 rule,
                 Level::Breaking,
                 location,
-                format!("type changed from {} to {}", ty(o), ty(n)),
+                format!(
+                    "type changed from {was} to {is}: its Rust type changes ({} becomes {}), so code \
+                     that reads or builds it stops compiling",
+                    rust_of(&was),
+                    rust_of(&is)
+                ),
             );
             return true;
         }
         if o_nullable != n_nullable {
-            let (rule, level, what): (&'static str, Level, &str) = match (side, n_nullable, required) {
+            let (rule, level, what): (Rule, Level, &str) = match (side, n_nullable, required) {
                 (Side::Request, true, true) => (
-                    "request-property-became-nullable",
+                    rules::REQUEST_PROPERTY_BECAME_NULLABLE,
                     Level::Breaking,
                     "became nullable: its Rust type `T` becomes `Option<T>`",
                 ),
                 (Side::Request, true, false) => (
-                    "request-property-became-nullable",
+                    rules::REQUEST_PROPERTY_BECAME_NULLABLE,
                     Level::Compatible,
                     "now accepts null (already an `Option`)",
                 ),
                 (Side::Request, false, _) => (
-                    "request-property-became-not-nullable",
+                    rules::REQUEST_PROPERTY_BECAME_NOT_NULLABLE,
                     Level::Breaking,
                     "no longer accepts null",
                 ),
                 (Side::Response, _, false) => (
-                    "response-property-nullability-changed",
+                    rules::RESPONSE_PROPERTY_NULLABILITY_CHANGED,
                     Level::Docs,
                     "nullability changed (an optional response field is an `Option` either way)",
                 ),
                 (Side::Response, true, true) => (
-                    "response-property-became-nullable",
+                    rules::RESPONSE_PROPERTY_BECAME_NULLABLE,
                     Level::Breaking,
                     "may now be null: its Rust type becomes `Option`",
                 ),
                 (Side::Response, false, true) => (
-                    "response-property-became-not-nullable",
+                    rules::RESPONSE_PROPERTY_BECAME_NOT_NULLABLE,
                     Level::Breaking,
                     "is no longer nullable: its Rust type loses `Option`",
                 ),
@@ -788,7 +630,7 @@ impl<'a> Differ<'a> {
                 (None, None) => unreachable!("they differ"),
             };
             self.push(
-                "property-default-changed",
+                rules::PROPERTY_DEFAULT_CHANGED,
                 Level::Warning,
                 location,
                 format!(
@@ -835,15 +677,49 @@ impl<'a> Differ<'a> {
         };
         let open = component.is_some_and(|c| self.open_enums.contains(c));
         match (values(o), values(n)) {
-            (Some(ov), Some(nv)) => {
+            (Some(mut ov), Some(mut nv)) => {
+                // The same Rust variant name on both sides: a respelling.
+                let variant = |v: &String| variant_name(v.trim_matches('"'));
+                let respelled: Vec<(String, String)> = ov
+                    .difference(&nv)
+                    .filter_map(|o| {
+                        let n = nv.difference(&ov).find(|n| variant(n) == variant(o))?;
+                        Some((o.clone(), n.clone()))
+                    })
+                    .collect();
+                for (was, is) in &respelled {
+                    ov.remove(was);
+                    nv.remove(is);
+                    let rust = variant(is);
+                    let (level, then) = match side {
+                        Side::Request => (
+                            Level::Breaking,
+                            "requests now send the new spelling, and a server that still reads the old \
+                             one refuses them",
+                        ),
+                        Side::Response => (
+                            Level::Warning,
+                            "a response with the old spelling now parses as `Unknown(..)`",
+                        ),
+                    };
+                    self.push(
+                        rules::ENUM_VALUE_RESPELLED,
+                        level,
+                        location,
+                        format!(
+                            "value respelled on the wire {was} → {is}, same Rust variant `{rust}`: the code \
+                             compiles, and {then}"
+                        ),
+                    );
+                }
                 for removed in ov.difference(&nv) {
                     let (rule, why) = match side {
                         Side::Request => (
-                            "request-enum-value-removed",
+                            rules::REQUEST_ENUM_VALUE_REMOVED,
                             "enum value removed (its Rust variant disappears; requests using it are refused)",
                         ),
                         Side::Response => (
-                            "response-enum-value-removed",
+                            rules::RESPONSE_ENUM_VALUE_REMOVED,
                             "enum value removed (its Rust variant disappears)",
                         ),
                     };
@@ -852,18 +728,18 @@ impl<'a> Differ<'a> {
                 for added in nv.difference(&ov) {
                     let (rule, level, why) = match (side, open) {
                         (Side::Request, false) => (
-                            "request-enum-value-added",
+                            rules::REQUEST_ENUM_VALUE_ADDED,
                             Level::Breaking,
                             "new value of a request-only enum: a closed Rust enum gains a variant, \
                              and an exhaustive `match` on it stops compiling",
                         ),
                         (Side::Request, true) => (
-                            "request-enum-value-added",
+                            rules::REQUEST_ENUM_VALUE_ADDED,
                             Level::Compatible,
                             "new value of an open (non-exhaustive) enum",
                         ),
                         (Side::Response, _) => (
-                            "response-enum-value-added",
+                            rules::RESPONSE_ENUM_VALUE_ADDED,
                             Level::Warning,
                             "new value in responses: it came back as `Unknown(..)` and now comes back \
                              as a new variant",
@@ -873,13 +749,13 @@ impl<'a> Differ<'a> {
                 }
             }
             (None, Some(_)) => self.push(
-                "property-became-enum",
+                rules::PROPERTY_BECAME_ENUM,
                 Level::Breaking,
                 location,
                 "now restricted to an enum (the Rust type changes)",
             ),
             (Some(_), None) => self.push(
-                "property-no-longer-enum",
+                rules::PROPERTY_NO_LONGER_ENUM,
                 Level::Breaking,
                 location,
                 "no longer an enum (the Rust type changes)",
@@ -893,19 +769,19 @@ impl<'a> Differ<'a> {
     fn limits(&mut self, location: &str, o: &Value, n: &Value) {
         match (o.get("pattern"), n.get("pattern")) {
             (None, Some(p)) => self.push(
-                "request-property-pattern-added",
+                rules::REQUEST_PROPERTY_PATTERN_ADDED,
                 Level::Breaking,
                 location,
                 format!("pattern {p} added: values accepted before may be refused"),
             ),
             (Some(a), Some(b)) if a != b => self.push(
-                "request-property-pattern-changed",
+                rules::REQUEST_PROPERTY_PATTERN_CHANGED,
                 Level::Warning,
                 location,
                 format!("pattern changed from {a} to {b}; it cannot be proven looser"),
             ),
             (Some(_), None) => self.push(
-                "request-property-pattern-removed",
+                rules::REQUEST_PROPERTY_PATTERN_REMOVED,
                 Level::Compatible,
                 location,
                 "pattern removed",
@@ -914,14 +790,14 @@ impl<'a> Differ<'a> {
         }
         // (keyword, rule id, larger is looser)
         for (keyword, rule, larger_is_looser) in [
-            ("maxLength", "request-property-max-length", true),
-            ("maximum", "request-property-maximum", true),
-            ("maxItems", "request-property-max-items", true),
-            ("maxProperties", "request-property-max-properties", true),
-            ("minLength", "request-property-min-length", false),
-            ("minimum", "request-property-minimum", false),
-            ("minItems", "request-property-min-items", false),
-            ("minProperties", "request-property-min-properties", false),
+            ("maxLength", rules::REQUEST_PROPERTY_MAX_LENGTH, true),
+            ("maximum", rules::REQUEST_PROPERTY_MAXIMUM, true),
+            ("maxItems", rules::REQUEST_PROPERTY_MAX_ITEMS, true),
+            ("maxProperties", rules::REQUEST_PROPERTY_MAX_PROPERTIES, true),
+            ("minLength", rules::REQUEST_PROPERTY_MIN_LENGTH, false),
+            ("minimum", rules::REQUEST_PROPERTY_MINIMUM, false),
+            ("minItems", rules::REQUEST_PROPERTY_MIN_ITEMS, false),
+            ("minProperties", rules::REQUEST_PROPERTY_MIN_PROPERTIES, false),
         ] {
             let (ov, nv) = (
                 o.get(keyword).and_then(Value::as_f64),
@@ -937,9 +813,9 @@ impl<'a> Differ<'a> {
         }
         // Booleans: `true` is tighter (3.0 exclusive bounds, uniqueItems).
         for (keyword, rule) in [
-            ("exclusiveMinimum", "request-property-exclusive-minimum"),
-            ("exclusiveMaximum", "request-property-exclusive-maximum"),
-            ("uniqueItems", "request-property-unique-items"),
+            ("exclusiveMinimum", rules::REQUEST_PROPERTY_EXCLUSIVE_MINIMUM),
+            ("exclusiveMaximum", rules::REQUEST_PROPERTY_EXCLUSIVE_MAXIMUM),
+            ("uniqueItems", rules::REQUEST_PROPERTY_UNIQUE_ITEMS),
         ] {
             let flag = |s: &Value| s.get(keyword) == Some(&Value::Bool(true));
             let tighter = (flag(o) != flag(n)).then_some(flag(n));
@@ -965,7 +841,7 @@ impl<'a> Differ<'a> {
         };
         self.tightness(
             location,
-            "request-property-multiple-of",
+            rules::REQUEST_PROPERTY_MULTIPLE_OF,
             "multipleOf",
             tighter,
             &show(om),
@@ -976,7 +852,7 @@ impl<'a> Differ<'a> {
     fn tightness(
         &mut self,
         location: &str,
-        rule: &'static str,
+        rule: Rule,
         keyword: &str,
         tighter: Option<bool>,
         old: &str,
@@ -1012,7 +888,7 @@ impl<'a> Differ<'a> {
                     }
                 }
                 (om, nm) => self.push(
-                    "schema-composition-changed",
+                    rules::SCHEMA_COMPOSITION_CHANGED,
                     Level::Breaking,
                     location,
                     format!(
@@ -1046,9 +922,9 @@ impl<'a> Differ<'a> {
             let field = format!("{location}.{name}");
             let Some(nprop) = np.get(name) else {
                 let rule = if side == Side::Request {
-                    "request-property-removed"
+                    rules::REQUEST_PROPERTY_REMOVED
                 } else {
-                    "response-property-removed"
+                    rules::RESPONSE_PROPERTY_REMOVED
                 };
                 self.push(rule, Level::Breaking, &field, format!("{s} field removed"));
                 continue;
@@ -1056,9 +932,9 @@ impl<'a> Differ<'a> {
             match (oreq.contains(name), nreq.contains(name)) {
                 (false, true) => self.push(
                     if side == Side::Request {
-                        "request-property-became-required"
+                        rules::REQUEST_PROPERTY_BECAME_REQUIRED
                     } else {
-                        "response-property-became-required"
+                        rules::RESPONSE_PROPERTY_BECAME_REQUIRED
                     },
                     Level::Breaking,
                     &field,
@@ -1066,9 +942,9 @@ impl<'a> Differ<'a> {
                 ),
                 (true, false) => self.push(
                     if side == Side::Request {
-                        "request-property-became-optional"
+                        rules::REQUEST_PROPERTY_BECAME_OPTIONAL
                     } else {
-                        "response-property-became-optional"
+                        rules::RESPONSE_PROPERTY_BECAME_OPTIONAL
                     },
                     Level::Breaking,
                     &field,
@@ -1082,71 +958,25 @@ impl<'a> Differ<'a> {
             let field = format!("{location}.{name}");
             match (side, nreq.contains(name)) {
                 (Side::Request, true) => self.push(
-                    "new-required-request-property",
+                    rules::NEW_REQUIRED_REQUEST_PROPERTY,
                     Level::Breaking,
                     &field,
                     "new required request field (every request must now set it)",
                 ),
                 (Side::Request, false) => self.push(
-                    "new-optional-request-property",
+                    rules::NEW_OPTIONAL_REQUEST_PROPERTY,
                     Level::Compatible,
                     &field,
                     "new optional request field (structs are non-exhaustive: builders need no change)",
                 ),
                 (Side::Response, _) => self.push(
-                    "response-property-added",
+                    rules::RESPONSE_PROPERTY_ADDED,
                     Level::Compatible,
                     &field,
                     "new response field (structs are non-exhaustive)",
                 ),
             }
         }
-    }
-
-    /// Components added, removed or renamed (a removed and an added one of
-    /// the same shape).
-    fn components(&mut self) {
-        let names = |doc: &'a Value| -> BTreeMap<String, &'a Value> {
-            doc.pointer("/components/schemas")
-                .and_then(Value::as_object)
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v)).collect())
-                .unwrap_or_default()
-        };
-        let (old, new) = (names(self.old), names(self.new));
-        let removed: Vec<&String> = old.keys().filter(|k| !new.contains_key(*k)).collect();
-        let mut added: Vec<&String> = new.keys().filter(|k| !old.contains_key(*k)).collect();
-        for name in removed {
-            let same_shape = added.iter().position(|a| shape(new[*a]) == shape(old[name]));
-            let location = format!("components.schemas.{name}");
-            if let Some(i) = same_shape {
-                let to = added.remove(i);
-                self.context = vec![name.clone(), to.clone()];
-                self.push(
-                    "component-renamed",
-                    Level::Breaking,
-                    &location,
-                    format!("type `{name}` renamed to `{to}`"),
-                );
-            } else {
-                self.context = vec![name.clone()];
-                self.push(
-                    "component-removed",
-                    Level::Breaking,
-                    &location,
-                    format!("type `{name}` removed"),
-                );
-            }
-        }
-        for name in added {
-            self.context = vec![name.clone()];
-            self.push(
-                "component-added",
-                Level::Compatible,
-                &format!("components.schemas.{name}"),
-                format!("new type `{name}`"),
-            );
-        }
-        self.context.clear();
     }
 
     fn security_and_servers(&mut self) {
@@ -1158,11 +988,47 @@ impl<'a> Differ<'a> {
             schemes(self.old).unwrap_or(&EMPTY),
             schemes(self.new).unwrap_or(&EMPTY),
         );
+        // A scheme renamed with the same credential is no change for the client.
+        let renamed: Vec<(&String, &String)> = os
+            .iter()
+            .filter(|(name, _)| !ns.contains_key(*name))
+            .filter_map(|(name, o)| {
+                let (to, _) = ns
+                    .iter()
+                    .find(|(to, n)| !os.contains_key(*to) && credential(n) == credential(o))?;
+                Some((name, to))
+            })
+            .collect();
+        for (from, to) in &renamed {
+            let users: Vec<String> = ops(self.new)
+                .into_iter()
+                .filter(|(_, (_, op))| {
+                    requirements(self.new, op)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .any(|c| ns.get(*to).is_some_and(|n| credential(n) == c))
+                })
+                .map(|(key, _)| key)
+                .collect();
+            for key in users {
+                self.push(
+                    rules::SECURITY_SCHEME_RENAMED,
+                    Level::Compatible,
+                    &key,
+                    format!(
+                        "security scheme `{from}` renamed `{to}`, with the same header: nothing changes for \
+                         the client"
+                    ),
+                );
+            }
+        }
         for (name, o) in os {
             let location = format!("components.securitySchemes.{name}");
             match ns.get(name) {
+                None if renamed.iter().any(|(from, _)| *from == name) => {}
                 None => self.push(
-                    "security-scheme-removed",
+                    rules::SECURITY_SCHEME_REMOVED,
                     Level::Breaking,
                     &location,
                     "security scheme removed",
@@ -1171,7 +1037,7 @@ impl<'a> Differ<'a> {
                     for key in ["type", "in", "name", "scheme"] {
                         if o.get(key) != n.get(key) {
                             self.push(
-                                "security-scheme-changed",
+                                rules::SECURITY_SCHEME_CHANGED,
                                 Level::Breaking,
                                 &location,
                                 format!(
@@ -1186,9 +1052,12 @@ impl<'a> Differ<'a> {
                 }
             }
         }
-        for name in ns.keys().filter(|k| !os.contains_key(*k)) {
+        for name in ns
+            .keys()
+            .filter(|k| !os.contains_key(*k) && !renamed.iter().any(|(_, to)| to == k))
+        {
             self.push(
-                "security-scheme-added",
+                rules::SECURITY_SCHEME_ADDED,
                 Level::Compatible,
                 &format!("components.securitySchemes.{name}"),
                 "security scheme added",
@@ -1198,7 +1067,7 @@ impl<'a> Differ<'a> {
         if server(self.old) != server(self.new) {
             self.context = vec!["DEFAULT_BASE_URL".into()];
             self.push(
-                "server-url-changed",
+                rules::SERVER_URL_CHANGED,
                 Level::Warning,
                 "servers",
                 format!(
@@ -1210,75 +1079,6 @@ impl<'a> Differ<'a> {
             self.context.clear();
         }
     }
-
-    /// Fail closed: surface sections whose lines moved with no rule naming
-    /// their type or operation are breaking.
-    fn unclassified(&mut self, old: &str, new: &str) {
-        let (old, new) = (sections(old), sections(new));
-        let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-        let empty = Vec::new();
-        for key in keys {
-            let (o, n) = (old.get(key).unwrap_or(&empty), new.get(key).unwrap_or(&empty));
-            if o == n {
-                continue;
-            }
-            // Only a change that alters the API explains a moved line.
-            let explained = self.changes.iter().filter(|c| c.level != Level::Docs).any(|c| {
-                c.types.iter().any(|t| t == key)
-                    || section_is_operation(key)
-                        && (c.location == *key || c.location.starts_with(&format!("{key} ")))
-            });
-            if explained {
-                continue;
-            }
-            let moved: Vec<String> = o
-                .iter()
-                .filter(|l| !n.contains(l))
-                .map(|l| format!("-{l}"))
-                .chain(n.iter().filter(|l| !o.contains(l)).map(|l| format!("+{l}")))
-                .collect();
-            self.push(
-                "unclassified-surface-change",
-                Level::Breaking,
-                key,
-                format!(
-                    "unclassified change to the generated API (no rule explains it): {}",
-                    moved.join(" | ")
-                ),
-            );
-        }
-    }
-}
-
-/// Surface lines grouped by section: a type name or `METHOD /path`.
-fn sections(surface: &str) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut current = String::new();
-    for line in surface.lines() {
-        if line.is_empty() || line.starts_with("## ") {
-            continue;
-        }
-        if !line.starts_with(' ') {
-            let mut words = line.split_whitespace();
-            let first = words.next().unwrap_or_default();
-            current = match first {
-                "struct" | "enum" | "newtype" => words
-                    .next()
-                    .unwrap_or_default()
-                    .split('(')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-                method => format!("{method} {}", words.next().unwrap_or_default()),
-            };
-        }
-        out.entry(current.clone()).or_default().push(line.to_owned());
-    }
-    out
-}
-
-fn section_is_operation(key: &str) -> bool {
-    key.contains(' ')
 }
 
 fn show(v: Option<f64>) -> String {
