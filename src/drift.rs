@@ -279,11 +279,11 @@ impl<T: Inspect> Inspect for Box<T> {
 /// The drift a client has seen, shared by its clones.
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
-    state: Mutex<State>,
+    state: Mutex<RecorderState>,
 }
 
 #[derive(Debug, Default)]
-struct State {
+struct RecorderState {
     entries: HashMap<(String, String, DriftKind, String), DriftEntry>,
     overflow: u64,
 }

@@ -10,16 +10,16 @@ use crate::spec::Spec;
 /// the description rule then accepts them without one (we do not invent text).
 pub const UNDOCUMENTED_FIELDS: &str = "x-fields-undocumented-by-vendor";
 
-/// One broken lint rule.
+/// One broken lint rule (a problem of the spec, not a drift finding).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub struct Problem {
     /// Where in the spec (a JSON-pointer-like path).
     pub location: String,
     /// What is wrong and why it matters.
     pub message: String,
 }
 
-impl std::fmt::Display for Finding {
+impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.location, self.message)
     }
@@ -27,12 +27,12 @@ impl std::fmt::Display for Finding {
 
 /// All findings for `spec`, in document order. (Names and inline schemas
 /// need no rules: the intake gives every operation and type a stable name.)
-pub fn lint(spec: &Spec) -> Vec<Finding> {
+pub fn lint(spec: &Spec) -> Vec<Problem> {
     let doc = &spec.document;
     let mut findings = Vec::new();
     let server = doc.pointer("/servers/0/url").and_then(Value::as_str);
     if server.is_none_or(|url| url.trim_end_matches('/').is_empty()) {
-        findings.push(Finding {
+        findings.push(Problem {
             location: "servers".to_owned(),
             message: "no server URL: the client would have no default base URL (`DEFAULT_BASE_URL` \
                       would be empty); add the API's URL"
@@ -62,7 +62,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
                     .and_then(|r| crate::spec::resolve(doc, r))
                     .is_some_and(|target| target.get("description").is_some());
             if !described {
-                findings.push(Finding {
+                findings.push(Problem {
                     location: format!("{here}.properties.{field}"),
                     message: format!(
                         "no description: the generated field has no docs (if the vendor gives none, \

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use crate::schema::Step;
 use crate::spec::{collect_refs, deref, operations, schema_name, Spec, SpecError};
 
 /// A named string enum that responses can carry, to be generated open.
@@ -429,17 +430,20 @@ fn open_enum(name: &str, schema: &Value) -> Option<OpenEnum> {
     })
 }
 
-/// The first request rule found in a schema's own subtree (not through refs).
+/// The first request rule found in a schema's own subtree (not through
+/// refs), walking schemas only ([`crate::schema::children`]): examples and
+/// property names are not schemas.
 fn first_rule(schema: &Value) -> Option<&'static str> {
-    match schema {
-        Value::Object(map) => REQUEST_RULES
-            .iter()
-            .find(|rule| map.contains_key(**rule))
-            .copied()
-            .or_else(|| map.values().find_map(first_rule)),
-        Value::Array(items) => items.iter().find_map(first_rule),
-        _ => None,
-    }
+    let map = schema.as_object()?;
+    REQUEST_RULES
+        .iter()
+        .find(|rule| map.contains_key(**rule))
+        .copied()
+        .or_else(|| {
+            crate::schema::children(schema)
+                .into_iter()
+                .find_map(|child| first_rule(child.schema))
+        })
 }
 
 /// Loosens a response-only schema in place: drops request rules, lets extra
@@ -484,25 +488,26 @@ fn relax(context: &str, schema: &mut Value) -> Result<(), String> {
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
-    if let Some(Value::Object(properties)) = map.get_mut("properties") {
-        let names: Vec<String> = properties.keys().cloned().collect();
-        for property in names {
-            let value = properties.get_mut(&property).expect("key just listed");
-            relax(&format!("{context}.{property}"), value)?;
-            if !required.contains(&property) {
-                make_nullable(value);
-            }
-        }
-    }
-    for key in ["items", "additionalProperties"] {
-        if let Some(inner) = map.get_mut(key) {
-            relax(&format!("{context}.{key}"), inner)?;
-        }
-    }
-    for key in ["allOf", "anyOf", "oneOf"] {
-        if let Some(Value::Array(items)) = map.get_mut(key) {
-            for item in items {
-                relax(&format!("{context}.{key}"), item)?;
+    // The nested schemas, as the one schema walker lists them. Not inside
+    // `not`: dropping a rule there would make the schema stricter, not looser.
+    let nested: Vec<(String, Step)> = crate::schema::children(schema)
+        .into_iter()
+        .filter(|child| child.step != Step::Not)
+        .map(|child| (child.pointer, child.step))
+        .collect();
+    for (pointer, step) in nested {
+        let inner = schema.pointer_mut(&pointer).expect("a child just listed");
+        let at = match &step {
+            Step::Property(name) => format!("{context}.{name}"),
+            Step::Items => format!("{context}.items"),
+            Step::Values => format!("{context}.additionalProperties"),
+            Step::Member(key, _) => format!("{context}.{key}"),
+            Step::Not => unreachable!("filtered"),
+        };
+        relax(&at, inner)?;
+        if let Step::Property(name) = &step {
+            if !required.contains(name) {
+                make_nullable(inner);
             }
         }
     }

@@ -71,10 +71,10 @@ impl fmt::Display for Rate {
 /// and then every worker waits, not only the one that was refused.
 pub(crate) struct Pacer {
     interval: Duration,
-    state: Mutex<State>,
+    state: Mutex<PacerState>,
 }
 
-struct State {
+struct PacerState {
     /// The earliest time the next request may go (the rate limit).
     next_slot: Instant,
     /// No request before this (the server asked everyone to wait).
@@ -86,7 +86,7 @@ impl Pacer {
         let now = Instant::now();
         Self {
             interval: rate.map_or(Duration::ZERO, |r| r.interval()),
-            state: Mutex::new(State {
+            state: Mutex::new(PacerState {
                 next_slot: now,
                 paused_until: now,
             }),

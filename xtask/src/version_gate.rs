@@ -5,6 +5,7 @@
 
 use std::process::Command;
 
+use semver::Version;
 use serde_json::Value;
 use sigmamind_codegen::intake;
 use sigmamind_codegen::spec::parse_text;
@@ -18,44 +19,43 @@ pub struct Verdict {
     /// The release tag or commit compared against.
     pub base: String,
     /// The crate's version there.
-    pub base_version: String,
+    pub base_version: Version,
     /// The crate's version now.
-    pub version: String,
+    pub version: Version,
     /// The lowest version the spec changes allow.
-    pub required: String,
+    pub required: Version,
     /// The change report between the two specs.
     pub report: Report,
 }
 
 impl Verdict {
-    /// Whether the version is high enough.
+    /// Whether the version is high enough (SemVer precedence: a pre-release
+    /// is below its release).
     pub fn passes(&self) -> bool {
-        parse(&self.version) >= parse(&self.required)
+        self.version >= self.required
     }
 }
 
-/// The lowest version after `base` that a change of this size allows.
-pub fn required_version(base: &str, bump: Bump) -> String {
-    let (major, minor, patch) = parse(base);
-    let next = match (major, bump) {
-        (_, Bump::None) => (major, minor, patch),
-        (0, Bump::Major) => (0, minor + 1, 0),
-        (0, _) => (0, minor, patch + 1),
-        (_, Bump::Major) => (major + 1, 0, 0),
-        (_, Bump::Minor) => (major, minor + 1, 0),
-        (_, Bump::Patch) => (major, minor, patch + 1),
-    };
-    format!("{}.{}.{}", next.0, next.1, next.2)
-}
-
-fn parse(version: &str) -> (u64, u64, u64) {
-    let core = version.split(['-', '+']).next().unwrap_or(version);
-    let mut parts = core.split('.').map(|p| p.parse().unwrap_or(0));
-    (
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-    )
+/// The lowest version after `base` that a change of this size allows,
+/// under Cargo's rules (for 0.x, a breaking change bumps the minor number,
+/// anything else the patch number). After a pre-release (`0.2.0-rc.1`),
+/// its release (`0.2.0`) is next whatever the change: nothing was released
+/// under that number yet.
+pub fn required_version(base: &Version, bump: Bump) -> Version {
+    if bump == Bump::None {
+        return base.clone();
+    }
+    if !base.pre.is_empty() {
+        return Version::new(base.major, base.minor, base.patch);
+    }
+    let (major, minor, patch) = (base.major, base.minor, base.patch);
+    match (major, bump) {
+        (0, Bump::Major) => Version::new(0, minor + 1, 0),
+        (0, _) => Version::new(0, minor, patch + 1),
+        (_, Bump::Major) => Version::new(major + 1, 0, 0),
+        (_, Bump::Minor) => Version::new(major, minor + 1, 0),
+        _ => Version::new(major, minor, patch + 1),
+    }
 }
 
 /// The last release tag (`v*`), or else the merge base with `main`.
@@ -96,12 +96,27 @@ fn spec_at(ws: &Workspace, rev: &str) -> Result<Value, String> {
     Ok(intake::run(&old, None, &ws.names()?, false)?.document)
 }
 
-fn package_version(manifest: &str) -> Result<String, String> {
+/// The `[package]` version of a manifest, `version.workspace = true`
+/// read from its `[workspace.package]` (the root manifest is both here).
+pub fn package_version(manifest: &str) -> Result<Version, String> {
     let table: toml::Table = manifest.parse().map_err(|e| format!("Cargo.toml: {e}"))?;
-    table["package"]["version"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| "Cargo.toml has no package.version".to_owned())
+    let package = table
+        .get("package")
+        .and_then(toml::Value::as_table)
+        .ok_or("Cargo.toml has no [package]")?;
+    let text = match package.get("version") {
+        Some(toml::Value::String(version)) => version.clone(),
+        Some(toml::Value::Table(inherit)) if inherit.get("workspace") == Some(&toml::Value::Boolean(true)) => table
+            .get("workspace")
+            .and_then(|w| w.get("package"))
+            .and_then(|p| p.get("version"))
+            .and_then(toml::Value::as_str)
+            .map(str::to_owned)
+            .ok_or("Cargo.toml: package.version comes from the workspace, which sets no [workspace.package] version")?,
+        Some(_) => return Err("Cargo.toml: package.version is neither a version nor `workspace = true`".into()),
+        None => return Err("Cargo.toml has no package.version".into()),
+    };
+    Version::parse(&text).map_err(|e| format!("Cargo.toml: version `{text}` is not a semantic version: {e}"))
 }
 
 fn git(ws: &Workspace, args: &[&str]) -> Result<String, String> {
@@ -153,16 +168,40 @@ pub fn semver_checks(ws: &Workspace, tag: &str) -> Option<Result<(), String>> {
 mod tests {
     use super::*;
 
+    fn v(text: &str) -> Version {
+        Version::parse(text).unwrap()
+    }
+
     #[test]
     fn cargo_rules_for_0x_and_after() {
-        assert_eq!(required_version("0.1.0", Bump::Major), "0.2.0");
-        assert_eq!(required_version("0.1.3", Bump::Minor), "0.1.4");
-        assert_eq!(required_version("0.1.3", Bump::Patch), "0.1.4");
-        assert_eq!(required_version("0.1.3", Bump::None), "0.1.3");
-        assert_eq!(required_version("1.2.3", Bump::Major), "2.0.0");
-        assert_eq!(required_version("1.2.3", Bump::Minor), "1.3.0");
-        assert_eq!(required_version("1.2.3", Bump::Patch), "1.2.4");
-        assert!(parse("0.10.0") > parse("0.9.9"));
-        assert_eq!(parse("0.2.0-rc.1"), (0, 2, 0));
+        assert_eq!(required_version(&v("0.1.0"), Bump::Major), v("0.2.0"));
+        assert_eq!(required_version(&v("0.1.3"), Bump::Minor), v("0.1.4"));
+        assert_eq!(required_version(&v("0.1.3"), Bump::Patch), v("0.1.4"));
+        assert_eq!(required_version(&v("0.1.3"), Bump::None), v("0.1.3"));
+        assert_eq!(required_version(&v("1.2.3"), Bump::Major), v("2.0.0"));
+        assert_eq!(required_version(&v("1.2.3"), Bump::Minor), v("1.3.0"));
+        assert_eq!(required_version(&v("1.2.3"), Bump::Patch), v("1.2.4"));
+        assert!(v("0.10.0") > v("0.9.9"));
+        // A pre-release is below its release, and its release comes next.
+        assert!(v("0.2.0-rc.1") < v("0.2.0"));
+        assert_eq!(required_version(&v("0.2.0-rc.1"), Bump::Major), v("0.2.0"));
+    }
+
+    #[test]
+    fn manifests_are_read_or_refused_with_a_reason() {
+        assert_eq!(
+            package_version("[package]\nversion = \"0.3.1\"\n").unwrap(),
+            v("0.3.1")
+        );
+        let inherited = "[workspace.package]\nversion = \"1.4.0\"\n[package]\nversion.workspace = true\n";
+        assert_eq!(package_version(inherited).unwrap(), v("1.4.0"));
+        let junk = package_version("[package]\nversion = \"one\"\n").unwrap_err();
+        assert!(junk.contains("`one` is not a semantic version"), "{junk}");
+        assert_eq!(
+            package_version("[workspace]\n").unwrap_err(),
+            "Cargo.toml has no [package]"
+        );
+        let orphan = package_version("[package]\nversion.workspace = true\n").unwrap_err();
+        assert!(orphan.contains("no [workspace.package] version"), "{orphan}");
     }
 }

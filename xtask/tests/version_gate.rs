@@ -57,7 +57,7 @@ fn a_breaking_change_since_the_release_needs_the_next_minor_version_on_0x() {
         .unwrap();
     let behind = version_gate::check(&ws, "v0.1.0").unwrap();
     assert!(!behind.passes());
-    assert_eq!(behind.required, "0.2.0");
+    assert_eq!(behind.required.to_string(), "0.2.0");
     assert!(
         behind.report.summary().starts_with("1 breaking"),
         "{}",
