@@ -41,14 +41,12 @@ fn main() {
             )
             .await;
             let client = server.client();
-            let contacts = (0..rows)
-                .map(|i| Contact::new(format!("+1415{i:07}")).variable("customer_name", "Michael"))
-                .collect();
-            let batch = Batch::new("+14155552671", contacts).unwrap();
-            let plan = batch.plan();
+            let contacts = (0..rows).map(|i| Ok(Contact::new(format!("+1415{i:07}")).variable("customer_name", "Michael")));
+            let batch = Batch::new("+14155552671").unwrap();
             let dir = tempfile::tempdir().unwrap();
             let journal = Journal::open(dir.path().join("journal.jsonl"), &batch, client.baseurl()).unwrap();
-            let report = batch::run(&client, &plan, &journal, &Options::default().concurrency(concurrency)).await;
+            let options = Options::default().concurrency(concurrency);
+            let report = batch::run(&client, &batch, contacts, &journal, &options, |_| {}).await;
             assert_eq!(report.counts().placed, rows, "every row placed");
             assert!(server.max_in_flight() <= concurrency, "{} in flight", server.max_in_flight());
             let ratio = report.elapsed.as_secs_f64() / ideal.as_secs_f64();

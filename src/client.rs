@@ -171,7 +171,7 @@ impl ClientBuilder {
     /// **redirects are never followed** (the builder's redirect policy is
     /// replaced). A redirect could carry the API key to another host, or
     /// send a call's request again; a `3xx` comes back as an
-    /// [`Error::Api`](crate::Error::Api) naming its `Location`.
+    /// [`crate::Error::Api`] naming its `Location`.
     ///
     /// A builder rather than a built `reqwest::Client`: a built client's
     /// redirect policy cannot be changed, nor read.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sigmamind::batch::{self, Batch, Contact, Event, Journal, Options, Outcome};
+use sigmamind::batch::{self, Batch, Contact, Event, Journal, Options, Outcome, Report, RowResult};
 use sigmamind::mock::{MockOptions, MockServer, RequestLog};
 use sigmamind::ClientInfo;
 
@@ -13,6 +13,22 @@ fn contacts(n: usize) -> Vec<Contact> {
     (0..n)
         .map(|i| Contact::new(format!("+1415{i:07}")).variable("customer_name", format!("Customer {i}")))
         .collect()
+}
+
+/// A run over `list`, and every row's result.
+async fn run(
+    client: &sigmamind::Client,
+    batch: &Batch,
+    list: Vec<Contact>,
+    journal: &Journal,
+    options: &Options,
+) -> (Report, Vec<RowResult>) {
+    let mut rows = Vec::new();
+    let report = batch::run(client, batch, list.into_iter().map(Ok), journal, options, |r| {
+        rows.push(r.clone())
+    })
+    .await;
+    (report, rows)
 }
 
 /// Calls the server placed, per destination number.
@@ -30,15 +46,22 @@ fn placed_per_phone(server: &MockServer) -> HashMap<String, usize> {
 async fn a_thousand_rows_never_exceed_the_concurrency_and_are_placed_once() {
     let server = MockServer::start_with(MockOptions::default().latency(Duration::from_millis(20))).await;
     let client = server.client();
-    let batch = Batch::new("+14155552671", contacts(1000))
-        .unwrap()
-        .require(["customer_name"]);
-    let plan = batch.plan();
-    assert!(plan.errors.is_empty());
+    let batch = Batch::new("+14155552671").unwrap().require(["customer_name"]);
+    let checked = batch
+        .check(contacts(1000).into_iter().map(Ok), |e| panic!("{e}"))
+        .unwrap();
+    assert_eq!(checked.valid, 1000);
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(dir.path().join("journal.jsonl"), &batch, client.baseurl()).unwrap();
 
-    let report = batch::run(&client, &plan, &journal, &Options::default().concurrency(50)).await;
+    let (report, rows) = run(
+        &client,
+        &batch,
+        contacts(1000),
+        &journal,
+        &Options::default().concurrency(50),
+    )
+    .await;
 
     // How long it took is a benchmark's business (`cargo bench --bench
     // batch`); here: the bound, and every row exactly once.
@@ -58,10 +81,8 @@ async fn a_thousand_rows_never_exceed_the_concurrency_and_are_placed_once() {
     assert!(placed.values().all(|&n| n == 1));
     // The reported call ids are the server's.
     let ids: std::collections::HashSet<_> = server.placed_calls().into_iter().map(|c| c.call_id).collect();
-    assert!(report
-        .rows
-        .iter()
-        .all(|r| ids.contains(r.outcome.call_id().unwrap())));
+    assert_eq!(rows.len(), 1000);
+    assert!(rows.iter().all(|r| ids.contains(r.outcome.call_id().unwrap())));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,7 +98,7 @@ async fn a_429_storm_places_every_row_exactly_once_and_pauses_every_worker() {
     }))
     .await;
     let client = server.client();
-    let batch = Batch::new("+14155552671", contacts(30)).unwrap();
+    let batch = Batch::new("+14155552671").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(dir.path().join("journal.jsonl"), &batch, client.baseurl()).unwrap();
     let pauses = Arc::new(Mutex::new(Vec::new()));
@@ -90,9 +111,9 @@ async fn a_429_storm_places_every_row_exactly_once_and_pauses_every_worker() {
         }
     });
 
-    let report = batch::run(&client, &batch.plan(), &journal, &options).await;
+    let (report, rows) = run(&client, &batch, contacts(30), &journal, &options).await;
 
-    assert!(report.all_placed(), "{:#?}", report.rows);
+    assert!(report.all_placed(), "{rows:#?}");
     let placed = placed_per_phone(&server);
     assert_eq!(placed.len(), 30);
     assert!(placed.values().all(|&n| n == 1), "{placed:?}");
@@ -125,25 +146,25 @@ async fn a_rerun_skips_placed_rows_and_dials_the_rest_once() {
     let path = dir.path().join("journal.jsonl");
 
     // The first run sees the first 10 rows only (a list that grew later).
-    let first = Batch::new("+14155552671", contacts(10)).unwrap();
-    let journal = Journal::open(&path, &first, client.baseurl()).unwrap();
-    let report = batch::run(&client, &first.plan(), &journal, &Options::default()).await;
+    let batch = Batch::new("+14155552671").unwrap();
+    let journal = Journal::open(&path, &batch, client.baseurl()).unwrap();
+    let (report, _) = run(&client, &batch, contacts(10), &journal, &Options::default()).await;
     assert_eq!(report.counts().placed, 10);
     drop(journal);
 
     // The whole list, reversed: numbers are the key, not positions.
     let mut all = contacts(25);
     all.reverse();
-    let second = Batch::new("+14155552671", all).unwrap();
-    let journal = Journal::open(&path, &second, client.baseurl()).unwrap();
+    let journal = Journal::open(&path, &batch, client.baseurl()).unwrap();
     assert_eq!(journal.recovered().runs, 1);
-    let report = batch::run(&client, &second.plan(), &journal, &Options::default()).await;
+    assert_eq!(journal.recovered().numbers, 10);
+    let (report, rows) = run(&client, &batch, all, &journal, &Options::default()).await;
     let counts = report.counts();
     assert_eq!((counts.placed, counts.placed_earlier), (15, 10));
     assert!(placed_per_phone(&server).values().all(|&n| n == 1));
     assert_eq!(server.placed_calls().len(), 25);
     // Earlier rows keep their call ids.
-    let earlier = report.rows.iter().find(|r| r.earlier_run).unwrap();
+    let earlier = rows.iter().find(|r| r.earlier_run).unwrap();
     assert!(matches!(&earlier.outcome, Outcome::Placed { call_id: Some(id) } if id.starts_with("call_")));
 }
 
@@ -156,11 +177,11 @@ async fn the_rate_spaces_the_calls() {
     }))
     .await;
     let client = server.client();
-    let batch = Batch::new("+14155552671", contacts(6)).unwrap();
+    let batch = Batch::new("+14155552671").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(dir.path().join("j"), &batch, client.baseurl()).unwrap();
     let options = Options::default().concurrency(6).rate("10/s".parse().unwrap());
-    let report = batch::run(&client, &batch.plan(), &journal, &options).await;
+    let (report, _) = run(&client, &batch, contacts(6), &journal, &options).await;
     assert!(report.all_placed());
     // Six workers, yet one call per 100 ms: a lower bound, which a slow
     // machine cannot break (it only makes the gaps longer).

@@ -309,13 +309,17 @@ async fn results_as_json_lines_drift_noted_and_a_journal_for_another_target_refu
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("note: the response drifted"), "{stderr}");
     let text = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
-    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // Rows as they finished: looked up by their number.
+    let rows: HashMap<u64, serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|row| (row["row"].as_u64().unwrap(), row))
+        .collect();
     assert_eq!(rows.len(), VALID_ROWS + 3);
-    assert_eq!(rows[0]["row"], 1);
-    assert_eq!(rows[0]["outcome"], "placed");
-    assert!(rows[0]["callId"].as_str().unwrap().starts_with("call_"));
-    assert_eq!(rows[40]["outcome"], "refused");
-    assert_eq!(rows[40]["error"], "Row 41: invalid phone number '+1234'");
+    assert_eq!(rows[&1]["outcome"], "placed");
+    assert!(rows[&1]["callId"].as_str().unwrap().starts_with("call_"));
+    assert_eq!(rows[&41]["outcome"], "refused");
+    assert_eq!(rows[&41]["error"], "Row 41: invalid phone number '+1234'");
 
     // The same journal, another caller number: refused, nothing sent.
     let sent = server.request_count();

@@ -17,28 +17,36 @@
 //!     Contact::new("+14155550101").variable("customer_name", "Michael"),
 //!     Contact::new("+1234").variable("customer_name", "Ann"),
 //! ];
-//! let batch = Batch::new("+14155552671", contacts)?
+//! let batch = Batch::new("+14155552671")?
 //!     .agent("D5D0p7TUs66TTAEAx")?
 //!     .require(["customer_name"]);
-//! let plan = batch.plan();
-//! for error in &plan.errors {
+//! // Every row checked first; nothing is sent.
+//! let checked = batch.check(contacts.iter().cloned().map(Ok), |error| {
 //!     eprintln!("{error}"); // Row 2: invalid phone number '+1234'
-//! }
+//! })?;
 //! let journal = Journal::open("outreach.journal.jsonl", &batch, client.baseurl())?;
-//! let report = batch::run(&client, &plan, &journal, &Options::default().concurrency(5)).await;
-//! for row in &report.rows {
-//!     println!("{} {} {:?}", row.row, row.phone, row.outcome);
-//! }
+//! let options = Options::default().concurrency(5);
+//! let report = batch::run(&client, &batch, contacts.into_iter().map(Ok), &journal, &options, |row| {
+//!     println!("{} {} {}", row.row, row.phone, row.outcome.name());
+//! })
+//! .await;
+//! println!("{} of {} rows checked, {:?}", checked.valid, checked.rows, report.counts());
 //! # Ok(()) }
 //! ```
 //!
 //! # What a run does
-//! 1. Rows with problems ([`Plan::errors`]) are recorded as refused.
+//! The rows come as a stream, in list order (a CSV is read as it goes, see
+//! [`read_contacts`]), and results go out as rows finish: memory is bounded
+//! by what is in flight, whatever the list's length. [`Batch::check`] checks
+//! the whole list first (and sends nothing); the run checks each row again,
+//! by the same rules, as it reads it.
+//! 1. Rows with problems are recorded as refused.
 //! 2. Rows the journal has as placed are skipped; unknown ones too, unless
-//!    [`Options::retry_unknown`].
+//!    [`Options::retry_unknown`]; rows another dialer holds (a shared
+//!    PostgreSQL journal) too.
 //! 3. Up to [`Options::concurrency`] workers take the other rows in order.
-//!    For each: wait for the [`Rate`] and any pause, record `sending` on
-//!    disk, send, record the outcome.
+//!    For each: wait for the [`Rate`] and any pause, claim it durably in the
+//!    journal, send, record the outcome.
 //! 4. A request the server provably did not take in (`429`, connection
 //!    refused) is sent again, as the client's [retry policy](crate::retry)
 //!    allows with `retry_non_idempotent` off, up to
@@ -46,6 +54,7 @@
 //!    or backoff) pauses *every* worker: they slow down together.
 
 mod journal;
+mod numbers;
 mod pacer;
 mod plan;
 mod run;
@@ -53,9 +62,9 @@ mod table;
 
 pub use journal::{Journal, Recovered};
 pub use pacer::Rate;
-pub use plan::{Batch, Contact, Plan, PlannedCall, RowError, RowProblem};
+pub use plan::{Batch, Checked, Contact, PlannedCall, RowError, RowProblem};
 pub use run::run;
-pub use table::read_contacts;
+pub use table::{read_contacts, Contacts, ResultsWriter};
 
 use std::fmt;
 use std::path::PathBuf;
@@ -95,6 +104,12 @@ pub enum Outcome {
         /// Why it is unknown.
         error: String,
     },
+    /// Another dialer sharing the journal held it when this run looked
+    /// (placing it, or stopped while placing it): not dialled by this run.
+    Elsewhere {
+        /// The dialer (`host:pid:key`).
+        dialer: String,
+    },
 }
 
 impl Outcome {
@@ -105,6 +120,7 @@ impl Outcome {
             Outcome::Failed { .. } => "failed",
             Outcome::Refused { .. } => "refused",
             Outcome::Unknown { .. } => "unknown",
+            Outcome::Elsewhere { .. } => "elsewhere",
         }
     }
 
@@ -119,7 +135,7 @@ impl Outcome {
     /// The error, for rows not placed.
     pub fn error(&self) -> Option<&str> {
         match self {
-            Outcome::Placed { .. } => None,
+            Outcome::Placed { .. } | Outcome::Elsewhere { .. } => None,
             Outcome::Failed { error, .. } | Outcome::Refused { error } | Outcome::Unknown { error } => {
                 Some(error)
             }
@@ -145,16 +161,16 @@ pub struct RowResult {
     pub earlier_run: bool,
 }
 
-/// The result of a run: every row of the list, in row order.
+/// The result of a run (each row's result went to the run's callback).
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Report {
-    /// One entry per row.
-    pub rows: Vec<RowResult>,
+    pub(crate) counts: Counts,
     /// `429` answers received (each paused every worker).
     pub rate_limited: u32,
-    /// Why the run stopped before trying every row (the journal could not
-    /// record), if it did; rows not tried are refused with this reason.
+    /// Why the run stopped before trying every row (cancelled, or the
+    /// journal could not record), if it did; rows not tried are refused with
+    /// this reason.
     pub stopped: Option<String>,
     /// How long the run took.
     pub elapsed: Duration,
@@ -166,7 +182,7 @@ pub struct Report {
 pub struct Counts {
     /// Placed in this run.
     pub placed: usize,
-    /// Placed by an earlier run (skipped).
+    /// Placed by an earlier run or another dialer (skipped).
     pub placed_earlier: usize,
     /// The API answered with an error.
     pub failed: usize,
@@ -174,43 +190,38 @@ pub struct Counts {
     pub refused: usize,
     /// May or may not have been placed.
     pub unknown: usize,
+    /// Held by another dialer when this run looked.
+    pub elsewhere: usize,
+}
+
+impl Counts {
+    pub(crate) fn add(&mut self, row: &RowResult) {
+        match (&row.outcome, row.earlier_run) {
+            (Outcome::Placed { .. }, false) => self.placed += 1,
+            (Outcome::Placed { .. }, true) => self.placed_earlier += 1,
+            (Outcome::Failed { .. }, _) => self.failed += 1,
+            (Outcome::Refused { .. }, _) => self.refused += 1,
+            (Outcome::Unknown { .. }, _) => self.unknown += 1,
+            (Outcome::Elsewhere { .. }, _) => self.elsewhere += 1,
+        }
+    }
+
+    /// Rows in all.
+    pub fn total(&self) -> usize {
+        self.placed + self.placed_earlier + self.failed + self.refused + self.unknown + self.elsewhere
+    }
 }
 
 impl Report {
     /// Rows per outcome.
     pub fn counts(&self) -> Counts {
-        let mut counts = Counts::default();
-        for row in &self.rows {
-            match (&row.outcome, row.earlier_run) {
-                (Outcome::Placed { .. }, false) => counts.placed += 1,
-                (Outcome::Placed { .. }, true) => counts.placed_earlier += 1,
-                (Outcome::Failed { .. }, _) => counts.failed += 1,
-                (Outcome::Refused { .. }, _) => counts.refused += 1,
-                (Outcome::Unknown { .. }, _) => counts.unknown += 1,
-            }
-        }
-        counts
+        self.counts
     }
 
-    /// Whether every row ended placed (in this run or an earlier one).
+    /// Whether every row ended placed (in this run, an earlier one, or by
+    /// another dialer).
     pub fn all_placed(&self) -> bool {
-        self.rows
-            .iter()
-            .all(|r| matches!(r.outcome, Outcome::Placed { .. }))
-    }
-
-    /// Writes one CSV line per row: `row,phone,outcome,call_id,status,error,attempts,earlier_run`.
-    pub fn write_csv<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
-        table::write_results_csv(self, out)
-    }
-
-    /// Writes one JSON object per line per row.
-    pub fn write_json_lines<W: std::io::Write>(&self, mut out: W) -> std::io::Result<()> {
-        for row in &self.rows {
-            serde_json::to_writer(&mut out, row)?;
-            out.write_all(b"\n")?;
-        }
-        out.flush()
+        self.counts.placed + self.counts.placed_earlier == self.counts.total()
     }
 }
 
@@ -218,14 +229,8 @@ impl Report {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event<'a> {
-    /// The run has sorted the rows; it will now send these.
-    Started {
-        /// Rows to dial in this run.
-        to_send: usize,
-        /// Rows not dialled: invalid, or settled by an earlier run.
-        not_sent: usize,
-    },
-    /// A row finished in this run.
+    /// A row that passed the checks finished in this run (from the worker
+    /// that took it).
     RowDone(&'a RowResult),
     /// The server refused a request (`429`) or could not be reached: every
     /// worker waits this long.
@@ -257,6 +262,10 @@ pub struct Options {
     pub on_event: Option<EventHandler>,
     /// Stops the run gracefully when cancelled.
     pub cancel: Option<Cancel>,
+    /// About how many rows the list has ([`Checked::rows`]), if known: the
+    /// run then reserves room for every number once, instead of growing
+    /// (a growing table briefly holds its old and new storage).
+    pub expected_rows: usize,
 }
 
 /// Stops a run gracefully: no row is started after [`Cancel::cancel`];
@@ -291,6 +300,7 @@ impl Default for Options {
             max_retries: 10,
             on_event: None,
             cancel: None,
+            expected_rows: 0,
         }
     }
 }
@@ -304,6 +314,7 @@ impl fmt::Debug for Options {
             .field("max_retries", &self.max_retries)
             .field("on_event", &self.on_event.is_some())
             .field("cancel", &self.cancel)
+            .field("expected_rows", &self.expected_rows)
             .finish()
     }
 }
@@ -330,6 +341,12 @@ impl Options {
     /// Retries per row of requests the server did not take in.
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
+        self
+    }
+
+    /// About how many rows the list has (what [`Batch::check`] counted).
+    pub fn expected_rows(mut self, rows: usize) -> Self {
+        self.expected_rows = rows;
         self
     }
 

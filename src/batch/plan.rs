@@ -1,8 +1,12 @@
-//! A contact list checked row by row before anything is dialled.
+//! A contact list checked row by row: every row before anything is dialled
+//! ([`Batch::check`]), and each again as it is dialled, by the same rules,
+//! so that a row with an error can never be mistaken for one to dial.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use super::numbers::{self, FirstRows};
+use super::BatchError;
 use crate::types::{AgentId, CreateCallRequest, E164PhoneNumber};
 use crate::Error;
 
@@ -32,21 +36,65 @@ impl Contact {
     }
 }
 
-/// A contact list with what every call shares: the caller number, the agent
-/// and the variables every row must have. Rows are numbered from 1 in list
-/// order (a CSV's header line is not a row).
+/// What every call of a contact list shares: the caller number, the agent
+/// and the variables every row must have. The rows themselves come as a
+/// stream ([`Batch::check`], [`run`](super::run)), so a list of any length
+/// is dialled in bounded memory. Rows are numbered from 1 in list order (a
+/// CSV's header line is not a row).
 #[derive(Debug, Clone)]
 pub struct Batch {
     from: E164PhoneNumber,
     agent: Option<AgentId>,
     required: BTreeSet<String>,
-    contacts: Vec<Contact>,
+}
+
+/// What checking a whole list found ([`Batch::check`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Checked {
+    /// Rows read.
+    pub rows: usize,
+    /// Rows that will be dialled.
+    pub valid: usize,
+    /// Rows with at least one problem (not dialled).
+    pub invalid: usize,
+    /// Problems found (a row may have several).
+    pub errors: usize,
+}
+
+/// One row, checked.
+#[derive(Debug, Clone)]
+pub(crate) enum Row {
+    /// A valid row: its call.
+    Call(PlannedCall),
+    /// A row with problems, in the vendor's words.
+    Invalid {
+        row: usize,
+        phone: String,
+        errors: Vec<RowError>,
+    },
+}
+
+/// Checks rows in list order, remembering each number's first row.
+#[derive(Debug)]
+pub(crate) struct Checker<'b> {
+    batch: &'b Batch,
+    first_rows: FirstRows,
+    next_row: usize,
+}
+
+impl Checker<'_> {
+    /// Checks the next row of the list.
+    pub(crate) fn next(&mut self, contact: &Contact) -> Row {
+        self.next_row += 1;
+        self.batch.check_row(self.next_row, contact, &mut self.first_rows)
+    }
 }
 
 impl Batch {
-    /// A batch calling `contacts` from `from`. The caller number is checked
-    /// here (every row would fail with it).
-    pub fn new(from: &str, contacts: Vec<Contact>) -> Result<Self, Error> {
+    /// A batch calling from `from`. The caller number is checked here
+    /// (every row would fail with it).
+    pub fn new(from: &str) -> Result<Self, Error> {
         let from = from
             .trim()
             .parse::<E164PhoneNumber>()
@@ -58,7 +106,6 @@ impl Batch {
             from,
             agent: None,
             required: BTreeSet::new(),
-            contacts,
         })
     }
 
@@ -92,59 +139,86 @@ impl Batch {
         self.agent.as_ref().map(|a| a.as_str())
     }
 
-    /// The rows.
-    pub fn contacts(&self) -> &[Contact] {
-        &self.contacts
-    }
-
-    /// Checks every row; nothing is sent. Rows with any problem are left out
-    /// of [`Plan::calls`] and listed in [`Plan::errors`], in row order.
-    pub fn plan(&self) -> Plan {
-        let mut calls = Vec::new();
-        let mut errors = Vec::new();
-        let mut first_row: HashMap<&str, usize> = HashMap::new();
-        for (index, contact) in self.contacts.iter().enumerate() {
-            let row = index + 1;
-            let phone = contact.phone.trim();
-            let mut problems = Vec::new();
-            if phone.parse::<E164PhoneNumber>().is_err() {
-                problems.push(RowProblem::InvalidPhoneNumber);
-            } else if let Some(&first) = first_row.get(phone) {
-                problems.push(RowProblem::DuplicatePhoneNumber { first_row: first });
-            } else {
-                first_row.insert(phone, row);
-            }
-            for name in &self.required {
-                if contact.variables.get(name).is_none_or(|v| v.trim().is_empty()) {
-                    problems.push(RowProblem::MissingVariable(name.clone()));
+    /// Checks every row of `contacts`, sending nothing: each problem goes
+    /// to `on_error` in row order, in the vendor's words. Memory stays
+    /// bounded (what it keeps is each number's first row, as a `u64`). A
+    /// contact list that cannot be read stops it with the error.
+    pub fn check<I>(&self, contacts: I, mut on_error: impl FnMut(&RowError)) -> Result<Checked, BatchError>
+    where
+        I: IntoIterator<Item = Result<Contact, BatchError>>,
+    {
+        let mut checker = self.checker(0);
+        let mut checked = Checked::default();
+        for contact in contacts {
+            checked.rows += 1;
+            match checker.next(&contact?) {
+                Row::Call(_) => checked.valid += 1,
+                Row::Invalid { errors, .. } => {
+                    checked.invalid += 1;
+                    checked.errors += errors.len();
+                    errors.iter().for_each(&mut on_error);
                 }
             }
-            if problems.is_empty() {
-                match self.request(phone, contact) {
-                    Ok(request) => calls.push(PlannedCall {
+        }
+        Ok(checked)
+    }
+
+    /// A checker for a list of about `rows` rows (0 when unknown).
+    pub(crate) fn checker(&self, rows: usize) -> Checker<'_> {
+        Checker {
+            batch: self,
+            first_rows: FirstRows::with_capacity(rows),
+            next_row: 0,
+        }
+    }
+
+    fn check_row(&self, row: usize, contact: &Contact, first_rows: &mut FirstRows) -> Row {
+        let phone = contact.phone.trim();
+        let mut problems = Vec::new();
+        match numbers::key(phone).filter(|_| phone.parse::<E164PhoneNumber>().is_ok()) {
+            None => problems.push(RowProblem::InvalidPhoneNumber),
+            Some(key) => {
+                if let Some(first) = first_rows.first(key, row) {
+                    problems.push(RowProblem::DuplicatePhoneNumber { first_row: first });
+                }
+            }
+        }
+        for name in &self.required {
+            if contact.variables.get(name).is_none_or(|v| v.trim().is_empty()) {
+                problems.push(RowProblem::MissingVariable(name.clone()));
+            }
+        }
+        if problems.is_empty() {
+            match self.request(phone, contact) {
+                Ok(request) => {
+                    return Row::Call(PlannedCall {
                         row,
                         phone: phone.to_owned(),
                         request,
-                    }),
-                    Err(Error::InvalidRequest { field, rule, .. }) => {
-                        problems.push(RowProblem::InvalidField {
-                            field: field.unwrap_or_else(|| "request".to_owned()),
-                            rule,
-                        })
-                    }
-                    Err(other) => problems.push(RowProblem::InvalidField {
-                        field: "request".to_owned(),
-                        rule: other.to_string(),
-                    }),
+                    })
                 }
+                Err(Error::InvalidRequest { field, rule, .. }) => problems.push(RowProblem::InvalidField {
+                    field: field.unwrap_or_else(|| "request".to_owned()),
+                    rule,
+                }),
+                Err(other) => problems.push(RowProblem::InvalidField {
+                    field: "request".to_owned(),
+                    rule: other.to_string(),
+                }),
             }
-            errors.extend(problems.into_iter().map(|problem| RowError {
-                row,
-                phone: phone.to_owned(),
-                problem,
-            }));
         }
-        Plan { calls, errors }
+        Row::Invalid {
+            row,
+            phone: phone.to_owned(),
+            errors: problems
+                .into_iter()
+                .map(|problem| RowError {
+                    row,
+                    phone: phone.to_owned(),
+                    problem,
+                })
+                .collect(),
+        }
     }
 
     /// The row's request, through the generated builder: every rule of the
@@ -165,16 +239,6 @@ impl Batch {
         }
         Ok(CreateCallRequest::try_from(builder)?)
     }
-}
-
-/// What a batch will do: the calls to place, and the rows refused.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Plan {
-    /// The valid rows, in row order.
-    pub calls: Vec<PlannedCall>,
-    /// Every problem found, in row order (a row may have several).
-    pub errors: Vec<RowError>,
 }
 
 /// A valid row and the request that places its call.
@@ -247,8 +311,12 @@ impl std::error::Error for RowError {}
 mod tests {
     use super::*;
 
-    fn messages(plan: &Plan) -> Vec<String> {
-        plan.errors.iter().map(ToString::to_string).collect()
+    fn messages(batch: &Batch, contacts: Vec<Contact>) -> (Checked, Vec<String>) {
+        let mut messages = Vec::new();
+        let checked = batch
+            .check(contacts.into_iter().map(Ok), |e| messages.push(e.to_string()))
+            .unwrap();
+        (checked, messages)
     }
 
     #[test]
@@ -263,12 +331,10 @@ mod tests {
             Contact::new("+1234").variable("customer_name", "Gus"),
             Contact::new("+14155550002").variable("customer_name", "Bo again"),
         ];
-        let plan = Batch::new("+14155552671", contacts)
-            .unwrap()
-            .require(["customer_name"])
-            .plan();
+        let batch = Batch::new("+14155552671").unwrap().require(["customer_name"]);
+        let (checked, messages) = messages(&batch, contacts.clone());
         assert_eq!(
-            messages(&plan),
+            messages,
             [
                 "Row 3: missing required variable 'customer_name'",
                 "Row 5: missing required variable 'customer_name'",
@@ -276,31 +342,50 @@ mod tests {
                 "Row 8: duplicate phone number '+14155550002' (already in row 2)",
             ]
         );
-        let rows: Vec<_> = plan.calls.iter().map(|c| (c.row, c.phone.as_str())).collect();
         assert_eq!(
-            rows,
+            checked,
+            Checked {
+                rows: 8,
+                valid: 4,
+                invalid: 4,
+                errors: 4
+            }
+        );
+        // Dialling checks each row again, by the same rules.
+        let mut checker = batch.checker(contacts.len());
+        let calls: Vec<(usize, String)> = contacts
+            .iter()
+            .filter_map(|c| match checker.next(c) {
+                Row::Call(call) => Some((call.row, call.phone)),
+                Row::Invalid { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            calls,
             [
-                (1, "+14155550001"),
-                (2, "+14155550002"),
-                (4, "+14155550004"),
-                (6, "+14155550006")
+                (1, "+14155550001".to_owned()),
+                (2, "+14155550002".to_owned()),
+                (4, "+14155550004".to_owned()),
+                (6, "+14155550006".to_owned())
             ]
         );
-        let request = &plan.calls[0].request;
-        assert_eq!(&*request.from_phone_number, "+14155552671");
-        assert_eq!(request.dynamic_variables["customer_name"], "Ann");
+        let mut checker = batch.checker(0);
+        let Row::Call(first) = checker.next(&contacts[0]) else {
+            panic!("row 1 is valid")
+        };
+        assert_eq!(&*first.request.from_phone_number, "+14155552671");
+        assert_eq!(first.request.dynamic_variables["customer_name"], "Ann");
     }
 
     #[test]
     fn the_caller_number_and_agent_are_checked_once() {
-        let Err(Error::InvalidRequest { field, rule, .. }) = Batch::new("4155552671", vec![]) else {
+        let Err(Error::InvalidRequest { field, rule, .. }) = Batch::new("4155552671") else {
             panic!("a local-format caller number is refused")
         };
         assert_eq!(field.as_deref(), Some("from_phone_number"));
         assert!(rule.contains("pattern"), "{rule}");
         let long = "a".repeat(65);
-        let Err(Error::InvalidRequest { field, .. }) =
-            Batch::new("+14155552671", vec![]).unwrap().agent(&long)
+        let Err(Error::InvalidRequest { field, .. }) = Batch::new("+14155552671").unwrap().agent(&long)
         else {
             panic!("an agent id over 64 characters is refused")
         };

@@ -1,55 +1,53 @@
-//! Placing a plan's calls: workers, retries that cannot dial twice, journal.
+//! Placing a list's calls as a stream: rows are read and checked in list
+//! order, dialled by a bounded pool of workers, and their results handed
+//! on as they finish. Memory is bounded by what is in flight, plus what
+//! the guarantees need for the whole list: each number's first row (for
+//! duplicates) and, in a file journal, each earlier outcome, compactly.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::journal::{now, Appender, Journal, Record};
+use tokio::sync::mpsc;
+
+use super::journal::{Claim, Journal};
+use super::numbers;
 use super::pacer::Pacer;
-use super::{Cancel, Event, EventHandler, Options, Outcome, Plan, PlannedCall, Report, RowResult};
+use super::plan::Row;
+use super::{
+    Batch, BatchError, Cancel, Contact, Counts, Event, EventHandler, Options, Outcome, PlannedCall, Report,
+    RowResult,
+};
 use crate::fate::{Fate, Resend};
 use crate::retry::{jitter, Attempt, RetryPolicy};
 use crate::{Client, Error};
 
-/// Places `plan`'s calls through `client`, recording each in `journal`
-/// before it is sent; see the [module docs](super). Never fails as a whole:
-/// a journal that stops accepting records stops the run (nothing is sent
-/// that is not recorded first), and [`Report::stopped`] says why.
-pub async fn run(client: &Client, plan: &Plan, journal: &Journal, options: &Options) -> Report {
+/// Places the calls of `contacts` (a stream of rows, in list order) through
+/// `client`, recording each in `journal` before it is sent; see the
+/// [module docs](super). Every row's result goes to `results` as it
+/// finishes (not in row order). Rows are checked again as they are read,
+/// by the same rules as [`Batch::check`]: a row with a problem is never
+/// sent. Never fails as a whole: a journal that stops accepting records, or
+/// a contact list that cannot be read, stops the run (nothing is sent that
+/// is not recorded first), and [`Report::stopped`] says why; the rows not
+/// tried are reported refused with that reason.
+///
+/// Contacts from memory: `contacts.into_iter().map(Ok)`; from a CSV:
+/// [`read_contacts`](super::read_contacts).
+pub async fn run<I>(
+    client: &Client,
+    batch: &Batch,
+    contacts: I,
+    journal: &Journal,
+    options: &Options,
+    mut results: impl FnMut(&RowResult),
+) -> Report
+where
+    I: IntoIterator<Item = Result<Contact, BatchError>>,
+{
     let started = std::time::Instant::now();
-    let appender = journal.appender();
-    let stop = Stop::default();
-    let run = Record::Run {
-        at: now(),
-        retry_unknown: options.retry_unknown,
-    };
-    if let Err(error) = appender.append(&run).await {
-        stop.set(error);
-    }
-    let mut rows = refuse_invalid_rows(plan, &appender, &stop).await;
-
-    let mut todo = Vec::new();
-    for call in &plan.calls {
-        let earlier = match journal.previous(&call.phone) {
-            Some(placed @ Outcome::Placed { .. }) => Some(placed.clone()),
-            Some(Outcome::Unknown { error }) if !options.retry_unknown => Some(Outcome::Unknown {
-                error: format!("{error}; not dialled again (retry-unknown would dial it)"),
-            }),
-            _ => None,
-        };
-        match earlier {
-            Some(outcome) => rows.push(RowResult {
-                row: call.row,
-                phone: call.phone.clone(),
-                outcome,
-                attempts: 0,
-                earlier_run: true,
-            }),
-            None => todo.push(call.clone()),
-        }
-    }
-
-    let shared = Arc::new(Shared {
+    let concurrency = options.concurrency.max(1);
+    let shared = Arc::new(RunState {
         // Retries happen here, so that a wait pauses every worker: the
         // client sends each request once.
         client: client.with_retry_policy(RetryPolicy {
@@ -63,74 +61,189 @@ pub async fn run(client: &Client, plan: &Plan, journal: &Journal, options: &Opti
             ..client.retry_policy().clone()
         },
         pacer: Pacer::new(options.rate),
-        journal: appender,
-        next: AtomicUsize::new(0),
+        journal: journal.clone(),
+        retry_unknown: options.retry_unknown,
         rate_limited: AtomicU32::new(0),
-        stop,
+        stop: Stop::default(),
         cancel: options.cancel.clone().unwrap_or_default(),
         on_event: options.on_event.clone(),
-        sent: todo.iter().map(|_| AtomicBool::new(false)).collect(),
-        results: Mutex::default(),
-        todo,
+        slots: (0..concurrency).map(|_| Mutex::new(None)).collect(),
     });
-    shared.emit(Event::Started {
-        to_send: shared.todo.len(),
-        not_sent: rows.len(),
-    });
-    let workers = options.concurrency.max(1).min(shared.todo.len());
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..workers {
-        set.spawn(worker(shared.clone()));
+    let mut counts = Counts::default();
+    let mut report = |result: &RowResult| {
+        counts.add(result);
+        results(result);
+    };
+    if let Err(error) = journal.begin_run(options.retry_unknown).await {
+        shared
+            .stop
+            .set(format!("the journal could not record the run: {error}"));
     }
-    // A worker cannot panic short of a bug; the row it was placing is then
-    // judged below by whether its request may have left.
-    while set.join_next().await.is_some() {}
-    let finished = std::mem::take(&mut *shared.results.lock().expect("results lock"));
-    let mut done: BTreeMap<usize, RowResult> = finished.into_iter().map(|r| (r.row, r)).collect();
-    let stopped = shared.stop.reason();
-    for (call, sent) in shared.todo.iter().zip(&shared.sent) {
-        done.entry(call.row).or_insert_with(|| {
-            if sent.load(Ordering::SeqCst) {
-                let error = "no outcome: the worker placing it stopped unexpectedly".to_owned();
-                return unfinished(call, Outcome::Unknown { error });
+
+    let (work, queue) = mpsc::channel::<PlannedCall>(concurrency);
+    let queue = Arc::new(tokio::sync::Mutex::new(queue));
+    let (finished, mut done) = mpsc::channel::<RowResult>(concurrency * 2);
+    let mut workers = tokio::task::JoinSet::new();
+    let mut worker_of = HashMap::new();
+    for index in 0..concurrency {
+        let task = workers.spawn(worker(shared.clone(), index, queue.clone(), finished.clone()));
+        worker_of.insert(task.id(), index);
+    }
+    drop(finished);
+
+    let mut checker = batch.checker(options.expected_rows);
+    let mut contacts = contacts.into_iter();
+    let mut work = Some(work);
+    let mut next: Option<PlannedCall> = None;
+    loop {
+        // The next row to hand out; invalid ones are refused on the way.
+        while work.is_some() && next.is_none() {
+            if !shared.may_start() {
+                break;
             }
-            let error = format!(
-                "not sent: the run stopped ({})",
-                stopped.as_deref().unwrap_or("a worker stopped unexpectedly")
-            );
-            unfinished(call, Outcome::Refused { error })
+            match contacts.next() {
+                None => work = None,
+                Some(Err(error)) => shared
+                    .stop
+                    .set(format!("the contact list could not be read: {error}")),
+                Some(Ok(contact)) => match checker.next(&contact) {
+                    Row::Call(call) => next = Some(call),
+                    Row::Invalid { row, phone, errors } => {
+                        let error = errors
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        if let Err(e) = journal.invalid(row, &phone, &error).await {
+                            shared
+                                .stop
+                                .set(format!("the journal could not record an invalid row: {e}"));
+                        }
+                        report(&RowResult {
+                            row,
+                            phone,
+                            outcome: Outcome::Refused { error },
+                            attempts: 0,
+                            earlier_run: false,
+                        });
+                    }
+                },
+            }
+        }
+        if work.is_some() && !shared.may_start() {
+            // Stopped: what was not handed out is not sent, and said so.
+            work = None;
+            let reason = shared.stop.reason().unwrap_or_default();
+            let not_sent = |row: usize, phone: String| RowResult {
+                row,
+                phone,
+                outcome: Outcome::Refused {
+                    error: format!("not sent: the run stopped ({reason})"),
+                },
+                attempts: 0,
+                earlier_run: false,
+            };
+            if let Some(call) = next.take() {
+                report(&not_sent(call.row, call.phone));
+            }
+            for contact in contacts.by_ref() {
+                let Ok(contact) = contact else { break };
+                let (row, phone) = match checker.next(&contact) {
+                    Row::Call(call) => (call.row, call.phone),
+                    Row::Invalid { row, phone, .. } => (row, phone),
+                };
+                report(&not_sent(row, phone));
+            }
+        }
+        tokio::select! {
+            permit = async { work.as_ref().expect("guarded").reserve().await }, if work.is_some() && next.is_some() => {
+                match permit {
+                    Ok(permit) => permit.send(next.take().expect("guarded")),
+                    Err(_) => shared.stop.set("the workers stopped unexpectedly".to_owned()),
+                }
+            }
+            Some(result) = done.recv() => report(&result),
+            Some(joined) = workers.join_next_with_id(), if !workers.is_empty() => {
+                if let Err(error) = joined {
+                    // A worker cannot panic short of a bug; its row is
+                    // judged by whether its request may have left.
+                    let index = worker_of.get(&error.id()).copied();
+                    shared.stop.set("a worker stopped unexpectedly".to_owned());
+                    if let Some(slot) = index.and_then(|i| shared.slots[i].lock().expect("slot").take()) {
+                        report(&slot.abandoned());
+                    }
+                }
+            }
+            else => break,
+        }
+    }
+    // Rows handed out that no worker took (every worker stopped): not sent.
+    let reason = shared.stop.reason().unwrap_or_default();
+    while let Ok(call) = queue.lock().await.try_recv() {
+        report(&RowResult {
+            row: call.row,
+            phone: call.phone,
+            outcome: Outcome::Refused {
+                error: format!("not sent: the run stopped ({reason})"),
+            },
+            attempts: 0,
+            earlier_run: false,
         });
     }
-    rows.extend(done.into_values());
-    rows.sort_by_key(|r| r.row);
+    journal.end_run().await;
     Report {
-        rows,
+        counts,
         rate_limited: shared.rate_limited.load(Ordering::SeqCst),
-        stopped,
+        stopped: shared.stop.reason(),
         elapsed: started.elapsed(),
     }
 }
 
-struct Shared {
+struct RunState {
     client: Client,
     policy: RetryPolicy,
     pacer: Pacer,
-    journal: Appender,
-    /// The index in `todo` of the next row to take.
-    next: AtomicUsize,
+    journal: Journal,
+    retry_unknown: bool,
     rate_limited: AtomicU32,
     stop: Stop,
     cancel: Cancel,
     on_event: Option<EventHandler>,
-    todo: Vec<PlannedCall>,
-    /// Per row of `todo`: its `sending` record is on disk, so its request
-    /// may have left.
-    sent: Vec<AtomicBool>,
-    /// Rows finished, kept as they finish (a worker that dies loses none).
-    results: Mutex<Vec<RowResult>>,
+    /// The row each worker holds, and whether its claim is durable (its
+    /// request may have left).
+    slots: Vec<Mutex<Option<Slot>>>,
 }
 
-impl Shared {
+/// A worker's row.
+struct Slot {
+    row: usize,
+    phone: String,
+    claimed: bool,
+}
+
+impl Slot {
+    /// The result of a row whose worker stopped unexpectedly.
+    fn abandoned(self) -> RowResult {
+        let outcome = if self.claimed {
+            Outcome::Unknown {
+                error: "no outcome: the worker placing it stopped unexpectedly".to_owned(),
+            }
+        } else {
+            Outcome::Refused {
+                error: "not sent: the run stopped (a worker stopped unexpectedly)".to_owned(),
+            }
+        };
+        RowResult {
+            row: self.row,
+            phone: self.phone,
+            outcome,
+            attempts: 0,
+            earlier_run: false,
+        }
+    }
+}
+
+impl RunState {
     /// Whether a worker may start another row.
     fn may_start(&self) -> bool {
         if self.cancel.is_cancelled() {
@@ -164,110 +277,110 @@ impl Stop {
     }
 }
 
-/// A row of this run that has no outcome of its own (0 attempts counted).
-fn unfinished(call: &PlannedCall, outcome: Outcome) -> RowResult {
-    RowResult {
+async fn worker(
+    shared: Arc<RunState>,
+    index: usize,
+    queue: Arc<tokio::sync::Mutex<mpsc::Receiver<PlannedCall>>>,
+    done: mpsc::Sender<RowResult>,
+) {
+    loop {
+        let Some(call) = queue.lock().await.recv().await else {
+            return;
+        };
+        *shared.slots[index].lock().expect("slot") = Some(Slot {
+            row: call.row,
+            phone: call.phone.clone(),
+            claimed: false,
+        });
+        let result = take(&shared, index, &call).await;
+        shared.emit(Event::RowDone(&result));
+        *shared.slots[index].lock().expect("slot") = None;
+        if done.send(result).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// One row: settled earlier, or claimed, placed and recorded.
+async fn take(shared: &RunState, index: usize, call: &PlannedCall) -> RowResult {
+    let key = numbers::key(&call.phone).expect("a checked row has a +E.164 number");
+    let result = |outcome: Outcome, attempts: u32, earlier_run: bool| RowResult {
         row: call.row,
         phone: call.phone.clone(),
         outcome,
-        attempts: 0,
-        earlier_run: false,
+        attempts,
+        earlier_run,
+    };
+    let not_sent = |reason: String| {
+        result(
+            Outcome::Refused {
+                error: format!("not sent: {reason}"),
+            },
+            0,
+            false,
+        )
+    };
+    let stopped = || {
+        not_sent(format!(
+            "the run stopped ({})",
+            shared.stop.reason().unwrap_or_default()
+        ))
+    };
+    if !shared.may_start() {
+        return stopped();
     }
-}
-
-/// Invalid rows are refused, one record each (all their problems, joined).
-async fn refuse_invalid_rows(plan: &Plan, journal: &Appender, stop: &Stop) -> Vec<RowResult> {
-    let mut by_row: BTreeMap<usize, (String, Vec<String>)> = BTreeMap::new();
-    for error in &plan.errors {
-        by_row
-            .entry(error.row)
-            .or_insert_with(|| (error.phone.clone(), Vec::new()))
-            .1
-            .push(error.to_string());
+    // A settled row is skipped without waiting for the rate.
+    match shared.journal.settled(key, shared.retry_unknown).await {
+        Ok(Some(outcome)) => return result(earlier(outcome), 0, true),
+        Ok(None) => {}
+        Err(error) => {
+            shared.stop.set(format!("the journal could not be read: {error}"));
+            return stopped();
+        }
     }
-    let mut rows = Vec::new();
-    for (row, (phone, messages)) in by_row {
-        let error = messages.join("; ");
-        let record = Record::Invalid {
-            row,
-            phone: phone.clone(),
-            error: error.clone(),
-            at: now(),
-        };
-        if let Err(e) = journal.append(&record).await {
-            stop.set(e);
-        }
-        rows.push(RowResult {
-            row,
-            phone,
-            outcome: Outcome::Refused { error },
-            attempts: 0,
-            earlier_run: false,
-        });
+    shared.pacer.wait().await;
+    // The wait may have been long (a rate, a pause).
+    if !shared.may_start() {
+        return stopped();
     }
-    rows
-}
-
-async fn worker(shared: Arc<Shared>) {
-    let finish = |result: RowResult| shared.results.lock().expect("results lock").push(result);
-    loop {
-        if !shared.may_start() {
-            break;
-        }
-        let index = shared.next.fetch_add(1, Ordering::SeqCst);
-        let Some(call) = shared.todo.get(index) else {
-            break;
-        };
-        shared.pacer.wait().await;
-        // The wait may have been long (a rate, a pause).
-        if !shared.may_start() {
-            break;
-        }
-        let sending = Record::Sending {
-            row: call.row,
-            phone: call.phone.clone(),
-            at: now(),
-        };
-        // Nothing is sent that is not on disk first.
-        if let Err(error) = shared.journal.append(&sending).await {
+    // Nothing is sent that is not recorded first.
+    match shared.journal.claim(call, key, shared.retry_unknown).await {
+        Ok(Claim::Claimed) => {}
+        Ok(Claim::Settled(outcome)) => return result(earlier(outcome), 0, true),
+        Err(error) => {
             shared
                 .stop
                 .set(format!("the journal could not record a request: {error}"));
-            let error = format!(
-                "not sent: the journal could not record it ({error}); if the journal shows it as \
-                 sending, it was not sent"
-            );
-            finish(unfinished(call, Outcome::Refused { error }));
-            break;
+            return not_sent(format!(
+                "the journal could not record it ({error}); if the journal shows it as sending, it was not sent"
+            ));
         }
-        shared.sent[index].store(true, Ordering::SeqCst);
-        let (outcome, attempts) = place(&shared, call).await;
-        let result = RowResult {
-            row: call.row,
-            phone: call.phone.clone(),
-            outcome,
-            attempts,
-            earlier_run: false,
-        };
-        let record = Record::Outcome {
-            row: result.row,
-            phone: result.phone.clone(),
-            outcome: result.outcome.clone(),
-            at: now(),
-        };
-        if let Err(error) = shared.journal.append(&record).await {
-            shared
-                .stop
-                .set(format!("the journal could not record an outcome: {error}"));
-        }
-        shared.emit(Event::RowDone(&result));
-        finish(result);
+    }
+    if let Some(slot) = shared.slots[index].lock().expect("slot").as_mut() {
+        slot.claimed = true;
+    }
+    let (outcome, attempts) = place(shared, call).await;
+    if let Err(error) = shared.journal.finish(call, key, &outcome, attempts).await {
+        shared
+            .stop
+            .set(format!("the journal could not record an outcome: {error}"));
+    }
+    result(outcome, attempts, false)
+}
+
+/// An earlier outcome, as this run reports it.
+fn earlier(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Unknown { error } => Outcome::Unknown {
+            error: format!("{error}; not dialled again (a run that retries unknown outcomes would dial it)"),
+        },
+        other => other,
     }
 }
 
 /// Sends the row's request until it is answered, or may have been
 /// processed, or the retries run out; returns the outcome and the requests sent.
-async fn place(shared: &Shared, call: &PlannedCall) -> (Outcome, u32) {
+async fn place(shared: &RunState, call: &PlannedCall) -> (Outcome, u32) {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -334,11 +447,39 @@ mod tests {
             .collect()
     }
 
+    /// A run over `list`; its rows sorted by row number.
+    async fn go(
+        client: &Client,
+        batch: &Batch,
+        list: &[Contact],
+        journal: &Journal,
+        options: &Options,
+    ) -> (Report, Vec<RowResult>) {
+        let mut rows = Vec::new();
+        let report = run(
+            client,
+            batch,
+            list.iter().cloned().map(Ok),
+            journal,
+            options,
+            |r| rows.push(r.clone()),
+        )
+        .await;
+        rows.sort_by_key(|r| r.row);
+        (report, rows)
+    }
+
     /// One worker: faults pushed on the server meet the rows in order.
-    async fn one_at_a_time(server: &MockServer, plan: &Plan, journal: &Journal) -> Report {
-        run(
+    async fn one_at_a_time(
+        server: &MockServer,
+        batch: &Batch,
+        list: &[Contact],
+        journal: &Journal,
+    ) -> (Report, Vec<RowResult>) {
+        go(
             &server.client(),
-            plan,
+            batch,
+            list,
             journal,
             &Options::default().concurrency(1),
         )
@@ -356,8 +497,8 @@ mod tests {
     #[tokio::test]
     async fn outcomes_follow_what_the_answer_proves() {
         let server = MockServer::start().await;
-        let batch = Batch::new("+14155552671", contacts(4)).unwrap();
-        let plan = batch.plan();
+        let batch = Batch::new("+14155552671").unwrap();
+        let list = contacts(4);
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
         // In row order with one worker: 422, then a 500, then a lost
@@ -365,29 +506,25 @@ mod tests {
         server.push_fault(Fault::Json(422, serde_json::json!({"error": "bad"})));
         server.push_fault(Fault::Status(500));
         server.push_fault(Fault::DropConnection);
-        let report = one_at_a_time(&server, &plan, &journal).await;
-        let names: Vec<_> = report.rows.iter().map(|r| r.outcome.name()).collect();
+        let (_, rows) = one_at_a_time(&server, &batch, &list, &journal).await;
+        let names: Vec<_> = rows.iter().map(|r| r.outcome.name()).collect();
         assert_eq!(names, ["failed", "unknown", "unknown", "placed"]);
         assert_eq!(
-            report.rows[0].outcome,
+            rows[0].outcome,
             Outcome::Failed {
                 status: Some(422),
-                error: report.rows[0].outcome.error().unwrap().to_owned(),
+                error: rows[0].outcome.error().unwrap().to_owned(),
             }
         );
-        assert!(report.rows[3].outcome.call_id().unwrap().starts_with("call_"));
+        assert!(rows[3].outcome.call_id().unwrap().starts_with("call_"));
         // Each row was sent once: a 500 or a lost connection may have placed it.
         assert_eq!(server.request_count(), 4);
         drop(journal);
 
         // A rerun retries the failed row only.
         let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
-        let report = run(&server.client(), &plan, &journal, &Options::default()).await;
-        let names: Vec<_> = report
-            .rows
-            .iter()
-            .map(|r| (r.outcome.name(), r.earlier_run))
-            .collect();
+        let (_, rows) = go(&server.client(), &batch, &list, &journal, &Options::default()).await;
+        let names: Vec<_> = rows.iter().map(|r| (r.outcome.name(), r.earlier_run)).collect();
         assert_eq!(
             names,
             [
@@ -412,17 +549,17 @@ mod tests {
         let server = MockServer::start().await;
         let mut list = contacts(2);
         list.push(list[0].clone()); // row 3 repeats row 1's number
-        let batch = Batch::new("+14155552671", list).unwrap();
-        let plan = batch.plan();
-        assert_eq!(plan.errors.len(), 1);
+        let batch = Batch::new("+14155552671").unwrap();
+        let checked = batch.check(list.iter().cloned().map(Ok), |_| {}).unwrap();
+        assert_eq!(checked.errors, 1);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j");
         server.push_fault(Fault::Status(503)); // row 1: unknown
         for run_number in 0..3 {
             let journal = Journal::open(&path, &batch, server.base_url()).unwrap();
-            let report = one_at_a_time(&server, &plan, &journal).await;
-            assert_eq!(report.rows[0].outcome.name(), "unknown", "run {run_number}");
-            assert_eq!(report.rows[2].outcome.name(), "refused", "run {run_number}");
+            let (_, rows) = one_at_a_time(&server, &batch, &list, &journal).await;
+            assert_eq!(rows[0].outcome.name(), "unknown", "run {run_number}");
+            assert_eq!(rows[2].outcome.name(), "refused", "run {run_number}");
         }
         assert_eq!(
             phones_sent(&server)
@@ -437,7 +574,8 @@ mod tests {
     async fn a_cancelled_run_finishes_what_is_in_flight_and_starts_nothing_more() {
         let server = MockServer::start().await;
         server.set_latency(std::time::Duration::from_millis(50));
-        let batch = Batch::new("+14155552671", contacts(20)).unwrap();
+        let batch = Batch::new("+14155552671").unwrap();
+        let list = contacts(20);
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
         let cancel = Cancel::new();
@@ -451,7 +589,7 @@ mod tests {
                     }
                 }
             });
-        let report = run(&server.client(), &batch.plan(), &journal, &options).await;
+        let (report, rows) = go(&server.client(), &batch, &list, &journal, &options).await;
         let counts = report.counts();
         // Rows 1-4 were in flight or done when row 3 finished; nothing after.
         assert!((3..=4).contains(&counts.placed), "{counts:?}");
@@ -459,11 +597,7 @@ mod tests {
         assert_eq!(counts.unknown, 0);
         assert_eq!(server.request_count(), counts.placed);
         assert_eq!(report.stopped.as_deref(), Some("cancelled"));
-        let not_sent = report
-            .rows
-            .iter()
-            .find(|r| r.outcome.name() == "refused")
-            .unwrap();
+        let not_sent = rows.iter().find(|r| r.outcome.name() == "refused").unwrap();
         assert_eq!(
             not_sent.outcome.error(),
             Some("not sent: the run stopped (cancelled)")
@@ -471,7 +605,7 @@ mod tests {
         drop(journal);
         // A rerun dials the rest.
         let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
-        let report = run(&server.client(), &batch.plan(), &journal, &Options::default()).await;
+        let (report, _) = go(&server.client(), &batch, &list, &journal, &Options::default()).await;
         assert!(report.all_placed());
         assert_eq!(server.request_count(), 20);
     }
@@ -481,7 +615,8 @@ mod tests {
     #[tokio::test]
     async fn a_worker_that_dies_leaves_its_row_unknown() {
         let server = MockServer::start().await;
-        let batch = Batch::new("+14155552671", contacts(4)).unwrap();
+        let batch = Batch::new("+14155552671").unwrap();
+        let list = contacts(4);
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
         let options = Options::default().concurrency(1).on_event(|event| {
@@ -489,11 +624,11 @@ mod tests {
                 panic!("a handler bug");
             }
         });
-        let report = run(&server.client(), &batch.plan(), &journal, &options).await;
-        let names: Vec<_> = report.rows.iter().map(|r| r.outcome.name()).collect();
+        let (_, rows) = go(&server.client(), &batch, &list, &journal, &options).await;
+        let names: Vec<_> = rows.iter().map(|r| r.outcome.name()).collect();
         assert_eq!(names, ["placed", "unknown", "refused", "refused"]);
         assert_eq!(
-            report.rows[2].outcome.error(),
+            rows[2].outcome.error(),
             Some("not sent: the run stopped (a worker stopped unexpectedly)")
         );
         assert_eq!(server.request_count(), 2);
@@ -512,17 +647,19 @@ mod tests {
             })
             .build()
             .unwrap();
-        let batch = Batch::new("+14155552671", contacts(2)).unwrap();
+        let batch = Batch::new("+14155552671").unwrap();
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path().join("j"), &batch, "local").unwrap();
-        let report = run(
+        let (_, rows) = go(
             &client,
-            &batch.plan(),
+            &batch,
+            &contacts(2),
             &journal,
             &Options::default().max_retries(3),
         )
         .await;
-        for row in &report.rows {
+        assert_eq!(rows.len(), 2);
+        for row in &rows {
             assert_eq!(row.outcome.name(), "refused", "{row:?}");
             assert_eq!(row.attempts, 4);
         }

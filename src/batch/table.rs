@@ -1,30 +1,48 @@
-//! Contact lists in, results out, as CSV (with the `csv` crate: quoting,
-//! a UTF-8 byte-order mark, line numbers in errors).
+//! Contact lists in, results out, as streams (CSV with the `csv` crate:
+//! quoting, a UTF-8 byte-order mark, line numbers in errors).
 
 use std::io::{Read, Write};
+use std::path::Path;
 
-use super::{BatchError, Contact, Report};
+use super::{BatchError, Contact, Outcome, RowResult};
 
-/// Reads a contact list: a header row, then one contact per row. The
-/// column named `phone_column` is the destination number; every other
-/// column is a dynamic variable named by its header. Cells are trimmed;
-/// empty cells are left out (a required variable that is empty is missing).
-pub fn read_contacts(input: impl Read, phone_column: &str) -> Result<Vec<Contact>, BatchError> {
+/// A contact list being read, one row at a time ([`read_contacts`]).
+pub struct Contacts<R: Read> {
+    records: csv::StringRecordsIntoIter<R>,
+    names: Vec<String>,
+    phone_at: usize,
+}
+
+impl<R: Read> std::fmt::Debug for Contacts<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Contacts")
+            .field("columns", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads a contact list as a stream: a header row, then one contact per
+/// row. The column named `phone_column` is the destination number; every
+/// other column is a dynamic variable named by its header. Cells are
+/// trimmed; empty cells are left out (a required variable that is empty is
+/// missing). The header is checked here; each row as it is read (a ragged
+/// row is an error naming its line).
+pub fn read_contacts<R: Read>(input: R, phone_column: &str) -> Result<Contacts<R>, BatchError> {
     let fail = |message: String| BatchError::Contacts { message };
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input);
     let headers = reader
         .headers()
         .map_err(|e| fail(format!("cannot read the header row: {e}")))?
         .clone();
-    let names: Vec<&str> = headers.iter().collect();
-    let phone_at = names.iter().position(|n| *n == phone_column).ok_or_else(|| {
+    let names: Vec<String> = headers.iter().map(str::to_owned).collect();
+    let phone_at = names.iter().position(|n| n == phone_column).ok_or_else(|| {
         fail(format!(
             "no column `{phone_column}` in the header row (columns: {}); name the destination \
              number's column",
             names.join(", ")
         ))
     })?;
-    if let Some(at) = names.iter().position(|n| n.is_empty()) {
+    if let Some(at) = names.iter().position(String::is_empty) {
         return Err(fail(format!(
             "column {} has no name in the header row; every column other than `{phone_column}` \
              is a dynamic variable and needs one",
@@ -36,64 +54,156 @@ pub fn read_contacts(input: impl Read, phone_column: &str) -> Result<Vec<Contact
             return Err(fail(format!("column `{name}` appears twice in the header row")));
         }
     }
-    let mut contacts = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| fail(e.to_string()))?;
-        let mut contact = Contact::new(record.get(phone_at).unwrap_or(""));
-        for (at, value) in record.iter().enumerate() {
-            if at != phone_at && !value.is_empty() {
-                contact = contact.variable(names[at], value);
-            }
-        }
-        contacts.push(contact);
-    }
-    Ok(contacts)
+    Ok(Contacts {
+        records: reader.into_records(),
+        names,
+        phone_at,
+    })
 }
 
-/// `row,phone,outcome,call_id,status,error,attempts,earlier_run`.
-pub(super) fn write_results_csv(report: &Report, out: impl Write) -> std::io::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record([
-        "row",
-        "phone",
-        "outcome",
-        "call_id",
-        "status",
-        "error",
-        "attempts",
-        "earlier_run",
-    ])?;
-    for row in &report.rows {
-        let status = match &row.outcome {
-            super::Outcome::Failed {
-                status: Some(status), ..
-            } => status.to_string(),
-            _ => String::new(),
+impl<R: Read> Iterator for Contacts<R> {
+    type Item = Result<Contact, BatchError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let record = match self.records.next()? {
+            Ok(record) => record,
+            Err(e) => {
+                return Some(Err(BatchError::Contacts {
+                    message: e.to_string(),
+                }))
+            }
         };
-        writer.write_record([
-            row.row.to_string().as_str(),
-            &row.phone,
-            row.outcome.name(),
-            row.outcome.call_id().unwrap_or(""),
-            &status,
-            row.outcome.error().unwrap_or(""),
-            &row.attempts.to_string(),
-            if row.earlier_run { "true" } else { "false" },
-        ])?;
+        let mut contact = Contact::new(record.get(self.phone_at).unwrap_or(""));
+        for (at, value) in record.iter().enumerate() {
+            if at != self.phone_at && !value.is_empty() {
+                contact = contact.variable(self.names[at].clone(), value);
+            }
+        }
+        Some(Ok(contact))
     }
-    writer.flush()
+}
+
+/// Writes each row's result as it finishes: CSV
+/// (`row,phone,outcome,call_id,status,error,attempts,earlier_run`) or JSON
+/// lines. Results hold phone numbers and errors: [`ResultsWriter::create`]
+/// makes a file only its owner can read (`0600`).
+pub struct ResultsWriter<W: Write>(Format<W>);
+
+enum Format<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    JsonLines(W),
+}
+
+impl<W: Write> std::fmt::Debug for ResultsWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let format = match self.0 {
+            Format::Csv(_) => "csv",
+            Format::JsonLines(_) => "json lines",
+        };
+        f.debug_struct("ResultsWriter")
+            .field("format", &format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResultsWriter<std::io::BufWriter<std::fs::File>> {
+    /// Creates (or truncates) the results file at `path`, owner-only: JSON
+    /// lines for `.jsonl`, `.json` or `.ndjson`, CSV otherwise.
+    pub fn create(path: &Path) -> std::io::Result<Self> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = std::io::BufWriter::new(options.open(path)?);
+        let json = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("jsonl" | "json" | "ndjson")
+        );
+        if json {
+            Ok(Self::json_lines(file))
+        } else {
+            Self::csv(file)
+        }
+    }
+}
+
+impl<W: Write> ResultsWriter<W> {
+    /// CSV to `out`, the header first.
+    pub fn csv(out: W) -> std::io::Result<Self> {
+        let mut csv = csv::Writer::from_writer(out);
+        csv.write_record([
+            "row",
+            "phone",
+            "outcome",
+            "call_id",
+            "status",
+            "error",
+            "attempts",
+            "earlier_run",
+        ])?;
+        Ok(Self(Format::Csv(Box::new(csv))))
+    }
+
+    /// JSON lines to `out`.
+    pub fn json_lines(out: W) -> Self {
+        Self(Format::JsonLines(out))
+    }
+
+    /// Writes one row's result.
+    pub fn write(&mut self, row: &RowResult) -> std::io::Result<()> {
+        match &mut self.0 {
+            Format::JsonLines(out) => {
+                serde_json::to_writer(&mut *out, row)?;
+                out.write_all(b"\n")
+            }
+            Format::Csv(csv) => {
+                let status = match &row.outcome {
+                    Outcome::Failed {
+                        status: Some(status), ..
+                    } => status.to_string(),
+                    _ => String::new(),
+                };
+                let error = match &row.outcome {
+                    Outcome::Elsewhere { dialer } => format!("held by dialer {dialer}"),
+                    other => other.error().unwrap_or("").to_owned(),
+                };
+                csv.write_record([
+                    row.row.to_string().as_str(),
+                    &row.phone,
+                    row.outcome.name(),
+                    row.outcome.call_id().unwrap_or(""),
+                    &status,
+                    &error,
+                    &row.attempts.to_string(),
+                    if row.earlier_run { "true" } else { "false" },
+                ])?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Flushes what was written.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.0 {
+            Format::JsonLines(out) => out.flush(),
+            Format::Csv(csv) => csv.flush(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn all(text: &str, phone: &str) -> Result<Vec<Contact>, BatchError> {
+        read_contacts(text.as_bytes(), phone)?.collect()
+    }
+
     #[test]
     fn columns_become_variables_and_cells_are_trimmed() {
         let text = "\u{feff}name,phone,account\nMichael, +14155550001 ,ACC-1\n\"Doe, Jane\",+14155550002,\n";
-        let contacts = read_contacts(text.as_bytes(), "phone").unwrap();
         assert_eq!(
-            contacts,
+            all(text, "phone").unwrap(),
             [
                 Contact::new("+14155550001")
                     .variable("name", "Michael")
@@ -105,24 +215,45 @@ mod tests {
 
     #[test]
     fn a_bad_header_or_row_is_named() {
-        let error = read_contacts("name,number\nA,+1\n".as_bytes(), "phone")
-            .unwrap_err()
-            .to_string();
+        let error = all("name,number\nA,+1\n", "phone").unwrap_err().to_string();
         assert!(
             error.contains("no column `phone`") && error.contains("name, number"),
             "{error}"
         );
-        let error = read_contacts("phone,,x\n".as_bytes(), "phone")
-            .unwrap_err()
-            .to_string();
+        let error = all("phone,,x\n", "phone").unwrap_err().to_string();
         assert!(error.contains("column 2 has no name"), "{error}");
-        let error = read_contacts("phone,a,a\n".as_bytes(), "phone")
-            .unwrap_err()
-            .to_string();
+        let error = all("phone,a,a\n", "phone").unwrap_err().to_string();
         assert!(error.contains("`a` appears twice"), "{error}");
-        let error = read_contacts("phone,a\n+1,x\n+2,y,z\n".as_bytes(), "phone")
-            .unwrap_err()
-            .to_string();
+        let error = all("phone,a\n+1,x\n+2,y,z\n", "phone").unwrap_err().to_string();
         assert!(error.contains("line: 3"), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_results_file_is_its_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let mut writer = ResultsWriter::create(&path).unwrap();
+        writer
+            .write(&RowResult {
+                row: 1,
+                phone: "+14155550001".into(),
+                outcome: Outcome::Placed {
+                    call_id: Some("call_1".into()),
+                },
+                attempts: 1,
+                earlier_run: false,
+            })
+            .unwrap();
+        writer.flush().unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "row,phone,outcome,call_id,status,error,attempts,earlier_run\n1,+14155550001,placed,call_1,,,1,false\n"
+        );
     }
 }

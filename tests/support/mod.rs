@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses part of it
 
+pub mod postgres;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 

@@ -47,6 +47,8 @@ pub enum Command {
     BenchBuild(BenchBuild),
     /// build.rs time and compile time as the spec grows (synthetic specs).
     BenchScale(BenchScale),
+    /// Campaign scale: a release dialler's speed and peak memory on long lists, and a soak of `mock serve`.
+    BenchCampaign(BenchCampaign),
 }
 
 /// `cargo xtask update-spec`.
@@ -122,6 +124,23 @@ pub struct BenchBuild {
     /// Skip the clean release builds.
     #[arg(long)]
     pub skip_release: bool,
+}
+
+/// `cargo xtask bench-campaign`.
+#[derive(Debug, clap::Args)]
+pub struct BenchCampaign {
+    /// List sizes, each dialled fresh then resumed from its fully placed journal.
+    #[arg(long, value_delimiter = ',', default_values_t = [100_000usize, 1_000_000])]
+    pub rows: Vec<usize>,
+    /// Requests in flight.
+    #[arg(long, default_value_t = 50)]
+    pub concurrency: usize,
+    /// Rounds of every size, interleaved; the medians are compared.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Requests of the `mock serve` soak (its RSS after the first 10,000 and at the end).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub soak: usize,
 }
 
 /// `cargo xtask bench-scale`.

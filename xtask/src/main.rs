@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate::run(&ws, &args),
         Command::BenchBuild(args) => commands::bench_build::run(&ws, &args),
         Command::BenchScale(args) => commands::bench_scale::run(&ws, &args),
+        Command::BenchCampaign(args) => commands::bench_campaign::run(&ws, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,108 +1,47 @@
-//! The batch journal; see [`Journal`].
+//! The file journal: an append-only JSON-lines file on one machine's disk.
+//!
+//! # Why an append-only JSON-lines file
+//! The journal must survive a `SIGKILL` at any instant and never claim less
+//! than what was sent. An append-only file gives that with two rules: a
+//! record is a whole line, and a row's `sending` record is on disk
+//! (`fdatasync`) before its request leaves. Then a crash can only leave one
+//! incomplete *last* line, which is detected (it has no newline) and cut off
+//! when the journal is opened again; every complete line is final, and a
+//! damaged complete line makes the journal refuse to open (that is not a
+//! crash, and guessing could dial someone twice). An embedded database would
+//! give the same guarantees with more machinery (and C code, for SQLite), and
+//! its file could not be read with `cat`, `grep` or `jq` by the person
+//! deciding what to do about an unknown outcome.
+//!
+//! Concurrent workers share one writer thread that commits in groups: the
+//! records that arrive while one `fdatasync` runs go out together in the
+//! next, so a batch of 50 workers pays one disk sync per round, not 50.
+//!
+//! The file is locked while open (`File::try_lock`: `flock` on Unix), since
+//! two runs on the same journal would dial the same rows; the operating
+//! system releases the lock when a process dies, even by `SIGKILL`. It is
+//! created readable and writable by its owner only (`0600`): it holds phone
+//! numbers.
+//!
+//! # Memory
+//! Opening reads the file as a stream, line by line, and keeps, per number,
+//! only its last state and (for a placed call) its call id in one shared
+//! buffer: about 40 bytes a number, whatever the journal's length.
 
-use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use serde::{Deserialize, Serialize};
+use super::format::{now, Finished, JournalState, Record, FORMAT, VERSION};
+use super::{Identity, Recovered};
+use crate::batch::numbers;
+use crate::batch::{BatchError, Outcome};
 
-use super::{Batch, BatchError, Outcome};
-
-/// The header's format name and version.
-const FORMAT: &str = "sigmamind-batch-journal";
-const VERSION: u32 = 1;
-
-/// One line of the journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "camelCase", rename_all_fields = "camelCase")]
-pub(crate) enum Record {
-    /// The first line.
-    #[serde(rename = "journal")]
-    Header {
-        format: String,
-        version: u32,
-        from: String,
-        agent: Option<String>,
-        api: String,
-        at: String,
-    },
-    /// A run began.
-    Run { at: String, retry_unknown: bool },
-    /// The row is invalid and was not sent. Says nothing about its number,
-    /// which may be another row's too (a duplicate): replay ignores it.
-    Invalid {
-        row: usize,
-        phone: String,
-        error: String,
-        at: String,
-    },
-    /// The row's request is about to be sent.
-    Sending { row: usize, phone: String, at: String },
-    /// How the row's request ended (`"outcome": "placed"`, with `callId`;
-    /// `failed`, `refused`, `unknown`, with `error`).
-    Outcome {
-        row: usize,
-        phone: String,
-        #[serde(flatten)]
-        outcome: Outcome,
-        at: String,
-    },
-}
-
-pub(crate) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-/// What opening a journal found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Recovered {
-    /// Complete records read (the header included).
-    pub records: usize,
-    /// Runs recorded before this one.
-    pub runs: usize,
-    /// Bytes of an incomplete last record, cut off (a run was killed while
-    /// writing it; its request had not been sent).
-    pub torn_bytes: usize,
-}
-
-/// The batch journal, open and locked: what was sent, durably, before it
-/// was sent.
-///
-/// # Why an append-only JSON-lines file
-/// The journal must survive a `SIGKILL` at any instant and never claim less
-/// than what was sent. An append-only file gives that with two rules: a
-/// record is a whole line, and a row's `sending` record is on disk
-/// (`fdatasync`) before its request leaves. Then a crash can only leave one
-/// incomplete *last* line, which is detected (it has no newline) and cut
-/// off when the journal is opened again; every complete line is final, and
-/// a damaged complete line makes the journal refuse to open (that is not a
-/// crash, and guessing could dial someone twice). An embedded database would give the same guarantees with more
-/// machinery (and C code, for SQLite), and its file could not be read with
-/// `cat`, `grep` or `jq` by the person deciding what to do about an unknown
-/// outcome.
-///
-/// Concurrent workers share one writer thread that commits in groups: the
-/// records that arrive while one `fdatasync` runs go out together in the
-/// next, so a batch of 50 workers pays one disk sync per round, not 50.
-///
-/// A journal is locked while open (`File::try_lock`: `flock` on Unix),
-/// since two runs on the same journal would dial the same rows; the
-/// operating system releases the lock when a process dies, even by `SIGKILL`.
-///
-/// # Format
-/// The first line is a header (`"event": "journal"`: caller number, agent,
-/// API); then one record per line: `run` (a run began), `invalid` (a row
-/// refused by the checks, never sent), `sending`, and `outcome` (`placed`
-/// with `callId`, `failed`, `refused` or `unknown` with `error`). Rows are keyed by destination number, so
-/// a list edited between runs (rows added, reordered) never dials a number
-/// twice; `invalid` records do not count (a duplicate row shares its number
-/// with the row that is dialled).
-pub struct Journal {
+/// An open, locked file journal.
+pub(crate) struct FileJournal {
     path: PathBuf,
-    previous: HashMap<String, Outcome>,
+    earlier: Earlier,
     recovered: Recovered,
     /// `None` only while dropping.
     writer: Option<Appender>,
@@ -111,7 +50,7 @@ pub struct Journal {
     _lock: File,
 }
 
-impl Drop for Journal {
+impl Drop for FileJournal {
     /// Waits for the writer thread to close its handle, so that the lock is
     /// free when this returns (a rerun in the same process can open it).
     fn drop(&mut self) {
@@ -122,38 +61,152 @@ impl Drop for Journal {
     }
 }
 
-impl std::fmt::Debug for Journal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Journal")
-            .field("path", &self.path)
-            .field("rows", &self.previous.len())
-            .field("recovered", &self.recovered)
-            .finish_non_exhaustive()
+/// What earlier runs recorded, per number, compactly: while reading, every
+/// record's (number, state) in file order; then sorted by number and folded
+/// to one slot each (16 bytes a number, no table slack), looked up by
+/// binary search.
+#[derive(Debug, Default)]
+struct Earlier {
+    slots: Vec<(u64, Slot)>,
+    /// Call ids of placed numbers, one after the other.
+    call_ids: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    state: SlotState,
+    /// The call id's place in `call_ids` (placed only).
+    id_at: u32,
+    id_len: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotState {
+    /// `sending` with no outcome: the run stopped while placing it.
+    InFlight,
+    Placed,
+    Unknown,
+    /// Failed or refused: not placed, dialled again.
+    NotPlaced,
+}
+
+impl Earlier {
+    fn get(&self, key: u64) -> Option<Outcome> {
+        let at = self.slots.binary_search_by_key(&key, |(k, _)| *k).ok()?;
+        let slot = &self.slots[at].1;
+        Some(match slot.state {
+            SlotState::Placed => {
+                let at = slot.id_at as usize;
+                let id = self
+                    .call_ids
+                    .get(at..at + slot.id_len as usize)
+                    .filter(|id| !id.is_empty());
+                Outcome::Placed {
+                    call_id: id.map(str::to_owned),
+                }
+            }
+            SlotState::InFlight => Outcome::Unknown {
+                error: "no outcome recorded: the run stopped while this call was being placed".to_owned(),
+            },
+            SlotState::Unknown => Outcome::Unknown {
+                error: "an earlier run sent it and could not tell whether the call was placed".to_owned(),
+            },
+            SlotState::NotPlaced => Outcome::Refused {
+                error: "not placed by an earlier run".to_owned(),
+            },
+        })
+    }
+
+    /// Applies one record.
+    fn replay(&mut self, record: Record, runs: &mut usize) -> Result<(), String> {
+        let (phone, finished) = match record {
+            Record::Header { .. } => return Err("a second header in the journal".to_owned()),
+            Record::Run { .. } => {
+                *runs += 1;
+                return Ok(());
+            }
+            Record::Invalid { .. } => return Ok(()),
+            Record::Sending { phone, .. } => (phone, None),
+            Record::Finished {
+                phone,
+                state,
+                call_id,
+                ..
+            } => (phone, Some((state, call_id))),
+        };
+        let key = numbers::key(&phone).ok_or_else(|| format!("`{phone}` is not a +E.164 number"))?;
+        let slot = match finished {
+            None => Slot {
+                state: SlotState::InFlight,
+                id_at: 0,
+                id_len: 0,
+            },
+            Some((JournalState::Placed, call_id)) => {
+                let id = call_id.unwrap_or_default();
+                let id = &id[..id.len().min(u16::MAX as usize)];
+                let at = u32::try_from(self.call_ids.len()).map_err(|_| "too many call ids".to_owned())?;
+                self.call_ids.push_str(id);
+                Slot {
+                    state: SlotState::Placed,
+                    id_at: at,
+                    id_len: id.len() as u16,
+                }
+            }
+            Some((JournalState::Unknown, _)) => Slot {
+                state: SlotState::Unknown,
+                id_at: 0,
+                id_len: 0,
+            },
+            Some((JournalState::Failed | JournalState::Refused, _)) => Slot {
+                state: SlotState::NotPlaced,
+                id_at: 0,
+                id_len: 0,
+            },
+        };
+        self.slots.push((key, slot));
+        Ok(())
+    }
+
+    /// One slot per number, from the records in file order: placed is
+    /// final (nothing recorded later makes a number undialled); otherwise
+    /// the last record wins.
+    fn fold(&mut self) {
+        // Stable: each number's records stay in file order.
+        self.slots.sort_by_key(|(key, _)| *key);
+        let mut kept = 0;
+        for i in 0..self.slots.len() {
+            let (key, slot) = self.slots[i];
+            if kept > 0 && self.slots[kept - 1].0 == key {
+                if self.slots[kept - 1].1.state != SlotState::Placed {
+                    self.slots[kept - 1].1 = slot;
+                }
+            } else {
+                self.slots[kept] = (key, slot);
+                kept += 1;
+            }
+        }
+        self.slots.truncate(kept);
+        self.slots.shrink_to_fit();
+        // The ids are read once and only looked up afterwards: no slack.
+        self.call_ids.shrink_to_fit();
     }
 }
 
-struct Pending {
-    line: Vec<u8>,
-    done: tokio::sync::oneshot::Sender<Result<(), String>>,
-}
-
-impl Journal {
-    /// Opens the journal at `path` for `batch`, creating it if absent.
-    /// `api` names where the calls go (a base URL): a journal written for
-    /// another caller number, agent or API is refused, as is a journal that
-    /// another run holds, or whose records are damaged anywhere but at the
-    /// end. An incomplete last record is cut off ([`Recovered::torn_bytes`]).
-    pub fn open(path: impl AsRef<Path>, batch: &Batch, api: &str) -> Result<Journal, BatchError> {
-        let path = path.as_ref().to_owned();
+impl FileJournal {
+    /// Opens the journal at `path` for `identity`, creating it (`0600`) if
+    /// absent; see [`super::Journal::open`].
+    pub(crate) fn open(path: &Path, identity: &Identity) -> Result<FileJournal, BatchError> {
+        let path = path.to_owned();
         let fail = |message: String| BatchError::Journal {
             path: path.clone(),
             message,
         };
         let created = !path.exists();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
             .open(&path)
             .map_err(|e| fail(format!("cannot open: {e}")))?;
         match file.try_lock() {
@@ -168,78 +221,32 @@ impl Journal {
         if created {
             sync_parent(&path).map_err(|e| fail(format!("cannot sync its directory: {e}")))?;
         }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(|e| fail(format!("cannot read: {e}")))?;
-        let read = read_records(&bytes).map_err(fail)?;
+        let read = read_records(&file).map_err(fail)?;
+        if let Some(found) = &read.header {
+            if found != identity {
+                return Err(fail(format!(
+                    "it belongs to another batch: it was written for {found}, this run is {identity}; use \
+                     another journal"
+                )));
+            }
+        }
         if read.torn_bytes > 0 {
-            file.set_len(read.complete_len as u64)
+            file.set_len(read.complete_len)
                 .and_then(|()| file.sync_data())
                 .map_err(|e| fail(format!("cannot cut off the incomplete last record: {e}")))?;
         }
-        let expected = Header {
-            from: batch.from_number().to_owned(),
-            agent: batch.agent_id().map(str::to_owned),
-            api: api.to_owned(),
-        };
-        let mut records = read.records.into_iter();
-        match records.next() {
-            None => {
-                let header = Record::Header {
-                    format: FORMAT.to_owned(),
-                    version: VERSION,
-                    from: expected.from.clone(),
-                    agent: expected.agent.clone(),
-                    api: expected.api.clone(),
-                    at: now(),
-                };
-                let line = line_of(&header);
-                file.write_all(&line)
-                    .and_then(|()| file.sync_data())
-                    .map_err(|e| fail(format!("cannot write: {e}")))?;
-            }
-            Some(Record::Header {
-                format,
-                version,
-                from,
-                agent,
-                api,
-                ..
-            }) => {
-                if format != FORMAT || version != VERSION {
-                    return Err(fail(format!(
-                        "written in format {format} version {version}; this sigmamind reads {FORMAT} version {VERSION}"
-                    )));
-                }
-                let found = Header { from, agent, api };
-                if found != expected {
-                    return Err(fail(format!(
-                        "it belongs to another batch: it was written for {found}, this run is {expected}; \
-                         use another journal"
-                    )));
-                }
-            }
-            Some(_) => return Err(fail("not a sigmamind batch journal: no header".to_owned())),
-        }
-        let mut recovered = Recovered {
-            torn_bytes: read.torn_bytes,
-            records: 0,
-            runs: 0,
-        };
-        let mut previous = HashMap::new();
-        let mut in_flight = HashSet::new();
-        recovered.records = 1;
-        for record in records {
-            recovered.records += 1;
-            replay(record, &mut previous, &mut in_flight, &mut recovered.runs).map_err(fail)?;
-        }
-        for phone in in_flight {
-            previous.insert(
-                phone,
-                Outcome::Unknown {
-                    error: "no outcome recorded: the run stopped while this call was being placed".to_owned(),
-                },
-            );
+        if read.records == 0 {
+            let header = Record::Header {
+                format: FORMAT.to_owned(),
+                version: VERSION,
+                from: identity.from.clone(),
+                agent: identity.agent.clone(),
+                api: identity.api.clone(),
+                at: now(),
+            };
+            file.write_all(&line_of(&header))
+                .and_then(|()| file.sync_data())
+                .map_err(|e| fail(format!("cannot write: {e}")))?;
         }
         let writer_file = file
             .try_clone()
@@ -249,9 +256,17 @@ impl Journal {
             .name("sigmamind-journal".to_owned())
             .spawn(move || write_in_groups(writer_file, receiver))
             .map_err(|e| fail(format!("cannot start the journal writer: {e}")))?;
-        Ok(Journal {
+        let mut earlier = read.earlier;
+        earlier.fold();
+        let recovered = Recovered {
+            records: read.records.max(1),
+            runs: read.runs,
+            torn_bytes: read.torn_bytes as usize,
+            numbers: earlier.slots.len(),
+        };
+        Ok(FileJournal {
             path,
-            previous,
+            earlier,
             recovered,
             writer: Some(Appender(sender)),
             thread: Some(thread),
@@ -259,46 +274,49 @@ impl Journal {
         })
     }
 
-    /// Where the journal is.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The last outcome earlier runs recorded for this destination number.
-    /// `Placed` is final (the number is never dialled again); `Unknown` also
-    /// covers a request in flight when a run stopped, and is dialled again
-    /// only by a run that says `retry_unknown`; `Failed` and `Refused` were
-    /// not placed, so they are tried again.
-    pub fn previous(&self, phone: &str) -> Option<&Outcome> {
-        self.previous.get(phone)
-    }
-
-    /// What opening the journal found.
-    pub fn recovered(&self) -> &Recovered {
+    pub(crate) fn recovered(&self) -> &Recovered {
         &self.recovered
     }
 
-    /// Appends `record` and returns once it is on disk.
-    #[cfg(test)]
-    pub(crate) async fn append(&self, record: &Record) -> Result<(), String> {
-        self.appender().append(record).await
+    /// The last outcome earlier runs recorded for this number.
+    pub(crate) fn earlier(&self, key: u64) -> Option<Outcome> {
+        self.earlier.get(key)
     }
 
-    /// A handle that appends, for workers that outlive a borrow.
-    pub(crate) fn appender(&self) -> Appender {
+    /// Appends `record` and returns once it is on disk.
+    pub(crate) async fn append(&self, record: &Record) -> Result<(), String> {
         self.writer
-            .clone()
+            .as_ref()
             .expect("the writer lives as long as the journal")
+            .append(record)
+            .await
     }
+}
+
+impl std::fmt::Debug for FileJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileJournal")
+            .field("path", &self.path)
+            .field("recovered", &self.recovered)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Pending {
+    line: Vec<u8>,
+    done: tokio::sync::oneshot::Sender<Result<(), String>>,
 }
 
 /// Appends records to a journal through its writer thread.
 #[derive(Clone)]
-pub(crate) struct Appender(mpsc::Sender<Pending>);
+struct Appender(mpsc::Sender<Pending>);
 
 impl Appender {
-    /// Appends `record` and returns once it is on disk.
-    pub(crate) async fn append(&self, record: &Record) -> Result<(), String> {
+    async fn append(&self, record: &Record) -> Result<(), String> {
         let (done, written) = tokio::sync::oneshot::channel();
         let pending = Pending {
             line: line_of(record),
@@ -313,99 +331,87 @@ impl Appender {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
-struct Header {
-    from: String,
-    agent: Option<String>,
-    api: String,
-}
-
-impl std::fmt::Display for Header {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "--from {} --agent {} against {}",
-            self.from,
-            self.agent.as_deref().unwrap_or("(default)"),
-            self.api
-        )
-    }
-}
-
-fn line_of(record: &Record) -> Vec<u8> {
+pub(super) fn line_of(record: &Record) -> Vec<u8> {
     let mut line = serde_json::to_vec(record).expect("a journal record serialises");
     line.push(b'\n');
     line
 }
 
 struct Contents {
-    records: Vec<Record>,
+    header: Option<Identity>,
+    earlier: Earlier,
+    records: usize,
+    runs: usize,
     /// Bytes up to the end of the last complete record.
-    complete_len: usize,
-    torn_bytes: usize,
+    complete_len: u64,
+    torn_bytes: u64,
 }
 
-/// Every complete record; an unterminated last line is torn (reported, not
-/// read); a damaged complete line is an error: the journal cannot be trusted.
-fn read_records(bytes: &[u8]) -> Result<Contents, String> {
-    let mut records = Vec::new();
-    let mut start = 0;
-    let mut line_number = 0;
-    while start < bytes.len() {
-        line_number += 1;
-        let Some(length) = bytes[start..].iter().position(|&b| b == b'\n') else {
+/// Every complete record, read as a stream; an unterminated last line is
+/// torn (reported, not read); a damaged complete line is an error: the
+/// journal cannot be trusted.
+fn read_records(file: &File) -> Result<Contents, String> {
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut contents = Contents {
+        header: None,
+        earlier: Earlier::default(),
+        records: 0,
+        runs: 0,
+        complete_len: 0,
+        torn_bytes: 0,
+    };
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if read == 0 {
+            return Ok(contents);
+        }
+        if line.last() != Some(&b'\n') {
             // No newline: the write of this record never finished.
-            return Ok(Contents {
-                records,
-                complete_len: start,
-                torn_bytes: bytes.len() - start,
-            });
-        };
-        let line = &bytes[start..start + length];
-        let record = serde_json::from_slice::<Record>(line).map_err(|e| {
+            contents.torn_bytes = read as u64;
+            return Ok(contents);
+        }
+        let number = contents.records + 1;
+        let record = serde_json::from_slice::<Record>(&line[..line.len() - 1]).map_err(|e| {
             // Every record is written whole, newline last, with one write: a
             // crash leaves at most an unterminated tail, never this.
             format!(
-                "line {line_number} is damaged ({e}): not an interrupted write; inspect the file \
-                 before running again"
+                "line {number} is damaged ({e}): not an interrupted write; inspect the file before running \
+                 again"
             )
         })?;
-        records.push(record);
-        start += length + 1;
-    }
-    Ok(Contents {
-        records,
-        complete_len: bytes.len(),
-        torn_bytes: 0,
-    })
-}
-
-/// Applies one record to the rows' state.
-fn replay(
-    record: Record,
-    previous: &mut HashMap<String, Outcome>,
-    in_flight: &mut HashSet<String>,
-    runs: &mut usize,
-) -> Result<(), String> {
-    let (phone, state) = match record {
-        Record::Header { .. } => return Err("a second header in the journal".to_owned()),
-        Record::Run { .. } => {
-            *runs += 1;
-            return Ok(());
+        match (contents.records, record) {
+            (
+                0,
+                Record::Header {
+                    format,
+                    version,
+                    from,
+                    agent,
+                    api,
+                    ..
+                },
+            ) => {
+                if format != FORMAT || version > VERSION {
+                    return Err(format!(
+                        "written in format {format} version {version}; this sigmamind reads {FORMAT} up to \
+                         version {VERSION}"
+                    ));
+                }
+                contents.header = Some(Identity { from, agent, api });
+            }
+            (0, _) => return Err("not a sigmamind batch journal: no header".to_owned()),
+            (_, record) => contents
+                .earlier
+                .replay(record, &mut contents.runs)
+                .map_err(|e| format!("line {number}: {e}"))?,
         }
-        Record::Invalid { .. } => return Ok(()),
-        Record::Sending { phone, .. } => {
-            in_flight.insert(phone);
-            return Ok(());
-        }
-        Record::Outcome { phone, outcome, .. } => (phone, outcome),
-    };
-    in_flight.remove(&phone);
-    // Placed is final: nothing recorded later can make it undialled.
-    if !matches!(previous.get(&phone), Some(Outcome::Placed { .. })) {
-        previous.insert(phone, state);
+        contents.records += 1;
+        contents.complete_len += read as u64;
     }
-    Ok(())
 }
 
 /// The writer thread: takes every record waiting, writes them with one
@@ -451,17 +457,33 @@ fn sync_parent(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// A finished record of `outcome` for a row.
+pub(super) fn finished_record(row: usize, phone: &str, finished: Finished) -> Record {
+    Record::Finished {
+        row,
+        phone: phone.to_owned(),
+        state: finished.state,
+        call_id: finished.call_id,
+        status: finished.status,
+        error: finished.error,
+        at: now(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::Contact;
 
-    fn batch() -> Batch {
-        Batch::new("+14155552671", vec![Contact::new("+14155550001")]).unwrap()
+    fn identity() -> Identity {
+        Identity {
+            from: "+14155552671".into(),
+            agent: None,
+            api: "http://api".into(),
+        }
     }
 
-    fn open(path: &Path) -> Journal {
-        Journal::open(path, &batch(), "http://api").unwrap()
+    fn open(path: &Path) -> FileJournal {
+        FileJournal::open(path, &identity()).unwrap()
     }
 
     /// A journal at `path` holding `records`, closed again.
@@ -485,56 +507,64 @@ mod tests {
     }
 
     fn placed(row: usize, phone: &str) -> Record {
-        Record::Outcome {
+        finished_record(
             row,
-            phone: phone.to_owned(),
-            outcome: Outcome::Placed {
+            phone,
+            Finished {
+                state: JournalState::Placed,
                 call_id: Some(format!("call_{row}")),
+                status: None,
+                error: None,
             },
-            at: now(),
-        }
+        )
+    }
+
+    fn key(phone: &str) -> u64 {
+        numbers::key(phone).unwrap()
     }
 
     #[tokio::test]
     async fn records_survive_reopening_and_in_flight_rows_are_unknown() {
         let dir = dir();
         let path = dir.path().join("j.jsonl");
-        let failed = Record::Outcome {
-            row: 3,
-            phone: "+1003".into(),
-            outcome: Outcome::Failed {
+        let failed = finished_record(
+            3,
+            "+14155550003",
+            Finished {
+                state: JournalState::Failed,
+                call_id: None,
                 status: Some(422),
-                error: "no".into(),
+                error: Some("no".into()),
             },
-            at: now(),
-        };
+        );
         write(
             &path,
             &[
-                sending(1, "+1001"),
-                placed(1, "+1001"),
-                sending(2, "+1002"),
+                sending(1, "+14155550001"),
+                placed(1, "+14155550001"),
+                sending(2, "+14155550002"),
                 failed,
             ],
         )
         .await;
         let journal = open(&path);
         assert_eq!(
-            journal.previous("+1001"),
-            Some(&Outcome::Placed {
+            journal.earlier(key("+14155550001")),
+            Some(Outcome::Placed {
                 call_id: Some("call_1".into())
             })
         );
-        assert!(matches!(journal.previous("+1002"), Some(Outcome::Unknown { .. })));
         assert!(matches!(
-            journal.previous("+1003"),
-            Some(Outcome::Failed {
-                status: Some(422),
-                ..
-            })
+            journal.earlier(key("+14155550002")),
+            Some(Outcome::Unknown { .. })
         ));
-        assert_eq!(journal.previous("+1004"), None);
+        assert!(matches!(
+            journal.earlier(key("+14155550003")),
+            Some(Outcome::Refused { .. })
+        ));
+        assert_eq!(journal.earlier(key("+14155550004")), None);
         assert_eq!(journal.recovered().records, 5);
+        assert_eq!(journal.recovered().numbers, 3);
         assert_eq!(journal.recovered().torn_bytes, 0);
     }
 
@@ -542,9 +572,9 @@ mod tests {
     async fn a_torn_last_record_is_cut_off_and_the_journal_goes_on() {
         let dir = dir();
         let path = dir.path().join("j.jsonl");
-        write(&path, &[sending(1, "+1001"), placed(1, "+1001")]).await;
+        write(&path, &[sending(1, "+14155550001"), placed(1, "+14155550001")]).await;
         // A run killed halfway through writing `sending` for row 2.
-        let whole = line_of(&sending(2, "+1002"));
+        let whole = line_of(&sending(2, "+14155550002"));
         let torn = &whole[..whole.len() / 2];
         OpenOptions::new()
             .append(true)
@@ -561,8 +591,8 @@ mod tests {
             length_before - torn.len() as u64
         );
         // The torn `sending` never finished, so its request was never sent.
-        assert_eq!(journal.previous("+1002"), None);
-        journal.append(&sending(2, "+1002")).await.unwrap();
+        assert_eq!(journal.earlier(key("+14155550002")), None);
+        journal.append(&sending(2, "+14155550002")).await.unwrap();
         drop(journal);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
@@ -571,7 +601,10 @@ mod tests {
         );
         let journal = open(&path);
         assert_eq!(journal.recovered().torn_bytes, 0);
-        assert!(matches!(journal.previous("+1002"), Some(Outcome::Unknown { .. })));
+        assert!(matches!(
+            journal.earlier(key("+14155550002")),
+            Some(Outcome::Unknown { .. })
+        ));
     }
 
     /// A kill can stop a write at any byte. At every one: the journal opens,
@@ -582,11 +615,11 @@ mod tests {
         let dir = dir();
         let path = dir.path().join("j.jsonl");
         let records = [
-            sending(1, "+1001"),
-            placed(1, "+1001"),
-            sending(2, "+1002"),
-            sending(3, "+1003"),
-            placed(3, "+1003"),
+            sending(1, "+14155550001"),
+            placed(1, "+14155550001"),
+            sending(2, "+14155550002"),
+            sending(3, "+14155550003"),
+            placed(3, "+14155550003"),
         ];
         write(&path, &records).await;
         let whole = std::fs::read(&path).unwrap();
@@ -598,9 +631,9 @@ mod tests {
             let complete = &whole[..cut - journal.recovered().torn_bytes];
             assert!(complete.ends_with(b"\n"), "cut at {cut}");
             let text = String::from_utf8_lossy(complete);
-            for (row, phone) in [(1, "+1001"), (2, "+1002"), (3, "+1003")] {
+            for (row, phone) in [(1, "+14155550001"), (2, "+14155550002"), (3, "+14155550003")] {
                 let sent = text.contains(&format!("\"event\":\"sending\",\"row\":{row},"));
-                let state = journal.previous(phone);
+                let state = journal.earlier(key(phone));
                 if sent {
                     assert!(
                         matches!(state, Some(Outcome::Placed { .. } | Outcome::Unknown { .. })),
@@ -620,43 +653,67 @@ mod tests {
         drop(open(&path));
         let mut text = std::fs::read_to_string(&path).unwrap();
         text.push_str("{\"event\":\"sending\",\"row\":1,\"ph\n");
-        text.push_str(&String::from_utf8(line_of(&placed(1, "+1001"))).unwrap());
+        text.push_str(&String::from_utf8(line_of(&placed(1, "+14155550001"))).unwrap());
         std::fs::write(&path, text).unwrap();
-        let error = Journal::open(&path, &batch(), "http://api")
-            .unwrap_err()
-            .to_string();
+        let error = FileJournal::open(&path, &identity()).unwrap_err().to_string();
         assert!(error.contains("line 2 is damaged"), "{error}");
     }
 
     #[test]
-    fn a_journal_of_another_batch_or_in_use_is_refused() {
+    fn a_journal_of_another_batch_in_use_or_newer_is_refused() {
         let dir = dir();
         let path = dir.path().join("j.jsonl");
         let open = open(&path);
-        let error = Journal::open(&path, &batch(), "http://api")
-            .unwrap_err()
-            .to_string();
+        let error = FileJournal::open(&path, &identity()).unwrap_err().to_string();
         assert!(error.contains("another run is using this journal"), "{error}");
         drop(open);
-        let other = Batch::new("+14155552672", vec![]).unwrap();
-        let error = Journal::open(&path, &other, "http://api")
-            .unwrap_err()
-            .to_string();
+        let other = Identity {
+            from: "+14155552672".into(),
+            ..identity()
+        };
+        let error = FileJournal::open(&path, &other).unwrap_err().to_string();
         assert!(error.contains("belongs to another batch"), "{error}");
-        assert!(error.contains("--from +14155552671"), "{error}");
-        let error = Journal::open(&path, &batch(), "https://elsewhere")
-            .unwrap_err()
-            .to_string();
+        assert!(error.contains("caller number +14155552671"), "{error}");
+        let elsewhere = Identity {
+            api: "https://elsewhere".into(),
+            ..identity()
+        };
+        let error = FileJournal::open(&path, &elsewhere).unwrap_err().to_string();
         assert!(error.contains("belongs to another batch"), "{error}");
         std::fs::write(
             dir.path().join("x"),
             "{\"event\":\"run\",\"at\":\"\",\"retryUnknown\":false}\n",
         )
         .unwrap();
-        let error = Journal::open(dir.path().join("x"), &batch(), "http://api")
+        let error = FileJournal::open(&dir.path().join("x"), &identity())
             .unwrap_err()
             .to_string();
         assert!(error.contains("no header"), "{error}");
+        let newer = format!(
+            "{{\"event\":\"journal\",\"format\":\"{FORMAT}\",\"version\":{},\"from\":\"+14155552671\",\"agent\":null,\"api\":\"http://api\",\"at\":\"t\"}}\n",
+            VERSION + 1
+        );
+        std::fs::write(dir.path().join("n"), newer).unwrap();
+        let error = FileJournal::open(&dir.path().join("n"), &identity())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("reads sigmamind-batch-journal up to version 1"),
+            "{error}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_its_owner_can_read_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = dir();
+        let path = dir.path().join("j.jsonl");
+        drop(open(&path));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[tokio::test]
@@ -667,7 +724,7 @@ mod tests {
         let tasks: Vec<_> = (0..200)
             .map(|i| {
                 let journal = journal.clone();
-                tokio::spawn(async move { journal.append(&sending(i, &format!("+{i}"))).await })
+                tokio::spawn(async move { journal.append(&sending(i, &format!("+1415555{i:04}"))).await })
             })
             .collect();
         for task in tasks {

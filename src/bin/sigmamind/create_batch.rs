@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sigmamind::batch::{self, Batch, Cancel, Counts, Event, Journal, Options, Rate, Report};
+use sigmamind::batch::{self, Batch, Cancel, Counts, Event, Journal, Options, Rate, Report, ResultsWriter};
 
 pub(crate) const AFTER_HELP: &str = "\
 The CSV has a header row. The destination number is the `phone` column
@@ -19,6 +19,14 @@ those rows are not dialled. Before each request, the row is recorded in the
 journal (on disk); after, its outcome. Running the same command again
 resumes: placed rows are skipped, and rows whose outcome is unknown (sent,
 no answer: the call may exist) are not dialled again unless --retry-unknown.
+
+The list is read as a stream (any length, bounded memory): once to check
+every row, once to dial. Results are written as rows finish, in that order.
+
+--journal postgres://user@host/db keeps the journal in PostgreSQL instead of a
+file: several create-batch processes, on one machine or several, given the
+same list, --campaign and database, split it between them, and never dial a
+number twice. Journal and results files are readable by their owner only.
 
 Example:
   sigmamind calls create-batch contacts.csv --from +14155552671 \\
@@ -60,9 +68,15 @@ pub(crate) struct BatchArgs {
     /// Calls started per second (10/s), minute (300/min) or hour (5000/h) at most.
     #[arg(long, value_name = "RATE")]
     rate: Option<Rate>,
-    /// The journal [default: <CONTACTS>.journal.jsonl].
-    #[arg(long, value_name = "PATH")]
-    journal: Option<PathBuf>,
+    /// The journal: a file [default: <CONTACTS>.journal.jsonl], or a
+    /// PostgreSQL database (postgres://..., or key=value settings) shared by
+    /// several dialers.
+    #[arg(long, value_name = "PATH|URL")]
+    journal: Option<String>,
+    /// The campaign in a PostgreSQL journal: dialers of one campaign share
+    /// its list [default: the contact list's file name].
+    #[arg(long, value_name = "NAME")]
+    campaign: Option<String>,
     /// The results file: .jsonl or .json for JSON lines, else CSV
     /// [default: <CONTACTS>.results.csv].
     #[arg(long, value_name = "PATH")]
@@ -92,27 +106,39 @@ fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+fn open_contacts(args: &BatchArgs) -> Result<batch::Contacts<std::io::BufReader<std::fs::File>>, String> {
+    let file = std::fs::File::open(&args.contacts)
+        .map_err(|e| format!("cannot open {}: {e}", args.contacts.display()))?;
+    batch::read_contacts(std::io::BufReader::new(file), &args.phone_column)
+        .map_err(|e| format!("{}: {e}", args.contacts.display()))
+}
+
 pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
-    let file = match std::fs::File::open(&args.contacts) {
-        Ok(file) => file,
-        Err(e) => return usage_error(format!("cannot open {}: {e}", args.contacts.display())),
-    };
-    let contacts = match batch::read_contacts(std::io::BufReader::new(file), &args.phone_column) {
-        Ok(contacts) => contacts,
-        Err(e) => return usage_error(format!("{}: {e}", args.contacts.display())),
-    };
-    let batch = match build(&args, contacts) {
+    let batch = match build(&args) {
         Ok(batch) => batch,
         Err(message) => return usage_error(format!("nothing was sent: {message}")),
     };
-    let plan = batch.plan();
-    for error in plan.errors.iter().take(SHOWN_ROW_ERRORS) {
-        eprintln!("{error}");
-    }
-    if plan.errors.len() > SHOWN_ROW_ERRORS {
+    // Every row checked before anything is dialled: the list is read once
+    // here, as a stream, and again to dial.
+    let contacts = match open_contacts(&args) {
+        Ok(contacts) => contacts,
+        Err(message) => return usage_error(message),
+    };
+    let mut shown = 0;
+    let checked = batch.check(contacts, |error| {
+        if shown < SHOWN_ROW_ERRORS {
+            eprintln!("{error}");
+        }
+        shown += 1;
+    });
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(e) => return usage_error(format!("nothing was sent: {}: {e}", args.contacts.display())),
+    };
+    if checked.errors > SHOWN_ROW_ERRORS {
         eprintln!(
             "... and {} more row errors ({})",
-            plan.errors.len() - SHOWN_ROW_ERRORS,
+            checked.errors - SHOWN_ROW_ERRORS,
             if args.dry_run {
                 "run without --dry-run to list them all in the results file"
             } else {
@@ -123,11 +149,9 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
     if args.dry_run {
         println!(
             "dry run: {} of {} rows would be dialled ({} refused); nothing was sent",
-            plan.calls.len(),
-            batch.contacts().len(),
-            batch.contacts().len() - plan.calls.len(),
+            checked.valid, checked.rows, checked.invalid,
         );
-        return if plan.errors.is_empty() {
+        return if checked.errors == 0 {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
@@ -138,11 +162,7 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
         Ok(connected) => connected,
         Err(error) => return usage_error(error),
     };
-    let journal_path = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| beside(&args.contacts, ".journal.jsonl"));
-    let journal = match Journal::open(&journal_path, &batch, &target) {
+    let journal = match open_journal(&args, &batch, &target).await {
         Ok(journal) => journal,
         Err(error) => return usage_error(error),
     };
@@ -150,7 +170,7 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
     if recovered.runs > 0 {
         eprintln!(
             "resuming: {} holds {} earlier run(s)",
-            journal_path.display(),
+            journal.location(),
             recovered.runs
         );
     }
@@ -161,8 +181,20 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
             recovered.torn_bytes
         );
     }
+    let results_path = args
+        .results
+        .clone()
+        .unwrap_or_else(|| beside(&args.contacts, ".results.csv"));
+    let mut results = match ResultsWriter::create(&results_path) {
+        Ok(writer) => writer,
+        Err(e) => return usage_error(format!("cannot write {}: {e}", results_path.display())),
+    };
+    let contacts = match open_contacts(&args) {
+        Ok(contacts) => contacts,
+        Err(message) => return usage_error(message),
+    };
 
-    let progress = progress_bar();
+    let progress = progress_bar(checked.valid);
     let cancel = Cancel::new();
     tokio::spawn({
         let (cancel, progress) = (cancel.clone(), progress.clone());
@@ -182,12 +214,12 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
     let mut options = Options::default()
         .cancel(cancel)
         .concurrency(usize::from(args.concurrency))
+        .expected_rows(checked.rows)
         .retry_unknown(args.retry_unknown)
         .max_retries(args.max_retries)
         .on_event({
             let progress = progress.clone();
             move |event| match event {
-                Event::Started { to_send, .. } => progress.set_length(to_send as u64),
                 Event::RowDone(_) => {
                     progress.set_message("");
                     progress.inc(1);
@@ -202,24 +234,54 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
     if let Some(rate) = args.rate {
         options = options.rate(rate);
     }
-    let report = batch::run(&client, &plan, &journal, &options).await;
+    let mut write_error = None;
+    let report = batch::run(&client, &batch, contacts, &journal, &options, |row| {
+        if write_error.is_none() {
+            write_error = results.write(row).err();
+        }
+    })
+    .await;
     progress.finish_and_clear();
     crate::create::report_drift(&client);
-    drop(journal);
-
-    let results_path = args
-        .results
-        .clone()
-        .unwrap_or_else(|| beside(&args.contacts, ".results.csv"));
-    if let Err(e) = write_results(&report, &results_path) {
+    if let Some(e) = write_error.or_else(|| results.flush().err()) {
         eprintln!("error: cannot write {}: {e}", results_path.display());
     }
-    print_summary(&report, &results_path, &journal_path);
+    print_summary(&report, &results_path, &journal.location());
     exit_code(&report)
 }
 
-fn build(args: &BatchArgs, contacts: Vec<batch::Contact>) -> Result<Batch, String> {
-    let mut batch = Batch::new(&args.from, contacts).map_err(crate::create::flagged)?;
+/// The journal the arguments name: a PostgreSQL database, or a file.
+async fn open_journal(args: &BatchArgs, batch: &Batch, target: &str) -> Result<Journal, String> {
+    match args.journal.as_deref() {
+        Some(url) if is_database(url) => {
+            let campaign = args.campaign.clone().unwrap_or_else(|| {
+                args.contacts
+                    .file_name()
+                    .map_or("contacts".to_owned(), |n| n.to_string_lossy().into_owned())
+            });
+            Journal::postgres(url, &campaign, batch, target)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        other => {
+            if args.campaign.is_some() {
+                return Err(
+                    "--campaign names a campaign in a PostgreSQL journal (--journal postgres://...)".into(),
+                );
+            }
+            let path = other.map_or_else(|| beside(&args.contacts, ".journal.jsonl"), PathBuf::from);
+            Journal::open(&path, batch, target).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// A PostgreSQL connection string: a URL or `key=value` settings.
+fn is_database(journal: &str) -> bool {
+    journal.starts_with("postgres://") || journal.starts_with("postgresql://") || journal.contains("host=")
+}
+
+fn build(args: &BatchArgs) -> Result<Batch, String> {
+    let mut batch = Batch::new(&args.from).map_err(crate::create::flagged)?;
     if let Some(agent) = &args.agent {
         batch = batch.agent(agent).map_err(crate::create::flagged)?;
     }
@@ -227,8 +289,8 @@ fn build(args: &BatchArgs, contacts: Vec<batch::Contact>) -> Result<Batch, Strin
 }
 
 /// On stderr, drawn only when it is a terminal.
-fn progress_bar() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+fn progress_bar(rows: usize) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(rows as u64), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} calls · {rate} · ETA {eta} {msg}",
@@ -245,39 +307,32 @@ fn progress_bar() -> ProgressBar {
     bar
 }
 
-fn write_results(report: &Report, path: &Path) -> std::io::Result<()> {
-    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let json = matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("jsonl" | "json" | "ndjson")
-    );
-    if json {
-        report.write_json_lines(file)
-    } else {
-        report.write_csv(file)
-    }
-}
-
-fn print_summary(report: &Report, results: &Path, journal: &Path) {
+fn print_summary(report: &Report, results: &Path, journal: &str) {
+    let counts = report.counts();
     let Counts {
         placed,
         placed_earlier,
         failed,
         refused,
         unknown,
+        elsewhere,
         ..
-    } = report.counts();
+    } = counts;
     println!("{:<26} {:>6}", "outcome", "rows");
-    for (name, count) in [
+    let mut lines = vec![
         ("placed", placed),
         ("placed by an earlier run", placed_earlier),
         ("failed", failed),
         ("refused", refused),
         ("unknown", unknown),
-    ] {
+    ];
+    if elsewhere > 0 {
+        lines.push(("held by another dialer", elsewhere));
+    }
+    for (name, count) in lines {
         println!("{name:<26} {count:>6}");
     }
-    println!("{:<26} {:>6}", "total", report.rows.len());
+    println!("{:<26} {:>6}", "total", counts.total());
     println!(
         "{:<26} {:>6.1}s{}",
         "time",
@@ -289,7 +344,7 @@ fn print_summary(report: &Report, results: &Path, journal: &Path) {
         }
     );
     eprintln!("results: {}", results.display());
-    eprintln!("journal: {}", journal.display());
+    eprintln!("journal: {journal}");
     if let Some(reason) = &report.stopped {
         eprintln!("error: the run stopped early: {reason}");
     }

@@ -1,6 +1,7 @@
 //! One module per `cargo xtask` command.
 
 pub mod bench_build;
+pub mod bench_campaign;
 pub mod bench_scale;
 pub mod check;
 pub mod diff;
