@@ -1,6 +1,6 @@
 //! The local server's HTTP/1.1 plumbing on hyper: the accept loop, reading
 //! a request (bounded in size and time), and putting an [`Answer`] on the
-//! wire. What to answer is decided elsewhere (`answer.rs`, `faults.rs`).
+//! wire. What to answer is decided elsewhere (`respond.rs`, `faults.rs`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -108,7 +108,7 @@ async fn handle(
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }
-            state.answer(&recorded, fault)
+            state.respond(&recorded, fault)
         }
     };
     let (method, path) = (recorded.method, recorded.path);

@@ -14,7 +14,8 @@
 //! | `options.rs` | [`MockOptions`], [`RequestLog`] |
 //! | `spec.rs` | the spec served: the crate's, or one given at run time |
 //! | `routes.rs` | the operation at a method and path, with its path parameters |
-//! | `answer.rs` | the answer in steps: route, faults, key, parameters, body, processing |
+//! | `respond.rs` | the answer in steps: route, faults, key, parameters, body, processing |
+//! | `answer.rs` | what an answer is (a JSON body, no body, raw bytes, a cut body, a dropped connection) |
 //! | `behaviours.rs` | operations with behaviour of their own, keyed by method and path template |
 //! | `synthesize.rs` | the spec's own answer for every other operation |
 //! | `faults.rs` | [`Fault`]: which one a request gets, and what it does |
@@ -53,6 +54,7 @@ mod errors;
 mod faults;
 mod http_server;
 mod options;
+mod respond;
 mod routes;
 mod spec;
 mod state;
