@@ -1,0 +1,124 @@
+//! Tidy checks that keep the map true: ARCHITECTURE.md names only paths
+//! that exist, and names every source file of the three crates.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A backticked span that is a path: a name with a `/`, or with a file
+/// extension; not a Rust path, a command or a placeholder.
+fn is_path(token: &str) -> bool {
+    let plain = token
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+    let extension = [".rs", ".sql", ".toml", ".yaml", ".json", ".md"]
+        .iter()
+        .any(|e| token.ends_with(e));
+    plain && (token.contains('/') || extension) && !token.starts_with('.') || token == ".ci/run"
+}
+
+/// Every path the document names, resolved: a path from the workspace
+/// root, or a name relative to the folder of the path named before it
+/// (`src/batch/` then `plan.rs`, `journal/` then `file.rs`).
+fn named_paths(doc: &str, root: &Path) -> Result<BTreeSet<PathBuf>, Vec<String>> {
+    let mut named = BTreeSet::new();
+    let mut missing = Vec::new();
+    let mut folder = PathBuf::new();
+    let mut in_code_block = false;
+    for line in doc.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code_block = !in_code_block;
+            continue;
+        }
+        if in_code_block {
+            continue;
+        }
+        for (i, token) in line.split('`').enumerate() {
+            if i % 2 == 0 || !is_path(token) {
+                continue;
+            }
+            let rooted = root.join(token);
+            let relative = root.join(&folder).join(token);
+            let found = if rooted.exists() && (token.contains('/') || folder.as_os_str().is_empty()) {
+                PathBuf::from(token)
+            } else if relative.exists() {
+                folder.join(token)
+            } else if rooted.exists() {
+                PathBuf::from(token)
+            } else {
+                missing.push(format!(
+                    "`{token}` (looked in the root and in {})",
+                    folder.display()
+                ));
+                continue;
+            };
+            folder = if token.ends_with('/') {
+                found.clone()
+            } else {
+                found.parent().map(Path::to_path_buf).unwrap_or_default()
+            };
+            named.insert(found);
+        }
+    }
+    if missing.is_empty() {
+        Ok(named)
+    } else {
+        Err(missing)
+    }
+}
+
+fn source_files(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            source_files(&path, root, out);
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("rs" | "sql")) {
+            out.push(path.strip_prefix(root).unwrap().to_path_buf());
+        }
+    }
+}
+
+#[test]
+fn architecture_md_names_only_paths_that_exist_and_every_source_file() {
+    let root = root().canonicalize().unwrap();
+    let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let named = named_paths(&doc, &root).unwrap_or_else(|missing| {
+        panic!(
+            "ARCHITECTURE.md names paths that do not exist:\n{}",
+            missing.join("\n")
+        )
+    });
+
+    let mut sources = Vec::new();
+    for crate_src in ["src", "codegen/src", "xtask/src", "build"] {
+        source_files(&root.join(crate_src), &root, &mut sources);
+    }
+    let unnamed: Vec<String> = sources
+        .iter()
+        .filter(|file| !named.contains(*file))
+        .map(|file| file.display().to_string())
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "ARCHITECTURE.md's code map does not name these files (add each where it belongs):\n{}",
+        unnamed.join("\n")
+    );
+}
+
+#[test]
+fn a_renamed_file_is_caught() {
+    let root = root().canonicalize().unwrap();
+    let missing = named_paths("the classifier: `src/fate.rs`; then `src/fates.rs`", &root).unwrap_err();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(missing[0].contains("src/fates.rs"), "{missing:?}");
+    // A bare name is looked up in the folder of the path named before it.
+    let named = named_paths("`src/batch/`: `plan.rs`, `journal/`: `format.rs`", &root).unwrap();
+    assert!(
+        named.contains(Path::new("src/batch/journal/format.rs")),
+        "{named:?}"
+    );
+    assert!(named_paths("`src/batch/`: `respond.rs`", &root).is_err());
+}
