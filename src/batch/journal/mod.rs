@@ -115,8 +115,10 @@ impl Journal {
     /// or `host=/run/postgresql user=dialer dbname=calls`) for the campaign
     /// `campaign` of `batch` (feature `postgres`). Several dialers, on one
     /// machine or several, given the same list, campaign and database,
-    /// split it between them. Creates the tables if absent (see the
-    /// `postgres` module docs for the schema and the grants it needs).
+    /// split it between them. Creates the tables if absent; the schema and
+    /// the grants a dialer needs are in the README ("Dialling from several
+    /// machines"). The connection is not encrypted: a URL asking for TLS
+    /// (`sslmode=require`) is refused.
     #[cfg(feature = "postgres")]
     pub async fn postgres(
         url: &str,
