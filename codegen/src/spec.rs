@@ -196,6 +196,27 @@ pub fn operations(document: &Value) -> Vec<(&str, &'static str, &Value)> {
     out
 }
 
+/// Every operation object in the document with its method, to edit, in
+/// the order of [`operations`] (paths as written, methods as [`METHODS`]).
+pub fn operations_mut(document: &mut Value) -> Vec<(&'static str, &mut serde_json::Map<String, Value>)> {
+    let mut out = Vec::new();
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return out;
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        let mut here: Vec<(usize, &'static str, &mut serde_json::Map<String, Value>)> = item
+            .iter_mut()
+            .filter_map(|(key, operation)| {
+                let at = METHODS.iter().position(|m| m == key)?;
+                Some((at, METHODS[at], operation.as_object_mut()?))
+            })
+            .collect();
+        here.sort_by_key(|(at, ..)| *at);
+        out.extend(here.into_iter().map(|(_, method, operation)| (method, operation)));
+    }
+    out
+}
+
 /// A response status key of an operation as an inclusive range of codes:
 /// `201` is `201..=201`, `2XX` is `200..=299`, `default` is `100..=599`.
 /// `None` for a key that is none of these.

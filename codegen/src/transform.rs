@@ -185,26 +185,18 @@ pub fn prepare(spec: &Spec, success: Success) -> Result<(Value, Plan), SpecError
     }
     strip_defaults(&mut out);
     // Inline response schemas (not behind a `$ref`) get the same treatment.
-    if let Some(paths) = out.get_mut("paths").and_then(Value::as_object_mut) {
-        for item in paths.values_mut() {
-            for method in crate::spec::METHODS {
-                let Some(responses) = item
-                    .get_mut(method)
-                    .and_then(|o| o.get_mut("responses"))
-                    .and_then(Value::as_object_mut)
-                else {
-                    continue;
-                };
-                for (code, response) in responses.iter_mut() {
-                    let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
-                        continue;
-                    };
-                    for media in content.values_mut() {
-                        if let Some(schema) = media.get_mut("schema") {
-                            relax(&format!("{method} response {code}"), schema)
-                                .map_err(|problem| SpecError::new(&spec.file, problem))?;
-                        }
-                    }
+    for (method, operation) in crate::spec::operations_mut(&mut out) {
+        let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (code, response) in responses.iter_mut() {
+            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for media in content.values_mut() {
+                if let Some(schema) = media.get_mut("schema") {
+                    relax(&format!("{method} response {code}"), schema)
+                        .map_err(|problem| SpecError::new(&spec.file, problem))?;
                 }
             }
         }
@@ -265,38 +257,29 @@ fn strip_defaults(document: &mut Value) {
 /// a status means is then the spec's to say.
 fn any_success_status(document: &mut Value) {
     let snapshot = document.clone();
-    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for item in paths.values_mut() {
-        for method in crate::spec::METHODS {
-            let Some(responses) = item
-                .get_mut(method)
-                .and_then(|o| o.get_mut("responses"))
-                .and_then(Value::as_object_mut)
-            else {
-                continue;
-            };
-            let codes: Vec<String> = responses
-                .keys()
-                .filter(|code| crate::spec::is_success_status(code))
+    for (_, operation) in crate::spec::operations_mut(document) {
+        let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let codes: Vec<String> = responses
+            .keys()
+            .filter(|code| crate::spec::is_success_status(code))
+            .cloned()
+            .collect();
+        let Some(first) = codes.first() else { continue };
+        let content = |code: &String| {
+            deref(&snapshot, &responses[code])
+                .and_then(|r| r.get("content"))
                 .cloned()
-                .collect();
-            let Some(first) = codes.first() else { continue };
-            let content = |code: &String| {
-                deref(&snapshot, &responses[code])
-                    .and_then(|r| r.get("content"))
-                    .cloned()
-            };
-            if codes.iter().any(|code| content(code) != content(first)) {
-                continue;
-            }
-            let response = responses[first].clone();
-            for code in &codes {
-                responses.remove(code);
-            }
-            responses.insert("2XX".to_owned(), response);
+        };
+        if codes.iter().any(|code| content(code) != content(first)) {
+            continue;
         }
+        let response = responses[first].clone();
+        for code in &codes {
+            responses.remove(code);
+        }
+        responses.insert("2XX".to_owned(), response);
     }
 }
 
@@ -305,58 +288,50 @@ fn any_success_status(document: &mut Value) {
 fn take_error_bodies(document: &mut Value) -> Vec<ErrorBodies> {
     let snapshot = document.clone();
     let mut found = Vec::new();
-    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
-        return found;
-    };
-    for item in paths.values_mut() {
-        for method in crate::spec::METHODS {
-            let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
+    for (_, operation) in crate::spec::operations_mut(document) {
+        let operation_id = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let mut statuses = Vec::new();
+        for (status, response) in responses.iter_mut() {
+            if status.starts_with('2') {
                 continue;
-            };
-            let operation_id = operation
-                .get("operationId")
+            }
+            let resolved = deref(&snapshot, response).cloned().unwrap_or_default();
+            let description = resolved
+                .get("description")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
-            let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+            let Some(schema) = resolved.pointer("/content/application~1json/schema") else {
+                *response = serde_json::json!({ "description": description });
                 continue;
             };
-            let mut statuses = Vec::new();
-            for (status, response) in responses.iter_mut() {
-                if status.starts_with('2') {
-                    continue;
-                }
-                let resolved = deref(&snapshot, response).cloned().unwrap_or_default();
-                let description = resolved
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                let Some(schema) = resolved.pointer("/content/application~1json/schema") else {
-                    *response = serde_json::json!({ "description": description });
-                    continue;
-                };
-                // `$ref`, or the one-member `allOf` that keeps a description beside it.
-                let component = crate::schema::single_all_of(schema)
-                    .unwrap_or(schema)
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .and_then(schema_name)
-                    .map(str::to_owned);
-                statuses.push(ErrorStatus {
-                    status: status.clone(),
-                    component,
-                    description: description.clone(),
-                });
-                // Without a body: progenitor then accepts any error body.
-                *response = serde_json::json!({ "description": description });
-            }
-            if !statuses.is_empty() {
-                found.push(ErrorBodies {
-                    operation_id,
-                    statuses,
-                });
-            }
+            // `$ref`, or the one-member `allOf` that keeps a description beside it.
+            let component = crate::schema::single_all_of(schema)
+                .unwrap_or(schema)
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(schema_name)
+                .map(str::to_owned);
+            statuses.push(ErrorStatus {
+                status: status.clone(),
+                component,
+                description: description.clone(),
+            });
+            // Without a body: progenitor then accepts any error body.
+            *response = serde_json::json!({ "description": description });
+        }
+        if !statuses.is_empty() {
+            found.push(ErrorBodies {
+                operation_id,
+                statuses,
+            });
         }
     }
     found
