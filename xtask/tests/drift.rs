@@ -26,6 +26,20 @@ fn surface(ws: &Workspace) -> String {
     sigmamind_codegen::surface::render(&spec, &file)
 }
 
+/// `cargo xtask drift drift.json --write` on a drift summary.
+fn propose(ws: &Workspace, summary: &serde_json::Value) {
+    let file = ws.path("drift.json");
+    std::fs::write(&file, summary.to_string()).unwrap();
+    drift::run(
+        ws,
+        &Drift {
+            input: file,
+            write: true,
+        },
+    )
+    .unwrap();
+}
+
 #[test]
 fn a_drift_summary_becomes_named_variants_and_fields_after_review() {
     let ws = scratch("summary");
@@ -39,16 +53,7 @@ fn a_drift_summary_becomes_named_variants_and_fields_after_review() {
         ],
         "overflow": 0
     });
-    let file = ws.path("drift.json");
-    std::fs::write(&file, summary.to_string()).unwrap();
-    drift::run(
-        &ws,
-        &Drift {
-            input: file,
-            write: true,
-        },
-    )
-    .unwrap();
+    propose(&ws, &summary);
     let overlay = ws.read(OVERLAY).unwrap();
     assert!(
         overlay.contains("target: $.components.schemas['CallStatus']"),
@@ -134,16 +139,7 @@ fn a_mistyped_field_and_another_success_status_become_corrections() {
         ],
         "overflow": 0
     });
-    let file = ws.path("drift.json");
-    std::fs::write(&file, summary.to_string()).unwrap();
-    drift::run(
-        &ws,
-        &Drift {
-            input: file,
-            write: true,
-        },
-    )
-    .unwrap();
+    propose(&ws, &summary);
 
     let take = |allow_breaking: bool| {
         update_spec::take_in(
