@@ -598,20 +598,16 @@ async fn mock_serve_answers_as_the_vendors_other_pages_on_demand() {
 
 #[test]
 fn mock_serve_refuses_a_spec_it_cannot_check_or_read() {
+    let serve = |spec: &std::path::Path| {
+        sigmamind(
+            &["mock", "serve", "--port", "0", "--spec", spec.to_str().unwrap()],
+            &[],
+        )
+    };
     let dir = tempfile::tempdir().unwrap();
     let unreadable = dir.path().join("spec.yaml");
     std::fs::write(&unreadable, "openapi: 3.0.3\n").unwrap();
-    let out = sigmamind(
-        &[
-            "mock",
-            "serve",
-            "--port",
-            "0",
-            "--spec",
-            unreadable.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let out = serve(&unreadable);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not JSON"), "{}", text(&out.stderr));
     // FIXTURE: a spec using a keyword the local server's validator lacks.
@@ -619,17 +615,7 @@ fn mock_serve_refuses_a_spec_it_cannot_check_or_read() {
     let spec = serde_json::json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
         "components": {"schemas": {"X": {"not": {"type": "string"}}}}});
     std::fs::write(&unchecked, spec.to_string()).unwrap();
-    let out = sigmamind(
-        &[
-            "mock",
-            "serve",
-            "--port",
-            "0",
-            "--spec",
-            unchecked.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let out = serve(&unchecked);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("does not implement `not`"),
