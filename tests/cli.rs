@@ -378,26 +378,9 @@ async fn a_drifted_response_prints_its_unknown_fields_and_one_stderr_line() {
         serde_json::json!({"callId": "call_1", "status": "voicemail_left", "sentiment": {"score": 0.9}}),
     ));
     let base = server.base_url().to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        sigmamind(
-            &[
-                "calls",
-                "create",
-                "--from",
-                "+14155552671",
-                "--to",
-                "+14155552672",
-                "--output",
-                "json",
-            ],
-            &[
-                ("SIGMAMIND_API_KEY", "cli-key"),
-                ("SIGMAMIND_BASE_URL", base.as_str()),
-            ],
-        )
-    })
-    .await
-    .unwrap();
+    let out = tokio::task::spawn_blocking(move || create_at(&base, "json"))
+        .await
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -425,24 +408,27 @@ mod support;
 async fn create_against(answer: support::Answer, output: &'static str) -> (Output, support::RawServer) {
     let server = support::RawServer::start(answer).await;
     let base = server.url();
-    let out = tokio::task::spawn_blocking(move || {
-        sigmamind(
-            &[
-                "calls",
-                "create",
-                "--from",
-                "+14155552671",
-                "--to",
-                "+14155552672",
-                "--output",
-                output,
-            ],
-            &[("SIGMAMIND_API_KEY", "k"), ("SIGMAMIND_BASE_URL", base.as_str())],
-        )
-    })
-    .await
-    .unwrap();
+    let out = tokio::task::spawn_blocking(move || create_at(&base, output))
+        .await
+        .unwrap();
     (out, server)
+}
+
+/// `sigmamind calls create` with a key, against the server at `base`.
+fn create_at(base: &str, output: &str) -> Output {
+    sigmamind(
+        &[
+            "calls",
+            "create",
+            "--from",
+            "+14155552671",
+            "--to",
+            "+14155552672",
+            "--output",
+            output,
+        ],
+        &[("SIGMAMIND_API_KEY", "cli-key"), ("SIGMAMIND_BASE_URL", base)],
+    )
 }
 
 /// FIXTURE: the live API as earlier vendor pages describe it (200 "OK"), or
