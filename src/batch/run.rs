@@ -134,17 +134,8 @@ where
             // Stopped: what was not handed out is not sent, and said so.
             work = None;
             let reason = shared.stop.reason().unwrap_or_default();
-            let not_sent = |row: usize, phone: String| RowResult {
-                row,
-                phone,
-                outcome: Outcome::Refused {
-                    error: format!("not sent: the run stopped ({reason})"),
-                },
-                attempts: 0,
-                earlier_run: false,
-            };
             if let Some(call) = next.take() {
-                report(&not_sent(call.row, call.phone));
+                report(&stopped_before_sending(call.row, call.phone, &reason));
             }
             for contact in contacts.by_ref() {
                 let Ok(contact) = contact else { break };
@@ -152,7 +143,7 @@ where
                     Row::Call(call) => (call.row, call.phone),
                     Row::Invalid { row, phone, .. } => (row, phone),
                 };
-                report(&not_sent(row, phone));
+                report(&stopped_before_sending(row, phone, &reason));
             }
         }
         tokio::select! {
@@ -180,15 +171,7 @@ where
     // Rows handed out that no worker took (every worker stopped): not sent.
     let reason = shared.stop.reason().unwrap_or_default();
     while let Ok(call) = queue.lock().await.try_recv() {
-        report(&RowResult {
-            row: call.row,
-            phone: call.phone,
-            outcome: Outcome::Refused {
-                error: format!("not sent: the run stopped ({reason})"),
-            },
-            attempts: 0,
-            earlier_run: false,
-        });
+        report(&stopped_before_sending(call.row, call.phone, &reason));
     }
     journal.end_run().await;
     Report {
@@ -224,22 +207,31 @@ struct Slot {
 impl Slot {
     /// The result of a row whose worker stopped unexpectedly.
     fn abandoned(self) -> RowResult {
-        let outcome = if self.claimed {
-            Outcome::Unknown {
-                error: "no outcome: the worker placing it stopped unexpectedly".to_owned(),
-            }
-        } else {
-            Outcome::Refused {
-                error: "not sent: the run stopped (a worker stopped unexpectedly)".to_owned(),
-            }
-        };
+        if !self.claimed {
+            return stopped_before_sending(self.row, self.phone, "a worker stopped unexpectedly");
+        }
         RowResult {
             row: self.row,
             phone: self.phone,
-            outcome,
+            outcome: Outcome::Unknown {
+                error: "no outcome: the worker placing it stopped unexpectedly".to_owned(),
+            },
             attempts: 0,
             earlier_run: false,
         }
+    }
+}
+
+/// The result of a row the run stopped before sending (not placed).
+fn stopped_before_sending(row: usize, phone: String, reason: &str) -> RowResult {
+    RowResult {
+        row,
+        phone,
+        outcome: Outcome::Refused {
+            error: format!("not sent: the run stopped ({reason})"),
+        },
+        attempts: 0,
+        earlier_run: false,
     }
 }
 
@@ -311,20 +303,9 @@ async fn take(shared: &RunState, index: usize, call: &PlannedCall) -> RowResult 
         attempts,
         earlier_run,
     };
-    let not_sent = |reason: String| {
-        result(
-            Outcome::Refused {
-                error: format!("not sent: {reason}"),
-            },
-            0,
-            false,
-        )
-    };
     let stopped = || {
-        not_sent(format!(
-            "the run stopped ({})",
-            shared.stop.reason().unwrap_or_default()
-        ))
+        let reason = shared.stop.reason().unwrap_or_default();
+        stopped_before_sending(call.row, call.phone.clone(), &reason)
     };
     if !shared.may_start() {
         return stopped();
@@ -351,9 +332,10 @@ async fn take(shared: &RunState, index: usize, call: &PlannedCall) -> RowResult 
             shared
                 .stop
                 .set(format!("the journal could not record a request: {error}"));
-            return not_sent(format!(
-                "the journal could not record it ({error}); if the journal shows it as sending, it was not sent"
-            ));
+            let error = format!(
+                "not sent: the journal could not record it ({error}); if the journal shows it as sending, it was not sent"
+            );
+            return result(Outcome::Refused { error }, 0, false);
         }
     }
     if let Some(slot) = shared.slots[index].lock().expect("slot").as_mut() {
