@@ -74,7 +74,8 @@ pub(crate) enum JournalState {
 }
 
 impl JournalState {
-    /// The name in the database journal (`placed`...).
+    /// The name in the database journal (`placed`...): the same as in the
+    /// file journal (a test holds them together).
     #[cfg(feature = "postgres")]
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -85,17 +86,11 @@ impl JournalState {
         }
     }
 
-    /// The state of a name, as [`JournalState::name`] writes it.
+    /// The state of a name, as the file journal's serde form reads it
+    /// (`None` for any other text, such as the database's `sending`).
     #[cfg(feature = "postgres")]
     pub(crate) fn parse(name: &str) -> Option<JournalState> {
-        [
-            JournalState::Placed,
-            JournalState::Failed,
-            JournalState::Refused,
-            JournalState::Unknown,
-        ]
-        .into_iter()
-        .find(|s| s.name() == name)
+        serde_json::from_value(serde_json::Value::from(name)).ok()
     }
 }
 
@@ -170,5 +165,16 @@ mod tests {
             let record: Record = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
             assert_eq!(serde_json::to_string(&record).unwrap(), line);
         }
+    }
+    /// The database journal names states as the file journal does.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn database_names_are_the_file_names() {
+        use JournalState::*;
+        for state in [Placed, Failed, Refused, Unknown] {
+            assert_eq!(serde_json::to_value(state).unwrap(), state.name());
+            assert_eq!(JournalState::parse(state.name()), Some(state));
+        }
+        assert_eq!(JournalState::parse("sending"), None);
     }
 }
