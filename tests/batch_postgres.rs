@@ -108,11 +108,22 @@ async fn three_dialers_split_one_list_and_a_killed_one_dials_nobody_twice() {
     }
     std::fs::write(dir.path().join("contacts.csv"), csv).unwrap();
 
-    let mut dialers: Vec<Child> = (0..3)
-        .map(|n| dialer(&server, &pg, dir.path(), &format!("results-{n}.csv")))
-        .collect();
-    wait_for(|| server.request_count() >= ROWS / 4, "a quarter of the list");
+    // The dialer to kill starts first and is killed while it is dialling:
+    // on a loaded machine a process's start can lag behind the others', and
+    // the kill must catch calls in flight.
+    let mut dialers = vec![dialer(&server, &pg, dir.path(), "results-0.csv")];
     let killed = dialers[0].id();
+    let dialling = format!(
+        "SELECT count(*) > 0 FROM sigmamind_calls WHERE state = 'sending' AND dialer LIKE '%:{killed}:%'"
+    );
+    let is_dialling = || pg.sql(&dialling) == ["t"];
+    wait_for(
+        || server.request_count() > 0 && is_dialling(),
+        "the first dialer to be dialling",
+    );
+    dialers.extend((1..3).map(|n| dialer(&server, &pg, dir.path(), &format!("results-{n}.csv"))));
+    wait_for(|| server.request_count() >= ROWS / 4, "a quarter of the list");
+    wait_for(is_dialling, "the first dialer to have calls in flight");
     dialers[0].kill().expect("SIGKILL");
     dialers[0].wait().unwrap();
     // What it left in flight, before anyone looks at it.
