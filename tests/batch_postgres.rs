@@ -16,6 +16,11 @@ use sigmamind::ClientInfo;
 use support::postgres::Postgres;
 
 const ROWS: usize = 600;
+/// The local server's answer time while the dialers run.
+const LATENCY: Duration = Duration::from_millis(50);
+/// Its answer time around the kill: long enough to look and kill on a
+/// loaded machine, well under the client's 30 s timeout.
+const HOLD: Duration = Duration::from_secs(6);
 
 fn phone(i: usize) -> String {
     format!("+1415{i:07}")
@@ -100,7 +105,7 @@ fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_dialers_split_one_list_and_a_killed_one_dials_nobody_twice() {
     let pg = Postgres::start();
-    let server = MockServer::start_with(MockOptions::default().latency(Duration::from_millis(50))).await;
+    let server = MockServer::start_with(MockOptions::default().latency(LATENCY)).await;
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("phone,customer_name\n");
     for i in 0..ROWS {
@@ -123,6 +128,12 @@ async fn three_dialers_split_one_list_and_a_killed_one_dials_nobody_twice() {
     );
     dialers.extend((1..3).map(|n| dialer(&server, &pg, dir.path(), &format!("results-{n}.csv"))));
     wait_for(|| server.request_count() >= ROWS / 4, "a quarter of the list");
+    // From here every answer is held back, so that what the first dialer
+    // has in flight stays in flight until the kill: without the hold, a
+    // loaded machine (CI once did) lets its last answers land between the
+    // look at the database and the kill, and the kill catches nothing.
+    server.set_latency(HOLD);
+    std::thread::sleep(Duration::from_millis(300)); // answers sent before the hold land
     wait_for(is_dialling, "the first dialer to have calls in flight");
     dialers[0].kill().expect("SIGKILL");
     dialers[0].wait().unwrap();
@@ -136,6 +147,7 @@ async fn three_dialers_split_one_list_and_a_killed_one_dials_nobody_twice() {
     let at_kill = server.request_count();
     assert!(at_kill < ROWS, "the kill came mid-way ({at_kill} requests)");
     assert!(!left.is_empty(), "the kill caught calls in flight");
+    server.set_latency(LATENCY);
 
     dialers[0] = dialer(&server, &pg, dir.path(), "results-0-again.csv");
     for child in &mut dialers {
