@@ -27,14 +27,23 @@ pub const SDK_USER_AGENT: &str = concat!("sigmamind-rust/", env!("CARGO_PKG_VERS
 pub struct ApiKey(HeaderValue);
 
 impl ApiKey {
-    /// Wraps a key; empty or non-header-safe keys are refused.
+    /// Wraps a key. Surrounding white space is trimmed; an empty key, or one
+    /// with a character that is not printable ASCII (`!` to `~`: no spaces,
+    /// control characters or anything beyond ASCII, which an HTTP header
+    /// would carry as raw bytes), is refused. The error never echoes the key.
     pub fn new(key: impl Into<String>) -> Result<Self, Error> {
         let key = key.into();
         let key = key.trim();
         if key.is_empty() {
             return Err(Error::config("the API key is empty"));
         }
-        // Do not echo the key in the error: it is a secret.
+        if let Some((at, _)) = key.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+            let position = key[..at].chars().count() + 1;
+            return Err(Error::config(format!(
+                "the API key's character {position} is not printable ASCII (`!` to `~`): \
+                 a key is sent as an HTTP header; check it was copied whole and alone"
+            )));
+        }
         let mut value = HeaderValue::from_str(key).map_err(|_| {
             Error::config("the API key contains characters that cannot be sent in an HTTP header")
         })?;
@@ -62,6 +71,8 @@ pub struct ClientState {
     pub(crate) user_agent: HeaderValue,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
+    /// The most of a response body read (see [`ClientBuilder::max_response_body`]).
+    pub(crate) max_response_body: usize,
     /// Shared by every clone of the client (and `with_retry_policy`).
     pub(crate) drift: std::sync::Arc<crate::drift::Recorder>,
 }
@@ -73,9 +84,17 @@ impl fmt::Debug for ClientState {
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("max_response_body", &self.max_response_body)
             .finish()
     }
 }
+
+/// The most of a response body the client reads by default: 4 MiB. A call
+/// record, transcript included, is a few kilobytes to a few hundred (an
+/// hour of conversation is about 60 KB of text); four megabytes leave room
+/// for ten times the longest while bounding what a misbehaving server or
+/// proxy can make the client hold.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 4 << 20;
 
 /// Builds a [`Client`]; see [`Client::builder`].
 ///
@@ -97,18 +116,20 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     http_client: Option<reqwest::ClientBuilder>,
     retry: RetryPolicy,
+    max_response_body: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(redact_userinfo))
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
             .field("http_client", &self.http_client.is_some())
             .field("retry", &self.retry)
+            .field("max_response_body", &self.max_response_body)
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +158,18 @@ impl ClientBuilder {
     /// Limit on establishing a connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The most of a response body the client reads, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`], 4 MiB; at least 1 KiB). Past it the rest
+    /// is not read and the connection is dropped: a body that never ends
+    /// costs this much memory, not all of it. A success cut off this way is
+    /// still a success ([`Fate::Processed`](crate::fate::Fate::Processed)):
+    /// the error is [`Error::Undecodable`], whose
+    /// [`call_id`](Error::call_id) comes from the part read.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = Some(bytes.max(1024));
         self
     }
 
@@ -228,16 +261,43 @@ impl ClientBuilder {
             user_agent,
             timeout: Some(self.timeout.unwrap_or(Duration::from_secs(30))),
             retry: self.retry,
+            max_response_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
             drift: Default::default(),
         };
         Ok(Client::new_with_client(&base_url, http, state))
     }
 }
 
+/// `text` with whatever stands between `//` and the last `@` before the host
+/// replaced: a URL's user information (`user:password@`), even in a URL
+/// too broken to parse. Errors, logs and journals show URLs through this.
+pub fn redact_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = text.find("//").map(|at| at + 2) else {
+        return text.into();
+    };
+    let authority_end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |at| start + at);
+    match text[start..authority_end].rfind('@') {
+        Some(at) => format!("{}[redacted]@{}", &text[..start], &text[start + at + 1..]).into(),
+        None => text.into(),
+    }
+}
+
 /// Accepts `https` URLs, and `http` only for loopback hosts (local servers).
+/// A URL with user information (`https://user:password@host`) is refused:
+/// the API authenticates with the key, and a password in a URL would be
+/// copied wherever the URL goes (errors, logs, journals).
 fn check_base_url(url: &str) -> Result<String, Error> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| Error::config(format!("base URL `{url}` is not a URL: {e}")))?;
+    let shown = redact_userinfo(url);
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::config(format!("base URL `{shown}` is not a URL: {e}")))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::config(format!(
+            "base URL `{shown}` carries a user name or password: remove them; the API key \
+             (.api_key or SIGMAMIND_API_KEY) is how the API authenticates"
+        )));
+    }
     let loopback = match parsed.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -249,7 +309,7 @@ fn check_base_url(url: &str) -> Result<String, Error> {
         "http" if loopback => {}
         scheme => {
             return Err(Error::config(format!(
-                "base URL `{url}` uses {scheme}: only https is allowed, except for loopback addresses"
+                "base URL `{shown}` uses {scheme}: only https is allowed, except for loopback addresses"
             )))
         }
     }
@@ -328,9 +388,11 @@ impl ClientHooks<ClientState> for Client {
     ) -> reqwest::Result<reqwest::Response> {
         // Boxed: the retry loop's state is large, and progenitor's operation
         // future would otherwise carry (and move) it inline.
+        let state = self.inner();
         Box::pin(crate::transport::execute(
             self.client(),
-            &self.inner().retry,
+            &state.retry,
+            state.max_response_body,
             request,
             info,
         ))

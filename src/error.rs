@@ -12,17 +12,14 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::fate::{Exchange, Fate, Verdict};
+use crate::fate::{call_id_in, Exchange, Fate, Verdict};
+use crate::text::printable;
 
 /// How much of a body an error keeps for display.
 const BODY_START: usize = 200;
 
 /// Headers that carry the server's request id, most common first.
 const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-amzn-requestid"];
-
-/// The wire name of a call's id in the vendor's `Call`: what a placed call
-/// must never lose, even when the rest of its answer cannot be read.
-const CALL_ID_FIELD: &str = "callId";
 
 /// What the transport observed of one operation call, for the error.
 #[derive(Debug, Default)]
@@ -40,6 +37,9 @@ pub(crate) struct Observed {
     pub body_error: Option<String>,
     /// The final response's `Retry-After`, parsed.
     pub retry_after: Option<std::time::Duration>,
+    /// The final response's body was longer than the client's limit (this
+    /// many bytes): only its start was read (kept in `response`).
+    pub truncated_at: Option<usize>,
 }
 
 /// What the client saw of the final response.
@@ -219,10 +219,16 @@ impl Error {
                 ..
             } => Exchange::ConnectFailed,
             Error::Connection { .. } | Error::Timeout { .. } => Exchange::NoCompleteAnswer,
-            Error::Api { status, .. } | Error::Redirect { status, .. } => Exchange::Answered(*status),
+            Error::Api { status, body, .. } => Exchange::answered(*status, body.as_bytes()),
+            Error::Redirect { status, .. } => Exchange::Answered(*status),
             Error::Undecodable {
-                status: Some(status), ..
-            } => Exchange::Answered(*status),
+                status: Some(status),
+                call_id,
+                ..
+            } => match call_id {
+                Some(_) => Exchange::AnsweredNamingCall(*status),
+                None => Exchange::Answered(*status),
+            },
             Error::Undecodable { status: None, .. } => Exchange::NoCompleteAnswer,
         }
     }
@@ -329,8 +335,26 @@ impl Error {
             response,
             body_error,
             retry_after,
+            truncated_at,
         } = observed;
         let content_type = content_type.and_then(|v| v.to_str().ok().map(str::to_owned));
+        if let (Some(limit), Some(response)) =
+            (truncated_at, response.as_ref().filter(|r| r.status.is_success()))
+        {
+            // A success too long to read: the call was placed; its id is
+            // in the part read, if anywhere.
+            return Error::Undecodable {
+                status: Some(response.status),
+                content_type: content_type_of(&response.headers),
+                body_start: body_start(&response.body),
+                path: None,
+                message: format!(
+                    "the answer is longer than the client's limit of {limit} bytes \
+                     (ClientBuilder::max_response_body); the rest was not read"
+                ),
+                call_id: call_id_in(&response.body),
+            };
+        }
         match error {
             P::InvalidRequest(message) => Error::invalid_request(&message),
             P::Custom(message) => Error::config(message),
@@ -411,24 +435,6 @@ impl Error {
     }
 }
 
-/// The `callId` a body carries: the top-level field of a JSON object, or,
-/// in a body that is not whole JSON (cut short, say), the first
-/// `"callId": "..."` it holds.
-fn call_id_in(body: &[u8]) -> Option<Box<str>> {
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
-        return map.get(CALL_ID_FIELD)?.as_str().map(Box::from);
-    }
-    let key = format!("\"{CALL_ID_FIELD}\"");
-    let at = body.windows(key.len()).position(|w| w == key.as_bytes())?;
-    let rest = body[at + key.len()..].trim_ascii_start();
-    let rest = rest.strip_prefix(b":")?.trim_ascii_start();
-    // Reads one JSON string token (escapes included) and ignores what follows.
-    let mut de = serde_json::Deserializer::from_slice(rest);
-    serde::Deserialize::deserialize(&mut de)
-        .ok()
-        .map(String::into_boxed_str)
-}
-
 fn api_error(
     operation_id: &'static str,
     info: ResponseInfo,
@@ -474,8 +480,11 @@ fn content_type_of(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The start of a body, as text a terminal shows rather than obeys
+/// ([`crate::text::printable`]).
 fn body_start(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_START)]).into_owned();
+    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_START)]);
+    let text = crate::text::printable(&text).into_owned();
     if body.len() > BODY_START {
         format!("{text}…")
     } else {
@@ -531,10 +540,10 @@ impl fmt::Display for Error {
                 request_id,
                 ..
             } => {
-                let to = location.as_deref().unwrap_or("(no Location)");
+                let to = location.as_deref().map_or("(no Location)".into(), printable);
                 write!(f, "SigmaMind API answered {status} towards {to}")?;
                 if let Some(id) = request_id {
-                    write!(f, " (request id {id})")?;
+                    write!(f, " (request id {})", printable(id))?;
                 }
                 write!(
                     f,
@@ -545,14 +554,29 @@ impl fmt::Display for Error {
                 status,
                 body,
                 request_id,
+                retry_after,
                 ..
             } => {
                 write!(f, "SigmaMind API error {status}")?;
                 if let Some(id) = request_id {
-                    write!(f, " (request id {id})")?;
+                    write!(f, " (request id {})", printable(id))?;
                 }
                 if !body.is_empty() {
-                    write!(f, ": {}", body_start(body.as_bytes()).replace('\n', " "))?;
+                    write!(f, ": {}", body_start(body.as_bytes()))?;
+                }
+                if let Some(id) = call_id_in(body.as_bytes()) {
+                    write!(
+                        f,
+                        "; the answer names call {}: it may exist, whatever the status says",
+                        printable(&id)
+                    )?;
+                }
+                if let Some(wait) = retry_after {
+                    write!(
+                        f,
+                        "; the server asked to wait {} before trying again",
+                        Wait(*wait)
+                    )?;
                 }
                 Ok(())
             }
@@ -588,7 +612,7 @@ impl fmt::Display for Error {
                 if status.is_some_and(|s| s.is_success()) {
                     write!(f, "the request was processed ({}", status.expect("checked"))?;
                     if let Some(id) = call_id {
-                        write!(f, ", call {id}")?;
+                        write!(f, ", call {}", printable(id))?;
                     }
                     write!(f, ") but its answer is ")?;
                 }
@@ -596,15 +620,33 @@ impl fmt::Display for Error {
                 if let Some(status) = status {
                     write!(f, " ({status}")?;
                     if let Some(ct) = content_type {
-                        write!(f, ", {ct}")?;
+                        write!(f, ", {}", printable(ct))?;
                     }
                     write!(f, ")")?;
                 }
                 if let Some(path) = path {
                     write!(f, " at `{path}`")?;
                 }
-                write!(f, ": {message}; body starts {:?}", body_start)
+                write!(f, ": {}; body starts \"{body_start}\"", printable(message))
             }
+        }
+    }
+}
+
+/// A `Retry-After` wait as a person reads it: `30s`, `2h 5m`, `1d 0h`.
+struct Wait(std::time::Duration);
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0.as_secs();
+        if self.0 == std::time::Duration::MAX || s >= 100 * 365 * 86_400 {
+            return f.write_str("longer than anyone waits");
+        }
+        match s {
+            0..60 => write!(f, "{}s", s),
+            60..3600 => write!(f, "{}m {}s", s / 60, s % 60),
+            3600..86_400 => write!(f, "{}h {}m", s / 3600, s % 3600 / 60),
+            _ => write!(f, "{}d {}h", s / 86_400, s % 86_400 / 3600),
         }
     }
 }
@@ -685,22 +727,6 @@ mod tests {
             api("create_call", 401, other).error_body::<CreateCallErrorBody>(),
             None
         );
-    }
-
-    #[test]
-    fn the_call_id_survives_a_body_that_cannot_be_read() {
-        assert_eq!(
-            call_id_in(br#"{"callId": "call_1", "duration": "x"}"#).as_deref(),
-            Some("call_1")
-        );
-        // Cut short: not JSON any more, the id is still there.
-        assert_eq!(
-            call_id_in(br#"{"agent":{"agentId":"a"},"callId" : "call_\u0032","callT"#).as_deref(),
-            Some("call_2")
-        );
-        assert_eq!(call_id_in(br#"{"callId": 7}"#), None);
-        assert_eq!(call_id_in(b"<html>502</html>"), None);
-        assert_eq!(call_id_in(br#"["callId", "x"]"#), None);
     }
 
     #[test]

@@ -14,8 +14,10 @@
 //! | [`ConnectFailed`] | connecting failed (DNS, TCP, TLS) | `NotSent` | safe |
 //! | [`NoCompleteAnswer`] | timeout, connection lost after sending | `Unknown` | if idempotent |
 //! | [`SuccessStatus`] | any `2xx`, whatever its body | `Processed` | pointless |
+//! | [`CallNamedInAnswer`] | any other status whose body names a call (a `callId`) | `Unknown` | pointless |
+//! | [`KeyRejected`] | `401 403` | `Refused` | not with this key |
 //! | [`TooManyRequests`] | `429` | `Refused` | throttled: safe, after a wait |
-//! | [`RefusalStatus`] | `400 401 403 404 405 413 415 422` | `Refused` | pointless |
+//! | [`RefusalStatus`] | `400 404 405 413 415 422` | `Refused` | pointless |
 //! | [`TransientStatus`] | `408`, `5xx` | `Unknown` | if idempotent |
 //! | [`AnyOtherStatus`] | everything else: `1xx`, `3xx`, `409`, any status nobody listed | `Unknown` | pointless |
 //!
@@ -30,6 +32,14 @@
 //! A redirect (`3xx`) is not followed (it could carry the API key to
 //! another host) and is not a refusal: `303 See Other` is how some servers
 //! answer a POST they processed.
+//!
+//! **Evidence beats status.** A status is what the server says about the
+//! request; a body that names a call (a `callId`, anywhere in it, even in
+//! the part of a cut-off body that arrived) is evidence that one exists.
+//! A refusal that names a call is not a refusal: it is `Unknown`, and never
+//! sent again ([`CallNamedInAnswer`], asked before every refusal rule).
+//! Evidence never makes a request look *less* processed: a `2xx` stays
+//! `Processed` whatever its body says.
 
 use http::StatusCode;
 
@@ -45,8 +55,83 @@ pub enum Exchange {
     /// The request was (or may have been) sent, and no complete status
     /// came back: a timeout, a connection lost after sending.
     NoCompleteAnswer,
-    /// The server answered with this status; its body may be anything.
+    /// The server answered with this status; its body (what of it arrived)
+    /// names no call.
     Answered(StatusCode),
+    /// The server answered with this status, and its body (what of it
+    /// arrived) names a call: evidence that one exists, whatever the status.
+    AnsweredNamingCall(StatusCode),
+}
+
+impl Exchange {
+    /// The exchange of an answer: its status, and whether what arrived of
+    /// its body names a call ([`call_id_in`]).
+    pub fn answered(status: StatusCode, body: &[u8]) -> Exchange {
+        if call_id_in(body).is_some() {
+            Exchange::AnsweredNamingCall(status)
+        } else {
+            Exchange::Answered(status)
+        }
+    }
+
+    /// The status the server answered, if it answered.
+    pub fn status(self) -> Option<StatusCode> {
+        match self {
+            Exchange::Answered(status) | Exchange::AnsweredNamingCall(status) => Some(status),
+            _ => None,
+        }
+    }
+}
+
+/// The wire name of a call's id in the vendor's `Call`: what a placed call
+/// must never lose, even when the rest of its answer cannot be read.
+pub const CALL_ID_FIELD: &str = "callId";
+
+/// The call a body names: the top-level `callId` of a JSON object, else
+/// the first `callId` anywhere in a JSON document; in a body that is not
+/// whole JSON (cut short, a proxy's page), the first `"callId": "..."` it
+/// holds. A string (not empty) or a number counts; `null` does not.
+pub fn call_id_in(body: &[u8]) -> Option<Box<str>> {
+    fn as_id(value: &serde_json::Value) -> Option<Box<str>> {
+        match value {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.as_str().into()),
+            serde_json::Value::Number(n) => Some(n.to_string().into()),
+            _ => None,
+        }
+    }
+    fn anywhere(value: &serde_json::Value) -> Option<Box<str>> {
+        match value {
+            serde_json::Value::Object(map) => map
+                .get(CALL_ID_FIELD)
+                .and_then(as_id)
+                .or_else(|| map.values().find_map(anywhere)),
+            serde_json::Value::Array(items) => items.iter().find_map(anywhere),
+            _ => None,
+        }
+    }
+    let key = format!("\"{CALL_ID_FIELD}\"");
+    // Most bodies name no call: look for the key before parsing anything.
+    body.windows(key.len()).position(|w| w == key.as_bytes())?;
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        return anywhere(&value);
+    }
+    let mut rest = body;
+    while let Some(at) = rest.windows(key.len()).position(|w| w == key.as_bytes()) {
+        rest = &rest[at + key.len()..];
+        let Some(value) = rest.trim_ascii_start().strip_prefix(b":") else {
+            continue;
+        };
+        // One JSON token (a string with its escapes, or a number); what
+        // follows is ignored.
+        let mut tokens =
+            serde_json::Deserializer::from_slice(value.trim_ascii_start()).into_iter::<serde_json::Value>();
+        if let Some(Ok(value)) = tokens.next() {
+            if let Some(id) = as_id(&value) {
+                return Some(id);
+            }
+        }
+    }
+    None
 }
 
 /// What happened to the request.
@@ -80,6 +165,10 @@ pub enum Resend {
     IfIdempotent,
     /// Sending the same request again would not change the answer.
     Pointless,
+    /// Nothing was processed, and no request with these credentials will be
+    /// (`401`, `403`): a sender of many requests should stop them all until
+    /// the key, or what it may do, is fixed.
+    NotWithThisKey,
 }
 
 /// The judgement of one exchange.
@@ -103,8 +192,14 @@ pub trait Rule {
 }
 
 /// The statuses that prove the request was refused before anything was
-/// done, besides `429` ([`TooManyRequests`]); see the [module docs](self).
-pub const REFUSALS: [u16; 8] = [400, 401, 403, 404, 405, 413, 415, 422];
+/// done, besides `429` ([`TooManyRequests`]) and the key's refusals
+/// ([`KEY_REFUSALS`]); see the [module docs](self).
+pub const REFUSALS: [u16; 6] = [400, 404, 405, 413, 415, 422];
+
+/// The statuses that refuse the request for its credentials: not
+/// authenticated (`401`) or not allowed (`403`). Every other request with
+/// the same key would be refused the same way.
+pub const KEY_REFUSALS: [u16; 2] = [401, 403];
 
 /// A request that never left: it broke a rule, or the client could not be built.
 #[derive(Debug, Clone, Copy, Default)]
@@ -154,8 +249,39 @@ impl Rule for SuccessStatus {
         "success-status"
     }
     fn judge(&self, exchange: Exchange) -> Option<(Fate, Resend)> {
-        matches!(exchange, Exchange::Answered(status) if status.is_success())
+        exchange
+            .status()
+            .is_some_and(|status| status.is_success())
             .then_some((Fate::Processed, Resend::Pointless))
+    }
+}
+
+/// Any other answer whose body names a call: evidence that a call exists
+/// beats a status that says nothing was done. Unknown, not sent again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallNamedInAnswer;
+
+impl Rule for CallNamedInAnswer {
+    fn name(&self) -> &'static str {
+        "call-named-in-answer"
+    }
+    fn judge(&self, exchange: Exchange) -> Option<(Fate, Resend)> {
+        matches!(exchange, Exchange::AnsweredNamingCall(_)).then_some((Fate::Unknown, Resend::Pointless))
+    }
+}
+
+/// `401`, `403` ([`KEY_REFUSALS`]): refused for the key; every request with
+/// it would be.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyRejected;
+
+impl Rule for KeyRejected {
+    fn name(&self) -> &'static str {
+        "key-rejected"
+    }
+    fn judge(&self, exchange: Exchange) -> Option<(Fate, Resend)> {
+        matches!(exchange, Exchange::Answered(status) if KEY_REFUSALS.contains(&status.as_u16()))
+            .then_some((Fate::Refused, Resend::NotWithThisKey))
     }
 }
 
@@ -211,16 +337,21 @@ impl Rule for AnyOtherStatus {
         "any-other-status"
     }
     fn judge(&self, exchange: Exchange) -> Option<(Fate, Resend)> {
-        matches!(exchange, Exchange::Answered(_)).then_some((Fate::Unknown, Resend::Pointless))
+        exchange
+            .status()
+            .is_some()
+            .then_some((Fate::Unknown, Resend::Pointless))
     }
 }
 
 /// The rules, in the order they are asked.
-pub const RULES: [&(dyn Rule + Sync); 8] = [
+pub const RULES: [&(dyn Rule + Sync); 10] = [
     &NeverBuilt,
     &ConnectFailed,
     &NoCompleteAnswer,
     &SuccessStatus,
+    &CallNamedInAnswer,
+    &KeyRejected,
     &TooManyRequests,
     &RefusalStatus,
     &TransientStatus,
@@ -317,9 +448,96 @@ mod tests {
                 "{code}"
             );
         }
-        for code in [402, 406, 409, 410, 411, 412, 414, 418, 431] {
+        for code in [401, 402, 403, 406, 409, 410, 411, 412, 414, 418, 431] {
             assert_eq!(RefusalStatus.judge(answered(code)), None, "{code}");
         }
+    }
+
+    #[test]
+    fn key_rejected() {
+        for code in KEY_REFUSALS {
+            assert_eq!(
+                judged(answered(code)),
+                (Fate::Refused, Resend::NotWithThisKey, "key-rejected"),
+                "{code}"
+            );
+        }
+        assert_eq!(KeyRejected.judge(answered(400)), None);
+    }
+
+    fn naming_call(code: u16) -> Exchange {
+        Exchange::AnsweredNamingCall(StatusCode::from_u16(code).unwrap())
+    }
+
+    /// Evidence beats status: every refusal that names a call is unknown.
+    #[test]
+    fn call_named_in_answer() {
+        for code in REFUSALS
+            .into_iter()
+            .chain(KEY_REFUSALS)
+            .chain([429, 409, 500, 302])
+        {
+            assert_eq!(
+                judged(naming_call(code)),
+                (Fate::Unknown, Resend::Pointless, "call-named-in-answer"),
+                "{code}"
+            );
+        }
+        // A success that names its call is still a success.
+        assert_eq!(judged(naming_call(201)).0, Fate::Processed);
+        assert_eq!(CallNamedInAnswer.judge(answered(400)), None);
+    }
+
+    #[test]
+    fn the_evidence_is_read_from_the_body() {
+        let status = StatusCode::BAD_REQUEST;
+        let spring = br#"{"error":"Bad Request","message":"Invalid","path":"/v1/calls","status":400}"#;
+        assert_eq!(Exchange::answered(status, spring), Exchange::Answered(status));
+        for body in [
+            &br#"{"error":"Bad Request","callId":"call_9"}"#[..],
+            br#"{"error":"Bad Request","details":[{"callId":"call_9"}]}"#,
+            br#"{"error":"Bad Request","callId":17}"#,
+            // Cut short: not JSON any more, the id is still there.
+            br#"{"error":"Bad Request","callId" : "call_9","timest"#,
+        ] {
+            assert_eq!(
+                Exchange::answered(status, body),
+                Exchange::AnsweredNamingCall(status),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        for body in [
+            &br#"{"callId":null}"#[..],
+            br#"{"callId":""}"#,
+            b"<html>callId</html>",
+            b"",
+        ] {
+            assert_eq!(Exchange::answered(status, body), Exchange::Answered(status));
+        }
+    }
+
+    #[test]
+    fn the_call_id_survives_a_body_that_cannot_be_read() {
+        assert_eq!(
+            call_id_in(br#"{"callId": "call_1", "duration": "x"}"#).as_deref(),
+            Some("call_1")
+        );
+        // The top-level id wins over one nested earlier.
+        assert_eq!(
+            call_id_in(br#"{"agent":{"callId":"other"},"callId":"call_1"}"#).as_deref(),
+            Some("call_1")
+        );
+        assert_eq!(
+            call_id_in(br#"{"agent":{"agentId":"a"},"callId" : "call_\u0032","callT"#).as_deref(),
+            Some("call_2")
+        );
+        // A key followed by no value, then a good one.
+        assert_eq!(
+            call_id_in(br#"["callId", {"callId": "call_3""#).as_deref(),
+            Some("call_3")
+        );
+        assert_eq!(call_id_in(b"<html>502</html>"), None);
     }
 
     #[test]
@@ -361,7 +579,7 @@ mod tests {
     fn no_status_is_not_placed_unless_it_is_a_listed_refusal() {
         for code in 100u16..=599 {
             let fate = classify(answered(code)).fate;
-            let listed = REFUSALS.contains(&code) || code == 429;
+            let listed = REFUSALS.contains(&code) || KEY_REFUSALS.contains(&code) || code == 429;
             assert_eq!(fate == Fate::Refused, listed, "status {code}");
             assert_ne!(fate, Fate::NotSent, "status {code}");
             assert_eq!(
@@ -369,6 +587,9 @@ mod tests {
                 (200..300).contains(&code),
                 "status {code}"
             );
+            // With a call named in the body, no status is "not placed".
+            let named = classify(naming_call(code)).fate;
+            assert!(matches!(named, Fate::Processed | Fate::Unknown), "status {code}");
         }
     }
 }

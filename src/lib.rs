@@ -83,6 +83,7 @@
 //! - `mock` (feature `mock`): a local SigmaMind API for tests and demos.
 //! - `batch` (feature `batch`): dial a contact list, journaled so that no
 //!   row is ever dialled twice.
+//! - [`text`]: a server's words made safe to print ([`text::printable`]).
 #![warn(missing_docs)]
 // docs.rs (all features): label each item with the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -110,6 +111,7 @@ pub mod httpmock {
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod retry;
+pub mod text;
 mod trace;
 mod transport;
 

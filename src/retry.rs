@@ -12,10 +12,16 @@
 //! | `IfIdempotent`: timeout, connection lost after sending, `408`, `5xx` | retry           | only if opted in |
 //! | `Pointless`: any other answer (a `2xx` too)                        | no                | no          |
 //!
+//! | `NotWithThisKey`: `401`, `403`                                     | no                | no          |
+//!
 //! Retries wait with exponential backoff and full jitter
-//! (`initial_backoff * 2^n`, at most `max_backoff`); a `Retry-After` header
-//! (seconds or an HTTP date) replaces the backoff, capped at
-//! `max_retry_after`. At most `max_retries` retries follow the first attempt.
+//! (`initial_backoff * 2^n`, at most `max_backoff`). A `Retry-After` header
+//! (seconds, or an HTTP date in any of the three forms of RFC 9110) replaces
+//! the backoff: nothing is sent again before the time the server asked
+//! for. When that is longer than `max_retry_after`, the client gives up at
+//! once instead of waiting (or, worse, sending early): the error carries the
+//! wait ([`Error::retry_after`](crate::Error::retry_after)) and says when
+//! to try again. At most `max_retries` retries follow the first attempt.
 
 use std::time::{Duration, SystemTime};
 
@@ -30,7 +36,8 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// Upper bound of the exponential backoff.
     pub max_backoff: Duration,
-    /// Upper bound on a server's `Retry-After`.
+    /// The longest `Retry-After` worth waiting for; a longer one ends the
+    /// retries at once (the request is not sent again early).
     pub max_retry_after: Duration,
     /// Also retry timeouts, lost connections and `5xx` for non-idempotent
     /// operations (`create_call`). Off by default: it can place a call twice.
@@ -81,7 +88,8 @@ impl RetryPolicy {
             return None;
         }
         if let Some(wait) = attempt.retry_after {
-            return Some(wait.min(self.max_retry_after));
+            // Never sooner than asked; longer than we wait: give up now.
+            return (wait <= self.max_retry_after).then_some(wait);
         }
         let exp = self
             .initial_backoff
@@ -91,14 +99,17 @@ impl RetryPolicy {
     }
 }
 
-/// Parses `Retry-After`: delay seconds or an HTTP date (RFC 9110).
+/// Parses `Retry-After` (RFC 9110 section 10.2.3): delay seconds, or an
+/// HTTP date (IMF-fixdate, RFC 850 or asctime form, with `httpdate`, the
+/// parser hyper uses). Seconds too many to count are "longer than anyone
+/// waits" (`Duration::MAX`), not unreadable; a date past is no wait.
+/// Anything else (`soon`, `-5`, `1.5`) is no `Retry-After` at all.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(value.parse::<u64>().map_or(Duration::MAX, Duration::from_secs));
     }
-    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(date.timestamp()).ok()?);
+    let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
@@ -194,25 +205,30 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_wins_and_is_capped() {
+    fn retry_after_wins_and_a_longer_one_than_we_wait_ends_the_retries() {
         let p = RetryPolicy {
             max_retry_after: Duration::from_secs(10),
             ..Default::default()
         };
-        assert_eq!(
-            p.next_delay(
-                &attempt(Resend::Throttled, false, 1, Some(Duration::from_secs(3))),
-                0.0
-            ),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(
-            p.next_delay(
-                &attempt(Resend::Throttled, false, 1, Some(Duration::from_secs(3600))),
-                0.0
-            ),
-            Some(Duration::from_secs(10))
-        );
+        let after = |wait| p.next_delay(&attempt(Resend::Throttled, false, 1, Some(wait)), 0.0);
+        assert_eq!(after(Duration::from_secs(3)), Some(Duration::from_secs(3)));
+        assert_eq!(after(Duration::from_secs(10)), Some(Duration::from_secs(10)));
+        // Never sent early: not waited for at all.
+        assert_eq!(after(Duration::from_secs(11)), None);
+        assert_eq!(after(Duration::from_secs(86_400)), None);
+        assert_eq!(after(Duration::MAX), None);
+    }
+
+    #[test]
+    fn a_rejected_key_is_never_retried() {
+        let p = RetryPolicy::default();
+        for code in [401, 403] {
+            assert_eq!(
+                p.next_delay(&attempt(answered(code), true, 1, None), 1.0),
+                None,
+                "{code}"
+            );
+        }
     }
 
     #[test]
@@ -227,7 +243,31 @@ mod tests {
             parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
             Some(Duration::ZERO)
         );
-        assert_eq!(parse_retry_after("soon", now), None);
+        // RFC 850 and asctime, which RFC 9110 says a recipient must read.
+        assert_eq!(
+            parse_retry_after("Wednesday, 21-Oct-15 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed Oct 21 07:28:30 2015", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::MAX)
+        );
+        for unreadable in [
+            "soon",
+            "-5",
+            "1.5",
+            "",
+            "+3",
+            "0x10",
+            "Wed, 99 Oct 2015 07:28:30 GMT",
+        ] {
+            assert_eq!(parse_retry_after(unreadable, now), None, "{unreadable:?}");
+        }
     }
 
     #[test]

@@ -88,20 +88,95 @@ fn idempotent(method: &reqwest::Method) -> bool {
     .contains(method)
 }
 
-/// What one attempt showed, for the classifier.
-fn exchange(result: &reqwest::Result<reqwest::Response>) -> Exchange {
-    match result {
-        Ok(response) => Exchange::Answered(response.status()),
-        Err(error) if error.is_connect() => Exchange::ConnectFailed,
-        Err(_) => Exchange::NoCompleteAnswer,
+/// What one attempt brought back: an answer, read up to the body limit,
+/// or a failure before any status arrived.
+enum Reply {
+    Failed(reqwest::Error),
+    Arrived(Arrived),
+}
+
+/// An answer whose status and headers arrived, with what was read of its body.
+struct Arrived {
+    status: reqwest::StatusCode,
+    version: reqwest::Version,
+    headers: HeaderMap,
+    /// What was read: the whole body, or its first `limit` bytes.
+    body: bytes::Bytes,
+    /// The body broke off (a lost connection, the attempt's timeout).
+    broken: Option<reqwest::Error>,
+    /// The body was longer than the limit: the rest was not read.
+    truncated: bool,
+}
+
+impl Reply {
+    /// What this attempt showed, for the classifier: the status, and
+    /// whether what arrived of the body names a call.
+    fn exchange(&self) -> Exchange {
+        match self {
+            Reply::Failed(error) if error.is_connect() => Exchange::ConnectFailed,
+            Reply::Failed(_) => Exchange::NoCompleteAnswer,
+            Reply::Arrived(arrived) => Exchange::answered(arrived.status, &arrived.body),
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Reply::Arrived(arrived) => retry_after(&arrived.headers),
+            Reply::Failed(_) => None,
+        }
     }
 }
 
+/// The UTF-8 byte-order mark some servers put before JSON, which JSON
+/// parsers refuse: it is not part of the document.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Reads the body of `result`, at most `limit` bytes of it: past the limit
+/// the rest is not read (the connection is dropped), so an endless or huge
+/// body costs `limit` bytes of memory, not all of it.
+async fn read(result: reqwest::Result<reqwest::Response>, limit: usize) -> Reply {
+    let mut response = match result {
+        Ok(response) => response,
+        Err(error) => return Reply::Failed(error),
+    };
+    let mut body = bytes::BytesMut::new();
+    let mut truncated = false;
+    let broken = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break None;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break None,
+            Err(error) => break Some(error),
+        }
+    };
+    let mut body = body.freeze();
+    if body.starts_with(UTF8_BOM) {
+        body = body.slice(UTF8_BOM.len()..);
+    }
+    Reply::Arrived(Arrived {
+        status: response.status(),
+        version: response.version(),
+        headers: std::mem::take(response.headers_mut()),
+        body,
+        broken,
+        truncated,
+    })
+}
+
 /// Sends `request`, retrying as `policy` allows, and returns the final
-/// response with its body already read (so an error can show it).
+/// response with its body already read, at most `body_limit` bytes of it
+/// (so that an error can show it, and an endless body cannot exhaust memory).
 pub(crate) async fn execute(
     http: &reqwest::Client,
     policy: &RetryPolicy,
+    body_limit: usize,
     request: reqwest::Request,
     info: &OperationInfo,
 ) -> reqwest::Result<reqwest::Response> {
@@ -112,24 +187,34 @@ pub(crate) async fn execute(
         // JSON bodies are buffered, so the clone succeeds; a streaming body
         // could not be replayed and gets exactly one attempt.
         let Some(this_try) = request.try_clone() else {
-            return finish(http.execute(request).await, attempt, false).await;
+            return finish(
+                read(http.execute(request).await, body_limit).await,
+                attempt,
+                false,
+                body_limit,
+            );
         };
         let span = AttemptSpan::start(info.operation_id, this_try.method(), attempt);
-        let result = span.instrument(http.execute(this_try)).await;
-        span.finish(result.as_ref().ok().map(reqwest::Response::status));
+        let reply = span
+            .instrument(async { read(http.execute(this_try).await, body_limit).await })
+            .await;
+        span.finish(match &reply {
+            Reply::Arrived(arrived) => Some(arrived.status),
+            Reply::Failed(_) => None,
+        });
 
         let this = Attempt {
             number: attempt,
-            resend: classify(exchange(&result)).resend,
+            resend: classify(reply.exchange()).resend,
             idempotent,
-            retry_after: result.as_ref().ok().and_then(|r| retry_after(r.headers())),
+            retry_after: reply.retry_after(),
         };
         let retryable = policy.is_retryable(&this);
         if let Some(delay) = policy.next_delay(&this, jitter()) {
             tokio::time::sleep(delay).await;
             continue;
         }
-        return finish(result, attempt, retryable).await;
+        return finish(reply, attempt, retryable, body_limit);
     }
 }
 
@@ -138,55 +223,61 @@ fn retry_after(headers: &HeaderMap) -> Option<std::time::Duration> {
     parse_retry_after(value, SystemTime::now())
 }
 
-/// Records the exchange for error reporting, and reads the body whole, so
-/// that what arrived is kept even when the body breaks off: an error shows
-/// it, and a success cut short still offers its call id. The response is
-/// handed on rebuilt from the buffered body (a `Bytes`, not a copy).
-async fn finish(
-    result: reqwest::Result<reqwest::Response>,
+/// Records the final exchange for error reporting, and hands progenitor the
+/// response rebuilt from what was read (a `Bytes`, not a copy). A body that
+/// broke off, or ran past the limit, is kept for the error: a success cut
+/// short still offers its call id.
+fn finish(
+    reply: Reply,
     attempts: u32,
     retryable: bool,
+    body_limit: usize,
 ) -> reqwest::Result<reqwest::Response> {
-    let mut response = result.inspect_err(|_| {
-        record(|e| {
-            e.attempts = attempts;
-            e.retryable = retryable;
-        })
-    })?;
-    let status = response.status();
-    let content_type = response.headers().get(CONTENT_TYPE).cloned();
-    let wait = retry_after(response.headers());
+    let arrived = match reply {
+        Reply::Failed(error) => {
+            record(|e| {
+                e.attempts = attempts;
+                e.retryable = retryable;
+            });
+            return Err(error);
+        }
+        Reply::Arrived(arrived) => arrived,
+    };
+    let Arrived {
+        status,
+        version,
+        headers,
+        body,
+        broken,
+        truncated,
+    } = arrived;
+    let wait = retry_after(&headers);
     record(|e| {
         e.attempts = attempts;
         e.retryable = retryable;
         e.status = Some(status);
-        e.content_type = content_type;
+        e.content_type = headers.get(CONTENT_TYPE).cloned();
         e.retry_after = wait;
-    });
-    let version = response.version();
-    let headers = response.headers().clone();
-    let mut body = bytes::BytesMut::new();
-    let broken = loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-            Ok(None) => break None,
-            Err(error) => break Some(error),
-        }
-    };
-    let body = body.freeze();
-    if broken.is_some() || !status.is_success() {
-        record(|e| {
+        e.truncated_at = truncated.then_some(body_limit);
+        if broken.is_some() || truncated || !status.is_success() {
             e.response = Some(ResponseInfo {
                 status,
                 headers: headers.clone(),
                 body: body.clone(),
             });
             e.body_error = broken.as_ref().map(ToString::to_string);
-        });
-    }
+        }
+    });
     if let Some(error) = broken {
         return Err(error);
     }
+    // A success past the limit is not decoded from a part of itself: the
+    // error is built from what was recorded.
+    let body = if truncated && status.is_success() {
+        bytes::Bytes::new()
+    } else {
+        body
+    };
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
@@ -210,7 +301,7 @@ mod tests {
             ..RetryPolicy::default()
         };
         let info = OperationInfo { operation_id: "test" };
-        let _ = execute(&http, &policy, request, &info).await;
+        let _ = execute(&http, &policy, 1024, request, &info).await;
     }
 
     #[tokio::test]
@@ -224,7 +315,7 @@ mod tests {
         let operation = async {
             let request = http.get("http://127.0.0.1:9/").build().unwrap();
             let info = OperationInfo { operation_id: "test" };
-            let result = execute(&http, &policy, request, &info).await;
+            let result = execute(&http, &policy, 1024, request, &info).await;
             result
                 .map(|_| ResponseValue::new((), reqwest::StatusCode::OK, Default::default()))
                 .map_err(progenitor_client::Error::<()>::CommunicationError)

@@ -212,23 +212,48 @@ async fn repeated_429s_give_up_with_a_retryable_error() {
     let server = MockServer::start().await;
     for _ in 0..4 {
         server.push_fault(Fault::TooManyRequests {
-            retry_after: "7".into(),
+            retry_after: "0".into(),
         });
     }
-    let client = client_for(&server).with_retry_policy(RetryPolicy {
-        max_retry_after: std::time::Duration::from_millis(1),
-        ..fast_retries()
-    });
+    let client = client_for(&server).with_retry_policy(fast_retries());
     let err = client.create_call().body(request()).send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
     assert!(err.is_retryable());
-    // The server's wish, as sent (the policy capped the waits, not the value).
-    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(7)));
+    assert_eq!(err.retry_after(), Some(std::time::Duration::ZERO));
     let Error::Api { attempts, .. } = err else {
         panic!()
     };
     assert_eq!(attempts, 4);
     assert_eq!(server.request_count(), 4);
+}
+
+/// A `Retry-After` longer than the policy waits ends the retries at once:
+/// the request is never sent before the time the server asked for, and
+/// the error says how long that is.
+#[tokio::test]
+async fn a_retry_after_longer_than_the_client_waits_gives_up_at_once() {
+    let server = MockServer::start().await;
+    for retry_after in ["7", "86400"] {
+        server.push_fault(Fault::TooManyRequests {
+            retry_after: retry_after.into(),
+        });
+        let client = client_for(&server).with_retry_policy(RetryPolicy {
+            max_retry_after: std::time::Duration::from_secs(5),
+            ..fast_retries()
+        });
+        let before = server.request_count();
+        let err = client.create_call().body(request()).send().await.unwrap_err();
+        assert_eq!(server.request_count(), before + 1, "sent again early");
+        assert!(err.is_retryable());
+        let seconds: u64 = retry_after.parse().unwrap();
+        assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(seconds)));
+        let Error::Api { attempts, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(*attempts, 1);
+        let expected = if seconds == 7 { "wait 7s" } else { "wait 1d 0h" };
+        assert!(err.to_string().contains(expected), "{err}");
+    }
 }
 
 #[tokio::test]
