@@ -40,7 +40,7 @@
 //! by what is in flight, whatever the list's length. [`Batch::check`] checks
 //! the whole list first (and sends nothing); the run checks each row again,
 //! by the same rules, as it reads it.
-//! 1. Rows with problems are recorded as refused.
+//! 1. Rows with problems are recorded as `invalid`.
 //! 2. Rows the journal has as placed are skipped; unknown ones too, unless
 //!    [`Options::retry_unknown`]; rows another dialer holds (a shared
 //!    PostgreSQL journal) too.
@@ -51,7 +51,13 @@
 //!    refused) is sent again, as the client's [retry policy](crate::retry)
 //!    allows with `retry_non_idempotent` off, up to
 //!    [`Options::max_retries`] times. The wait (the server's `Retry-After`,
-//!    or backoff) pauses *every* worker: they slow down together.
+//!    or backoff) pauses *every* worker: they slow down together. Nothing
+//!    is sent before the time the server asked for.
+//! 5. The run stops sending, and leaves the rows not sent for a rerun, when
+//!    the server rejects the key (`401`, `403`: every other row would be
+//!    refused the same way), when it asks for a wait longer than the
+//!    policy's `max_retry_after` (the report says until when), when it is
+//!    cancelled ([`Cancel`]), or when the journal cannot record.
 
 mod journal;
 mod numbers;
@@ -73,7 +79,18 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// How a row ended.
+/// How a row ended, in the classifier's words ([`crate::fate`]): one name
+/// per idea, the same in the summary, the results file and the journal's
+/// reader.
+///
+/// | outcome | fate | what it means | next run |
+/// |---|---|---|---|
+/// | `placed` | `Processed` | the API answered with a call (any `2xx`) | skipped |
+/// | `refused` | `Refused` | the server refused it (`4xx` it lists as refusals, `429` that never let up): no call | dialled |
+/// | `invalid` | `NotSent` | the row failed the checks: never sent | refused again until fixed |
+/// | `not_sent` | `NotSent` | never sent: the run stopped first, or it could not connect | dialled |
+/// | `unknown` | `Unknown` | sent, and nothing says whether a call exists | not dialled unless `retry_unknown` |
+/// | `elsewhere` | | another dialer sharing the journal holds it | not this run's |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case", rename_all_fields = "camelCase")]
 #[non_exhaustive]
@@ -83,18 +100,25 @@ pub enum Outcome {
         /// The call's id (the API may omit it).
         call_id: Option<String>,
     },
-    /// The API answered with an error: no call was placed. Tried again by
-    /// a rerun.
-    Failed {
+    /// The server refused it ([`Fate::Refused`](crate::fate::Fate::Refused)):
+    /// no call was placed. Tried again by a rerun.
+    Refused {
         /// The HTTP status.
         status: Option<u16>,
         /// The error.
         error: String,
     },
-    /// Never taken in: the row is invalid, or the server kept refusing
-    /// (`429`) or could not be reached. No call was placed. Tried again by a
-    /// rerun (an invalid row is refused again).
-    Refused {
+    /// The row failed the checks (a bad number, a missing variable): it was
+    /// never sent. A rerun refuses it again until the list is fixed.
+    Invalid {
+        /// The problems, in the vendor's words.
+        error: String,
+    },
+    /// Never sent ([`Fate::NotSent`](crate::fate::Fate::NotSent)): the run
+    /// stopped before it (cancelled, a rejected key, a long `Retry-After`,
+    /// a journal that stopped), or no connection could be made. No call
+    /// was placed; a rerun dials it.
+    NotSent {
         /// Why.
         error: String,
     },
@@ -113,12 +137,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// `placed`, `failed`, `refused` or `unknown`.
+    /// `placed`, `refused`, `invalid`, `not_sent`, `unknown` or `elsewhere`.
     pub fn name(&self) -> &'static str {
         match self {
             Outcome::Placed { .. } => "placed",
-            Outcome::Failed { .. } => "failed",
             Outcome::Refused { .. } => "refused",
+            Outcome::Invalid { .. } => "invalid",
+            Outcome::NotSent { .. } => "not_sent",
             Outcome::Unknown { .. } => "unknown",
             Outcome::Elsewhere { .. } => "elsewhere",
         }
@@ -136,9 +161,10 @@ impl Outcome {
     pub fn error(&self) -> Option<&str> {
         match self {
             Outcome::Placed { .. } | Outcome::Elsewhere { .. } => None,
-            Outcome::Failed { error, .. } | Outcome::Refused { error } | Outcome::Unknown { error } => {
-                Some(error)
-            }
+            Outcome::Refused { error, .. }
+            | Outcome::Invalid { error }
+            | Outcome::NotSent { error }
+            | Outcome::Unknown { error } => Some(error),
         }
     }
 }
@@ -155,7 +181,7 @@ pub struct RowResult {
     /// How it ended.
     #[serde(flatten)]
     pub outcome: Outcome,
-    /// Requests sent for it in this run (0: skipped or refused).
+    /// Requests sent for it in this run (0: skipped, invalid or not sent).
     pub attempts: u32,
     /// The outcome comes from an earlier run's journal; nothing was sent now.
     pub earlier_run: bool,
@@ -168,9 +194,9 @@ pub struct Report {
     pub(crate) counts: Counts,
     /// `429` answers received (each paused every worker).
     pub rate_limited: u32,
-    /// Why the run stopped before trying every row (cancelled, or the
-    /// journal could not record), if it did; rows not tried are refused with
-    /// this reason.
+    /// Why the run stopped before trying every row (cancelled, a rejected
+    /// key, a `Retry-After` longer than the run waits, a journal that could
+    /// not record), if it did; rows not tried are `not_sent`, with this reason.
     pub stopped: Option<String>,
     /// How long the run took.
     pub elapsed: Duration,
@@ -184,10 +210,12 @@ pub struct Counts {
     pub placed: usize,
     /// Placed by an earlier run or another dialer (skipped).
     pub placed_earlier: usize,
-    /// The API answered with an error.
-    pub failed: usize,
-    /// Invalid, or never taken in.
+    /// The server refused them: not placed.
     pub refused: usize,
+    /// Failed the checks: never sent.
+    pub invalid: usize,
+    /// Never sent: the run stopped first, or could not connect.
+    pub not_sent: usize,
     /// May or may not have been placed.
     pub unknown: usize,
     /// Held by another dialer when this run looked.
@@ -199,8 +227,9 @@ impl Counts {
         match (&row.outcome, row.earlier_run) {
             (Outcome::Placed { .. }, false) => self.placed += 1,
             (Outcome::Placed { .. }, true) => self.placed_earlier += 1,
-            (Outcome::Failed { .. }, _) => self.failed += 1,
             (Outcome::Refused { .. }, _) => self.refused += 1,
+            (Outcome::Invalid { .. }, _) => self.invalid += 1,
+            (Outcome::NotSent { .. }, _) => self.not_sent += 1,
             (Outcome::Unknown { .. }, _) => self.unknown += 1,
             (Outcome::Elsewhere { .. }, _) => self.elsewhere += 1,
         }
@@ -208,7 +237,13 @@ impl Counts {
 
     /// Rows in all.
     pub fn total(&self) -> usize {
-        self.placed + self.placed_earlier + self.failed + self.refused + self.unknown + self.elsewhere
+        self.placed
+            + self.placed_earlier
+            + self.refused
+            + self.invalid
+            + self.not_sent
+            + self.unknown
+            + self.elsewhere
     }
 }
 
@@ -266,13 +301,24 @@ pub struct Options {
     /// run then reserves room for every number once, instead of growing
     /// (a growing table briefly holds its old and new storage).
     pub expected_rows: usize,
+    /// Where the run's results go, recorded in a file journal so that a
+    /// rerun can tell its own results file from someone else's
+    /// ([`Journal::results_files`]).
+    pub results_file: Option<String>,
 }
 
-/// Stops a run gracefully: no row is started after [`Cancel::cancel`];
-/// requests in flight finish and their outcomes are recorded. Rows not
-/// started are reported refused (`not sent`) and a rerun dials them.
+/// Stops a run promptly: after [`Cancel::cancel`] no request leaves, not
+/// even the retry of a row waiting out a `429`; requests already on the wire
+/// are answered (within the client's timeout) and recorded. Rows not sent
+/// are reported `not_sent`, and a rerun dials them.
 #[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<std::sync::atomic::AtomicBool>);
+pub struct Cancel(Arc<CancelState>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    cancelled: std::sync::atomic::AtomicBool,
+    woken: tokio::sync::Notify,
+}
 
 impl Cancel {
     /// A handle that has not been cancelled.
@@ -280,14 +326,29 @@ impl Cancel {
         Self::default()
     }
 
-    /// Asks the run to start no more rows.
+    /// Asks the run to send nothing more; wakes every worker that waits.
     pub fn cancel(&self) {
-        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.0.cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.0.woken.notify_waiters();
     }
 
     /// Whether [`cancel`](Self::cancel) was called.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
+        self.0.cancelled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Returns once [`cancel`](Self::cancel) has been called.
+    pub async fn cancelled(&self) {
+        loop {
+            let woken = self.0.woken.notified();
+            tokio::pin!(woken);
+            // Registered before the check: a cancel in between still wakes it.
+            woken.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            woken.await;
+        }
     }
 }
 
@@ -301,6 +362,7 @@ impl Default for Options {
             on_event: None,
             cancel: None,
             expected_rows: 0,
+            results_file: None,
         }
     }
 }
@@ -315,6 +377,7 @@ impl fmt::Debug for Options {
             .field("on_event", &self.on_event.is_some())
             .field("cancel", &self.cancel)
             .field("expected_rows", &self.expected_rows)
+            .field("results_file", &self.results_file)
             .finish()
     }
 }
@@ -347,6 +410,12 @@ impl Options {
     /// About how many rows the list has (what [`Batch::check`] counted).
     pub fn expected_rows(mut self, rows: usize) -> Self {
         self.expected_rows = rows;
+        self
+    }
+
+    /// Where the run's results go (recorded in a file journal).
+    pub fn results_file(mut self, path: impl Into<String>) -> Self {
+        self.results_file = Some(path.into());
         self
     }
 

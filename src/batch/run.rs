@@ -74,7 +74,10 @@ where
         counts.add(result);
         results(result);
     };
-    if let Err(error) = journal.begin_run(options.retry_unknown).await {
+    if let Err(error) = journal
+        .begin_run(options.retry_unknown, options.results_file.as_deref())
+        .await
+    {
         shared
             .stop
             .set(format!("the journal could not record the run: {error}"));
@@ -122,7 +125,7 @@ where
                         report(&RowResult {
                             row,
                             phone,
-                            outcome: Outcome::Refused { error },
+                            outcome: Outcome::Invalid { error },
                             attempts: 0,
                             earlier_run: false,
                         });
@@ -227,7 +230,7 @@ fn stopped_before_sending(row: usize, phone: String, reason: &str) -> RowResult 
     RowResult {
         row,
         phone,
-        outcome: Outcome::Refused {
+        outcome: Outcome::NotSent {
             error: format!("not sent: the run stopped ({reason})"),
         },
         attempts: 0,
@@ -244,6 +247,15 @@ impl RunState {
         !self.stop.is_set()
     }
 
+    /// Returns once the run must send nothing more (cancelled, or stopped):
+    /// what a worker waiting to send races against.
+    async fn halted(&self) {
+        tokio::select! {
+            () = self.cancel.cancelled() => {}
+            () = self.stop.set_ever() => {}
+        }
+    }
+
     fn emit(&self, event: Event<'_>) {
         if let Some(handler) = &self.on_event {
             handler(event);
@@ -251,21 +263,39 @@ impl RunState {
     }
 }
 
-/// Set once, when the run must send nothing more.
+/// Set once, when the run must send nothing more; setting it wakes every
+/// worker that waits to send.
 #[derive(Default)]
-struct Stop(Mutex<Option<String>>);
+struct Stop {
+    reason: Mutex<Option<String>>,
+    woken: tokio::sync::Notify,
+}
 
 impl Stop {
     fn set(&self, reason: String) {
-        self.0.lock().expect("stop lock").get_or_insert(reason);
+        self.reason.lock().expect("stop lock").get_or_insert(reason);
+        self.woken.notify_waiters();
     }
 
     fn reason(&self) -> Option<String> {
-        self.0.lock().expect("stop lock").clone()
+        self.reason.lock().expect("stop lock").clone()
     }
 
     fn is_set(&self) -> bool {
-        self.0.lock().expect("stop lock").is_some()
+        self.reason.lock().expect("stop lock").is_some()
+    }
+
+    /// Returns once the stop is set.
+    async fn set_ever(&self) {
+        loop {
+            let woken = self.woken.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.is_set() {
+                return;
+            }
+            woken.await;
+        }
     }
 }
 
@@ -319,8 +349,11 @@ async fn take(shared: &RunState, index: usize, call: &PlannedCall) -> RowResult 
             return stopped();
         }
     }
-    shared.pacer.wait().await;
-    // The wait may have been long (a rate, a pause).
+    // The wait may be long (a rate, a pause): a stop ends it.
+    tokio::select! {
+        () = shared.pacer.wait() => {}
+        () = shared.halted() => {}
+    }
     if !shared.may_start() {
         return stopped();
     }
@@ -335,7 +368,7 @@ async fn take(shared: &RunState, index: usize, call: &PlannedCall) -> RowResult 
             let error = format!(
                 "not sent: the journal could not record it ({error}); if the journal shows it as sending, it was not sent"
             );
-            return result(Outcome::Refused { error }, 0, false);
+            return result(Outcome::NotSent { error }, 0, false);
         }
     }
     if let Some(slot) = shared.slots[index].lock().expect("slot").as_mut() {
@@ -361,7 +394,17 @@ fn earlier(outcome: Outcome) -> Outcome {
 }
 
 /// Sends the row's request until it is answered, or may have been
-/// processed, or the retries run out; returns the outcome and the requests sent.
+/// processed, or the retries run out; returns the outcome and the requests
+/// sent. What a request proved is the classifier's; what the run does
+/// about it (pause everyone, stop everyone) is decided here:
+/// - a `429` or a refused connection pauses every worker for the
+///   server's `Retry-After` (or the policy's backoff), and the row is sent
+///   again after it: never before;
+/// - a `Retry-After` longer than the policy waits (`max_retry_after`), or a
+///   rejected key (`401`, `403`), stops the run: every other row would
+///   meet the same answer, and the rows not sent are left for a rerun;
+/// - a stop (or a cancel) while a row waits ends the wait: the row is not
+///   sent again, and its last answer (a refusal) is its outcome.
 async fn place(shared: &RunState, call: &PlannedCall) -> (Outcome, u32) {
     let mut attempt = 0;
     loop {
@@ -380,8 +423,20 @@ async fn place(shared: &RunState, call: &PlannedCall) -> (Outcome, u32) {
             Err(error) => error,
         };
         let verdict = error.verdict();
-        if verdict.resend == Resend::Throttled {
-            shared.rate_limited.fetch_add(1, Ordering::SeqCst);
+        let status = error.status().map(|s| s.as_u16());
+        match verdict.resend {
+            Resend::Throttled => {
+                shared.rate_limited.fetch_add(1, Ordering::SeqCst);
+                if let Some(wait) = error.retry_after().filter(|w| *w > shared.policy.max_retry_after) {
+                    shared.stop.set(too_long_a_wait(wait, status));
+                }
+            }
+            Resend::NotWithThisKey => shared.stop.set(format!(
+                "the server refused the API key ({}): check SIGMAMIND_API_KEY, and that the key may \
+                 place calls from this number; every other row would be refused the same way",
+                error.status().map_or_else(String::new, |s| s.to_string()),
+            )),
+            _ => {}
         }
         let retry = Attempt {
             number: attempt,
@@ -390,14 +445,38 @@ async fn place(shared: &RunState, call: &PlannedCall) -> (Outcome, u32) {
             retry_after: error.retry_after(),
         };
         if let Some(wait) = shared.policy.next_delay(&retry, jitter()) {
-            shared.pacer.pause(wait);
-            let status = error.status().map(|s| s.as_u16());
-            shared.emit(Event::Paused { wait, status });
-            shared.pacer.wait().await;
-            continue;
+            if !shared.stop.is_set() && !shared.cancel.is_cancelled() {
+                shared.pacer.pause(wait);
+                shared.emit(Event::Paused { wait, status });
+                let resend = tokio::select! {
+                    () = shared.pacer.wait() => shared.may_start(),
+                    () = shared.halted() => false,
+                };
+                if resend {
+                    continue;
+                }
+            }
         }
         return (outcome_of(&error, verdict.fate), attempt);
     }
+}
+
+/// Why a run stopped for a `Retry-After` longer than it waits, with the
+/// time a rerun may start.
+fn too_long_a_wait(wait: std::time::Duration, status: Option<u16>) -> String {
+    let until = chrono::Duration::from_std(wait)
+        .ok()
+        .and_then(|wait| chrono::Utc::now().checked_add_signed(wait))
+        .map_or_else(
+            || "a time too far away to name".to_owned(),
+            |at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        );
+    format!(
+        "the server ({}) asked every request to wait {}s, longer than this run waits: \
+         run it again after {until}",
+        status.map_or_else(|| "no status".to_owned(), |s| s.to_string()),
+        wait.as_secs()
+    )
 }
 
 /// A final error's outcome, as the classifier judged it ([`crate::fate`]).
@@ -408,11 +487,11 @@ fn outcome_of(error: &Error, fate: Fate) -> Outcome {
         Fate::Processed => Outcome::Placed {
             call_id: error.call_id().map(str::to_owned),
         },
-        Fate::Refused => Outcome::Failed {
+        Fate::Refused => Outcome::Refused {
             status: error.status().map(|s| s.as_u16()),
             error: text,
         },
-        Fate::NotSent => Outcome::Refused { error: text },
+        Fate::NotSent => Outcome::NotSent { error: text },
         _ => Outcome::Unknown { error: text },
     }
 }
@@ -490,10 +569,10 @@ mod tests {
         server.push_fault(Fault::DropConnection);
         let (_, rows) = one_at_a_time(&server, &batch, &list, &journal).await;
         let names: Vec<_> = rows.iter().map(|r| r.outcome.name()).collect();
-        assert_eq!(names, ["failed", "unknown", "unknown", "placed"]);
+        assert_eq!(names, ["refused", "unknown", "unknown", "placed"]);
         assert_eq!(
             rows[0].outcome,
-            Outcome::Failed {
+            Outcome::Refused {
                 status: Some(422),
                 error: rows[0].outcome.error().unwrap().to_owned(),
             }
@@ -541,7 +620,7 @@ mod tests {
             let journal = Journal::open(&path, &batch, server.base_url()).unwrap();
             let (_, rows) = one_at_a_time(&server, &batch, &list, &journal).await;
             assert_eq!(rows[0].outcome.name(), "unknown", "run {run_number}");
-            assert_eq!(rows[2].outcome.name(), "refused", "run {run_number}");
+            assert_eq!(rows[2].outcome.name(), "invalid", "run {run_number}");
         }
         assert_eq!(
             phones_sent(&server)
@@ -575,11 +654,11 @@ mod tests {
         let counts = report.counts();
         // Rows 1-4 were in flight or done when row 3 finished; nothing after.
         assert!((3..=4).contains(&counts.placed), "{counts:?}");
-        assert_eq!(counts.placed + counts.refused, 20);
+        assert_eq!(counts.placed + counts.not_sent, 20);
         assert_eq!(counts.unknown, 0);
         assert_eq!(server.request_count(), counts.placed);
         assert_eq!(report.stopped.as_deref(), Some("cancelled"));
-        let not_sent = rows.iter().find(|r| r.outcome.name() == "refused").unwrap();
+        let not_sent = rows.iter().find(|r| r.outcome.name() == "not_sent").unwrap();
         assert_eq!(
             not_sent.outcome.error(),
             Some("not sent: the run stopped (cancelled)")
@@ -608,7 +687,7 @@ mod tests {
         });
         let (_, rows) = go(&server.client(), &batch, &list, &journal, &options).await;
         let names: Vec<_> = rows.iter().map(|r| r.outcome.name()).collect();
-        assert_eq!(names, ["placed", "unknown", "refused", "refused"]);
+        assert_eq!(names, ["placed", "unknown", "not_sent", "not_sent"]);
         assert_eq!(
             rows[2].outcome.error(),
             Some("not sent: the run stopped (a worker stopped unexpectedly)")
@@ -617,7 +696,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_refused_connection_is_retried_and_then_refused() {
+    async fn a_refused_connection_is_retried_and_then_not_sent() {
         // Nothing listens on port 9.
         let client = Client::builder()
             .api_key("k")
@@ -642,7 +721,7 @@ mod tests {
         .await;
         assert_eq!(rows.len(), 2);
         for row in &rows {
-            assert_eq!(row.outcome.name(), "refused", "{row:?}");
+            assert_eq!(row.outcome.name(), "not_sent", "{row:?}");
             assert_eq!(row.attempts, 4);
         }
     }

@@ -84,10 +84,20 @@ impl<R: Read> Iterator for Contacts<R> {
 }
 
 /// Writes each row's result as it finishes: CSV
-/// (`row,phone,outcome,call_id,status,error,attempts,earlier_run`) or JSON
-/// lines. Results hold phone numbers and errors: [`ResultsWriter::create`]
+/// (`row,phone,outcome,call_id,status,error,attempts,earlier_run,target`) or
+/// JSON lines. Results hold phone numbers and errors: [`ResultsWriter::create`]
 /// makes a file only its owner can read (`0600`).
-pub struct ResultsWriter<W: Write>(Format<W>);
+///
+/// CSV is for people and spreadsheets, so no cell is a formula: a cell
+/// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (or
+/// their full-width forms) gets a leading `'`, as OWASP's CSV-injection
+/// guidance says, whatever its source (the contact list, the server). That
+/// includes phone numbers (`'+14155550101`). JSON lines keep every value
+/// as it is: use them for programs.
+pub struct ResultsWriter<W: Write> {
+    format: Format<W>,
+    target: String,
+}
 
 enum Format<W: Write> {
     Csv(Box<csv::Writer<W>>),
@@ -96,24 +106,29 @@ enum Format<W: Write> {
 
 impl<W: Write> std::fmt::Debug for ResultsWriter<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let format = match self.0 {
+        let format = match self.format {
             Format::Csv(_) => "csv",
             Format::JsonLines(_) => "json lines",
         };
         f.debug_struct("ResultsWriter")
             .field("format", &format)
+            .field("target", &self.target)
             .finish_non_exhaustive()
     }
 }
 
 impl ResultsWriter<std::io::BufWriter<std::fs::File>> {
     /// Creates (or truncates) the results file at `path`, owner-only: JSON
-    /// lines for `.jsonl`, `.json` or `.ndjson`, CSV otherwise.
+    /// lines for `.jsonl`, `.json` or `.ndjson`, CSV otherwise. The file
+    /// is opened without following a symbolic link at `path`.
     pub fn create(path: &Path) -> std::io::Result<Self> {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        }
         let file = std::io::BufWriter::new(options.open(path)?);
         let json = matches!(
             path.extension().and_then(|e| e.to_str()),
@@ -127,38 +142,78 @@ impl ResultsWriter<std::io::BufWriter<std::fs::File>> {
     }
 }
 
+/// The header of a CSV results file.
+pub(crate) const CSV_HEADER: [&str; 9] = [
+    "row",
+    "phone",
+    "outcome",
+    "call_id",
+    "status",
+    "error",
+    "attempts",
+    "earlier_run",
+    "target",
+];
+
+/// A cell a spreadsheet shows rather than evaluates (OWASP, CSV injection).
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\u{ff1d}' | '\u{ff0b}' | '\u{ff0d}' | '\u{ff20}') => {
+            format!("'{cell}").into()
+        }
+        _ => cell.into(),
+    }
+}
+
 impl<W: Write> ResultsWriter<W> {
     /// CSV to `out`, the header first.
     pub fn csv(out: W) -> std::io::Result<Self> {
         let mut csv = csv::Writer::from_writer(out);
-        csv.write_record([
-            "row",
-            "phone",
-            "outcome",
-            "call_id",
-            "status",
-            "error",
-            "attempts",
-            "earlier_run",
-        ])?;
-        Ok(Self(Format::Csv(Box::new(csv))))
+        csv.write_record(CSV_HEADER)?;
+        Ok(Self {
+            format: Format::Csv(Box::new(csv)),
+            target: String::new(),
+        })
     }
 
     /// JSON lines to `out`.
     pub fn json_lines(out: W) -> Self {
-        Self(Format::JsonLines(out))
+        Self {
+            format: Format::JsonLines(out),
+            target: String::new(),
+        }
+    }
+
+    /// Where the calls went, written in every row (`target`): the API's
+    /// address, or the local server's "nothing was dialled".
+    pub fn target(mut self, target: impl Into<String>) -> Self {
+        self.target = target.into();
+        self
     }
 
     /// Writes one row's result.
     pub fn write(&mut self, row: &RowResult) -> std::io::Result<()> {
-        match &mut self.0 {
+        match &mut self.format {
             Format::JsonLines(out) => {
-                serde_json::to_writer(&mut *out, row)?;
+                #[derive(serde::Serialize)]
+                struct Line<'a> {
+                    #[serde(flatten)]
+                    row: &'a RowResult,
+                    #[serde(skip_serializing_if = "str::is_empty")]
+                    target: &'a str,
+                }
+                serde_json::to_writer(
+                    &mut *out,
+                    &Line {
+                        row,
+                        target: &self.target,
+                    },
+                )?;
                 out.write_all(b"\n")
             }
             Format::Csv(csv) => {
                 let status = match &row.outcome {
-                    Outcome::Failed {
+                    Outcome::Refused {
                         status: Some(status), ..
                     } => status.to_string(),
                     _ => String::new(),
@@ -169,13 +224,14 @@ impl<W: Write> ResultsWriter<W> {
                 };
                 csv.write_record([
                     row.row.to_string().as_str(),
-                    &row.phone,
+                    &inert(&row.phone),
                     row.outcome.name(),
-                    row.outcome.call_id().unwrap_or(""),
+                    &inert(row.outcome.call_id().unwrap_or("")),
                     &status,
-                    &error,
+                    &inert(&error),
                     &row.attempts.to_string(),
                     if row.earlier_run { "true" } else { "false" },
+                    &inert(&self.target),
                 ])?;
                 Ok(())
             }
@@ -184,7 +240,7 @@ impl<W: Write> ResultsWriter<W> {
 
     /// Flushes what was written.
     pub fn flush(&mut self) -> std::io::Result<()> {
-        match &mut self.0 {
+        match &mut self.format {
             Format::JsonLines(out) => out.flush(),
             Format::Csv(csv) => csv.flush(),
         }
@@ -228,6 +284,61 @@ mod tests {
         assert!(error.contains("line: 3"), "{error}");
     }
 
+    /// OWASP's CSV injection: nothing a spreadsheet would evaluate, from
+    /// the list or the server, reaches a cell as it is; JSON keeps it.
+    #[test]
+    fn no_cell_is_a_formula() {
+        let hostile = [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "\u{ff1d}1+1",
+        ];
+        for text in hostile {
+            let mut out = Vec::new();
+            let mut writer = ResultsWriter::csv(&mut out).unwrap().target(text);
+            let row = |outcome| RowResult {
+                row: 1,
+                phone: text.to_owned(),
+                outcome,
+                attempts: 1,
+                earlier_run: false,
+            };
+            writer
+                .write(&row(Outcome::Placed {
+                    call_id: Some(text.to_owned()),
+                }))
+                .unwrap();
+            writer
+                .write(&row(Outcome::Unknown {
+                    error: text.to_owned(),
+                }))
+                .unwrap();
+            writer.flush().unwrap();
+            drop(writer);
+            let mut reader = csv::Reader::from_reader(out.as_slice());
+            for record in reader.records() {
+                let record = record.unwrap();
+                for cell in record.iter() {
+                    assert!(
+                        !cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\u{ff1d}']),
+                        "{text:?} reached a cell as {cell:?}"
+                    );
+                }
+                assert_eq!(&record[1], format!("'{text}"));
+            }
+            let mut json = Vec::new();
+            ResultsWriter::json_lines(&mut json)
+                .write(&row(Outcome::Placed { call_id: None }))
+                .unwrap();
+            let line: serde_json::Value = serde_json::from_slice(&json).unwrap();
+            assert_eq!(line["phone"], text);
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_results_file_is_its_owners_only() {
@@ -253,7 +364,7 @@ mod tests {
         );
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "row,phone,outcome,call_id,status,error,attempts,earlier_run\n1,+14155550001,placed,call_1,,,1,false\n"
+            "row,phone,outcome,call_id,status,error,attempts,earlier_run,target\n1,'+14155550001,placed,call_1,,,1,false,\n"
         );
     }
 }

@@ -33,7 +33,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use super::format::{now, Finished, JournalState, Record, FORMAT, VERSION};
+use super::format::{now, Finished, JournalState, Record, FORMAT, MAX_CALL_ID, MAX_LINE, VERSION};
 use super::{Identity, Recovered};
 use crate::batch::numbers;
 use crate::batch::{BatchError, Outcome};
@@ -43,6 +43,8 @@ pub(crate) struct FileJournal {
     path: PathBuf,
     earlier: Earlier,
     recovered: Recovered,
+    /// The results files earlier runs wrote (as they named them).
+    results_files: Vec<String>,
     /// `None` only while dropping.
     writer: Option<Appender>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -111,18 +113,21 @@ impl Earlier {
             SlotState::Unknown => Outcome::Unknown {
                 error: "an earlier run sent it and could not tell whether the call was placed".to_owned(),
             },
-            SlotState::NotPlaced => Outcome::Refused {
+            SlotState::NotPlaced => Outcome::NotSent {
                 error: "not placed by an earlier run".to_owned(),
             },
         })
     }
 
     /// Applies one record.
-    fn replay(&mut self, record: Record, runs: &mut usize) -> Result<(), String> {
+    fn replay(&mut self, record: Record, runs: &mut Runs) -> Result<(), String> {
         let (phone, finished) = match record {
             Record::Header { .. } => return Err("a second header in the journal".to_owned()),
-            Record::Run { .. } => {
-                *runs += 1;
+            Record::Run { results, .. } => {
+                runs.count += 1;
+                if let Some(results) = results.filter(|r| !runs.results_files.contains(r)) {
+                    runs.results_files.push(results);
+                }
                 return Ok(());
             }
             Record::Invalid { .. } => return Ok(()),
@@ -143,9 +148,11 @@ impl Earlier {
             },
             Some((JournalState::Placed, call_id)) => {
                 let id = call_id.unwrap_or_default();
-                let id = &id[..id.len().min(u16::MAX as usize)];
+                // Written clipped; clipped again for journals of releases
+                // that did not (a slice mid-character would panic).
+                let id = crate::text::clip(&id, MAX_CALL_ID);
                 let at = u32::try_from(self.call_ids.len()).map_err(|_| "too many call ids".to_owned())?;
-                self.call_ids.push_str(id);
+                self.call_ids.push_str(&id);
                 Slot {
                     state: SlotState::Placed,
                     id_at: at,
@@ -157,7 +164,7 @@ impl Earlier {
                 id_at: 0,
                 id_len: 0,
             },
-            Some((JournalState::Failed | JournalState::Refused, _)) => Slot {
+            Some((JournalState::RefusedByServer | JournalState::NotSent, _)) => Slot {
                 state: SlotState::NotPlaced,
                 id_at: 0,
                 id_len: 0,
@@ -201,6 +208,17 @@ impl FileJournal {
             path: path.clone(),
             message,
         };
+        // A device, a pipe or a directory would be read for ever, block, or
+        // fail half-way: a journal is a regular file (a link to one is fine).
+        match std::fs::metadata(&path) {
+            Ok(meta) if !meta.is_file() => {
+                return Err(fail(
+                    "not a regular file (a device, a pipe or a directory): a journal must be a file"
+                        .to_owned(),
+                ))
+            }
+            _ => {}
+        }
         let created = !path.exists();
         let mut options = OpenOptions::new();
         options.read(true).append(true).create(true);
@@ -220,6 +238,9 @@ impl FileJournal {
         }
         if created {
             sync_parent(&path).map_err(|e| fail(format!("cannot sync its directory: {e}")))?;
+        }
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(fail("not a regular file: a journal must be a file".to_owned()));
         }
         let read = read_records(&file).map_err(fail)?;
         if let Some(found) = &read.header {
@@ -260,7 +281,7 @@ impl FileJournal {
         earlier.fold();
         let recovered = Recovered {
             records: read.records.max(1),
-            runs: read.runs,
+            runs: read.runs.count,
             torn_bytes: read.torn_bytes as usize,
             numbers: earlier.slots.len(),
         };
@@ -268,6 +289,7 @@ impl FileJournal {
             path,
             earlier,
             recovered,
+            results_files: read.runs.results_files,
             writer: Some(Appender(sender)),
             thread: Some(thread),
             _lock: file,
@@ -280,6 +302,10 @@ impl FileJournal {
 
     pub(crate) fn recovered(&self) -> &Recovered {
         &self.recovered
+    }
+
+    pub(crate) fn results_files(&self) -> &[String] {
+        &self.results_files
     }
 
     /// The last outcome earlier runs recorded for this number.
@@ -337,11 +363,18 @@ pub(super) fn line_of(record: &Record) -> Vec<u8> {
     line
 }
 
+/// The runs a journal records.
+#[derive(Default)]
+struct Runs {
+    count: usize,
+    results_files: Vec<String>,
+}
+
 struct Contents {
     header: Option<Identity>,
     earlier: Earlier,
     records: usize,
-    runs: usize,
+    runs: Runs,
     /// Bytes up to the end of the last complete record.
     complete_len: u64,
     torn_bytes: u64,
@@ -356,25 +389,39 @@ fn read_records(file: &File) -> Result<Contents, String> {
         header: None,
         earlier: Earlier::default(),
         records: 0,
-        runs: 0,
+        runs: Runs::default(),
         complete_len: 0,
         torn_bytes: 0,
     };
     let mut line = Vec::new();
     loop {
         line.clear();
-        let read = reader
+        let number = contents.records + 1;
+        // Bounded: no line of a journal is this long, and a file that is
+        // one endless line must not be read into memory whole.
+        let read = std::io::Read::take(&mut reader, MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut line)
             .map_err(|e| format!("cannot read: {e}"))?;
         if read == 0 {
             return Ok(contents);
         }
+        if read > MAX_LINE {
+            return Err(format!(
+                "line {number} is longer than any record ({MAX_LINE} bytes): this is not a journal \
+                 sigmamind wrote, or it is damaged; inspect the file before running again"
+            ));
+        }
         if line.last() != Some(&b'\n') {
-            // No newline: the write of this record never finished.
+            // No newline: the write of this record never finished. Before
+            // a header, only the start of a header can be a journal's.
+            let header_start = br#"{"event":"journal""#;
+            let len = line.len().min(header_start.len());
+            if contents.records == 0 && line[..len] != header_start[..len] {
+                return Err("not a sigmamind batch journal: no header".to_owned());
+            }
             contents.torn_bytes = read as u64;
             return Ok(contents);
         }
-        let number = contents.records + 1;
         let record = serde_json::from_slice::<Record>(&line[..line.len() - 1]).map_err(|e| {
             // Every record is written whole, newline last, with one write: a
             // crash leaves at most an unterminated tail, never this.
@@ -531,7 +578,7 @@ mod tests {
             3,
             "+14155550003",
             Finished {
-                state: JournalState::Failed,
+                state: JournalState::RefusedByServer,
                 call_id: None,
                 status: Some(422),
                 error: Some("no".into()),
@@ -560,7 +607,7 @@ mod tests {
         ));
         assert!(matches!(
             journal.earlier(key("+14155550003")),
-            Some(Outcome::Refused { .. })
+            Some(Outcome::NotSent { .. })
         ));
         assert_eq!(journal.earlier(key("+14155550004")), None);
         assert_eq!(journal.recovered().records, 5);

@@ -31,8 +31,13 @@ pub(crate) enum Record {
         api: String,
         at: String,
     },
-    /// A run began.
-    Run { at: String, retry_unknown: bool },
+    /// A run began, writing its results to `results` (if it said).
+    Run {
+        at: String,
+        retry_unknown: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        results: Option<String>,
+    },
     /// The row is invalid and was not sent. Says nothing about its number,
     /// which may be another row's too (a duplicate): replay ignores it.
     Invalid {
@@ -59,16 +64,22 @@ pub(crate) enum Record {
     },
 }
 
-/// How a request ended, as journals write it.
+/// How a request ended, as journals write it. These are the names of
+/// version 1 on disk, kept so that journals already written read the same:
+/// `failed` is today's [`Outcome::Refused`] (the server refused it), and
+/// `refused` is today's [`Outcome::NotSent`] and [`Outcome::Invalid`]
+/// (never sent). Either way the number was not placed and is dialled again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum JournalState {
     /// The API answered with a call (or a 2xx).
     Placed,
-    /// The API refused it: not placed.
-    Failed,
-    /// Never taken in: not placed.
-    Refused,
+    /// The server refused it: not placed.
+    #[serde(rename = "failed")]
+    RefusedByServer,
+    /// Never sent: not placed.
+    #[serde(rename = "refused")]
+    NotSent,
     /// Sent, and nothing says whether it was placed.
     Unknown,
 }
@@ -80,8 +91,8 @@ impl JournalState {
     pub(crate) fn name(self) -> &'static str {
         match self {
             JournalState::Placed => "placed",
-            JournalState::Failed => "failed",
-            JournalState::Refused => "refused",
+            JournalState::RefusedByServer => "failed",
+            JournalState::NotSent => "refused",
             JournalState::Unknown => "unknown",
         }
     }
@@ -93,6 +104,16 @@ impl JournalState {
         serde_json::from_value(serde_json::Value::from(name)).ok()
     }
 }
+
+/// The longest call id a journal keeps whole (bytes); a longer one, which
+/// no real API sends, is kept clipped ([`crate::text::clip`]): the row
+/// still reads back as placed.
+pub(crate) const MAX_CALL_ID: usize = 1024;
+/// The longest error a journal keeps whole (bytes).
+pub(crate) const MAX_ERROR: usize = 4096;
+/// The longest line the reader accepts: every record this release writes
+/// is far shorter (its values are clipped), so a longer line is damage.
+pub(crate) const MAX_LINE: usize = 64 * 1024;
 
 /// What a journal keeps of an outcome: its state and details.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,16 +130,21 @@ impl Finished {
     pub(crate) fn of(outcome: &Outcome) -> Option<Finished> {
         let (state, call_id, status, error) = match outcome {
             Outcome::Placed { call_id } => (JournalState::Placed, call_id.clone(), None, None),
-            Outcome::Failed { status, error } => (JournalState::Failed, None, *status, Some(error.clone())),
-            Outcome::Refused { error } => (JournalState::Refused, None, None, Some(error.clone())),
+            Outcome::Refused { status, error } => {
+                (JournalState::RefusedByServer, None, *status, Some(error.clone()))
+            }
+            Outcome::Invalid { error } | Outcome::NotSent { error } => {
+                (JournalState::NotSent, None, None, Some(error.clone()))
+            }
             Outcome::Unknown { error } => (JournalState::Unknown, None, None, Some(error.clone())),
             _ => return None,
         };
+        let clip = |text: String, max| crate::text::clip(&text, max).into_owned();
         Some(Finished {
             state,
-            call_id,
+            call_id: call_id.map(|id| clip(id, MAX_CALL_ID)),
             status,
-            error,
+            error: error.map(|error| clip(error, MAX_ERROR)),
         })
     }
 
@@ -131,11 +157,11 @@ impl Finished {
             JournalState::Placed => Outcome::Placed {
                 call_id: self.call_id,
             },
-            JournalState::Failed => Outcome::Failed {
+            JournalState::RefusedByServer => Outcome::Refused {
                 status: self.status,
                 error,
             },
-            JournalState::Refused => Outcome::Refused { error },
+            JournalState::NotSent => Outcome::NotSent { error },
             JournalState::Unknown => Outcome::Unknown { error },
         }
     }
@@ -156,6 +182,7 @@ mod tests {
         let lines = [
             r#"{"event":"journal","format":"sigmamind-batch-journal","version":1,"from":"+14155552671","agent":null,"api":"http://x","at":"t"}"#,
             r#"{"event":"run","at":"t","retryUnknown":false}"#,
+            r#"{"event":"run","at":"t","retryUnknown":false,"results":"/home/me/list.csv.results.csv"}"#,
             r#"{"event":"sending","row":1,"phone":"+14155550101","at":"t"}"#,
             r#"{"event":"outcome","row":1,"phone":"+14155550101","state":"placed","callId":"call_1","at":"t"}"#,
             r#"{"event":"outcome","row":2,"phone":"+14155550102","state":"failed","status":422,"error":"no","at":"t"}"#,
@@ -171,7 +198,7 @@ mod tests {
     #[test]
     fn database_names_are_the_file_names() {
         use JournalState::*;
-        for state in [Placed, Failed, Refused, Unknown] {
+        for state in [Placed, RefusedByServer, NotSent, Unknown] {
             assert_eq!(serde_json::to_value(state).unwrap(), state.name());
             assert_eq!(JournalState::parse(state.name()), Some(state));
         }

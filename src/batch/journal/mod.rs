@@ -150,13 +150,25 @@ impl Journal {
         }
     }
 
-    /// A run begins.
-    pub(crate) async fn begin_run(&self, retry_unknown: bool) -> Result<(), String> {
+    /// The results files earlier runs recorded writing
+    /// ([`Options::results_file`](crate::batch::Options::results_file)), as
+    /// they named them: a file journal's; a PostgreSQL journal keeps none.
+    pub fn results_files(&self) -> &[String] {
+        match &*self.store {
+            Store::File(file) => file.results_files(),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => &[],
+        }
+    }
+
+    /// A run begins (writing its results to `results`, if it says).
+    pub(crate) async fn begin_run(&self, retry_unknown: bool, results: Option<&str>) -> Result<(), String> {
         match &*self.store {
             Store::File(file) => {
                 file.append(&Record::Run {
                     at: now(),
                     retry_unknown,
+                    results: results.map(str::to_owned),
                 })
                 .await
             }
