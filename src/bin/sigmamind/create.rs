@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 use sigmamind::fate::Fate;
+use sigmamind::text::printable;
 use sigmamind::types::{AgentId, Call, CreateCallRequest};
 use sigmamind::Client;
 
@@ -24,6 +25,10 @@ pub(crate) struct CreateArgs {
     /// How to print the created call.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     output: Output,
+    /// Limit on each attempt, from sending until the whole answer has
+    /// arrived (e.g. 30s, 500ms).
+    #[arg(long, value_parser = crate::parse_duration, default_value = "30s")]
+    timeout: std::time::Duration,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -89,6 +94,9 @@ pub(crate) fn report_drift(client: &Client) {
         .entries
         .iter()
         .map(|e| {
+            let mut e = e.clone();
+            e.path = printable(&e.path).into_owned();
+            e.value = printable(&e.value).into_owned();
             let at = if e.path.is_empty() {
                 String::new()
             } else {
@@ -115,7 +123,7 @@ fn print_call(call: &Call, output: Output) {
     match output {
         Output::Json => println!(
             "{}",
-            serde_json::to_string_pretty(call).expect("a Call serialises")
+            crate::printable_json(&serde_json::to_string_pretty(call).expect("a Call serialises"))
         ),
         Output::Table => {
             let value = serde_json::to_value(call).expect("a Call serialises");
@@ -124,7 +132,7 @@ fn print_call(call: &Call, output: Output) {
                     serde_json::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                println!("{key:<18} {shown}");
+                println!("{:<18} {}", printable(key), printable(&shown));
             }
         }
     }
@@ -139,25 +147,29 @@ pub(crate) async fn create_call(args: CreateArgs) -> ExitCode {
         }
     };
     // The local server, if any, lives until the call is placed.
-    let (client, _target, _local) = match crate::client_or_local_server("the call").await {
-        Ok(connected) => connected,
+    let target = match crate::target("the call", crate::Fallback::WhenUnconfigured, args.timeout).await {
+        Ok(target) => target,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::from(2);
         }
     };
+    let client = &target.client;
     match client.create_call().body(request).send().await {
         Ok(call) => {
             print_call(&call.into_inner(), args.output);
-            report_drift(&client);
+            report_drift(client);
             ExitCode::SUCCESS
         }
         Err(error) => match error.fate() {
             // A 2xx whose body could not be read: the call exists.
             Fate::Processed => {
-                let call_id = error.call_id().unwrap_or("(not in the answer)");
+                let call_id = error.call_id().map_or("(not in the answer)".into(), printable);
                 match args.output {
-                    Output::Json => println!("{}", serde_json::json!({ "callId": error.call_id() })),
+                    Output::Json => println!(
+                        "{}",
+                        crate::printable_json(&serde_json::json!({ "callId": error.call_id() }).to_string())
+                    ),
                     Output::Table => println!("{:<18} {call_id}", "callId"),
                 }
                 eprintln!("warning: the call was placed, but its answer could not be read: {error}");

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sigmamind::batch::{self, Batch, Cancel, Counts, Event, Journal, Options, Rate, Report, ResultsWriter};
+use sigmamind::text::printable;
 
 pub(crate) const AFTER_HELP: &str = "\
 The CSV has a header row. The destination number is the `phone` column
@@ -32,16 +33,31 @@ Example:
   sigmamind calls create-batch contacts.csv --from +14155552671 \\
       --agent D5D0p7TUs66TTAEAx --require customer_name --concurrency 5 --rate 10/s
 
-Ctrl-C (or SIGTERM) stops gracefully: no new calls, the calls in flight are
-answered and recorded; a second one quits at once. Rows not started are
-dialled by the next run.
+Ctrl-C (or SIGTERM) stops at once: no request leaves after it, not even a
+retry waiting out a 429; the calls already on the wire are answered (within
+--timeout) and recorded. A second one quits without waiting (those calls
+would be unknown). Rows not sent are dialled by the next run.
 
-Exit status: 0 every row placed; 1 a row failed or was refused (or the run
-was stopped); 2 bad arguments, contact list or journal; 3 a row's outcome is
-unknown.
+The run also stops sending, leaving the rest for the next run, when the
+server rejects the key (401, 403) or asks for a Retry-After longer than it
+waits (it says until when).
 
-Without SIGMAMIND_API_KEY the calls go to a local SigmaMind server started
-in-process (nothing is dialled).";
+Outcomes: placed; refused (by the server: not placed); invalid (failed the
+checks: never sent); not_sent (the run stopped first); unknown (sent, no
+answer: the call may exist).
+
+Exit status: 0 every row placed; 1 a row was refused, invalid or not sent
+(or the run stopped); 2 bad arguments, contact list, journal or results
+file; 3 a row's outcome is unknown.
+
+The results file is never the contact list or the journal (compared as
+files: links count), and an existing one that no earlier run of this
+journal wrote is refused unless --overwrite-results. Its CSV cells never
+start a formula (OWASP: a leading ').
+
+Without SIGMAMIND_API_KEY nothing is sent, unless --local: then the calls go
+to a local SigmaMind server started in-process (nothing is dialled), and the
+summary, the results file and the journal say so.";
 
 /// Row errors printed on stderr; a list with more says how many more.
 const SHOWN_ROW_ERRORS: usize = 20;
@@ -92,6 +108,18 @@ pub(crate) struct BatchArgs {
     /// connection refused).
     #[arg(long, value_name = "N", default_value_t = 10)]
     max_retries: u32,
+    /// Rehearse on the built-in local server: nothing is dialled, and every
+    /// output says so.
+    #[arg(long)]
+    local: bool,
+    /// Overwrite an existing results file that no earlier run of this
+    /// journal wrote.
+    #[arg(long)]
+    overwrite_results: bool,
+    /// Limit on each request, from sending until the whole answer has
+    /// arrived (e.g. 30s, 500ms).
+    #[arg(long, value_parser = crate::parse_duration, default_value = "30s")]
+    timeout: Duration,
 }
 
 /// `<contacts><suffix>`, beside the contact list.
@@ -127,13 +155,19 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
     let mut shown = 0;
     let checked = batch.check(contacts, |error| {
         if shown < SHOWN_ROW_ERRORS {
-            eprintln!("{error}");
+            eprintln!("{}", printable(&error.to_string()));
         }
         shown += 1;
     });
     let checked = match checked {
         Ok(checked) => checked,
-        Err(e) => return usage_error(format!("nothing was sent: {}: {e}", args.contacts.display())),
+        Err(e) => {
+            return usage_error(format!(
+                "nothing was sent: {}: {}",
+                args.contacts.display(),
+                printable(&e.to_string())
+            ))
+        }
     };
     if checked.errors > SHOWN_ROW_ERRORS {
         eprintln!(
@@ -148,7 +182,7 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
     }
     if args.dry_run {
         println!(
-            "dry run: {} of {} rows would be dialled ({} refused); nothing was sent",
+            "dry run: {} of {} rows would be dialled ({} invalid); nothing was sent",
             checked.valid, checked.rows, checked.invalid,
         );
         return if checked.errors == 0 {
@@ -158,11 +192,13 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
         };
     }
 
-    let (client, target, _local) = match crate::client_or_local_server("the calls").await {
-        Ok(connected) => connected,
+    let fallback = crate::Fallback::OnlyWhenAsked { asked: args.local };
+    let target = match crate::target("the calls", fallback, args.timeout).await {
+        Ok(target) => target,
         Err(error) => return usage_error(error),
     };
-    let journal = match open_journal(&args, &batch, &target).await {
+    let client = &target.client;
+    let journal = match open_journal(&args, &batch, &target.name).await {
         Ok(journal) => journal,
         Err(error) => return usage_error(error),
     };
@@ -185,8 +221,16 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
         .results
         .clone()
         .unwrap_or_else(|| beside(&args.contacts, ".results.csv"));
+    let results_name = match check_results_file(&args, &results_path, &journal) {
+        Ok(name) => name,
+        Err(message) => return usage_error(format!("nothing was sent: {message}")),
+    };
+    let dialled_via = match &target.local {
+        Some(_) => "the local server (nothing was dialled)".to_owned(),
+        None => target.name.clone(),
+    };
     let mut results = match ResultsWriter::create(&results_path) {
-        Ok(writer) => writer,
+        Ok(writer) => writer.target(dialled_via),
         Err(e) => return usage_error(format!("cannot write {}: {e}", results_path.display())),
     };
     let contacts = match open_contacts(&args) {
@@ -217,6 +261,7 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
         .expected_rows(checked.rows)
         .retry_unknown(args.retry_unknown)
         .max_retries(args.max_retries)
+        .results_file(results_name)
         .on_event({
             let progress = progress.clone();
             move |event| match event {
@@ -235,19 +280,93 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
         options = options.rate(rate);
     }
     let mut write_error = None;
-    let report = batch::run(&client, &batch, contacts, &journal, &options, |row| {
+    let report = batch::run(client, &batch, contacts, &journal, &options, |row| {
         if write_error.is_none() {
             write_error = results.write(row).err();
         }
     })
     .await;
     progress.finish_and_clear();
-    crate::create::report_drift(&client);
+    crate::create::report_drift(client);
     if let Some(e) = write_error.or_else(|| results.flush().err()) {
         eprintln!("error: cannot write {}: {e}", results_path.display());
     }
-    print_summary(&report, &results_path, &journal.location());
+    print_summary(
+        &report,
+        &results_path,
+        &journal.location(),
+        target.local.is_some(),
+    );
     exit_code(&report)
+}
+
+/// The results file may be written: it is not the contact list nor the
+/// journal (compared as files, so that a link or another spelling of the
+/// path counts), it is not a link itself, and an existing one was written
+/// by an earlier run of this journal (or the user said to overwrite it).
+/// Returns the name the journal records it under.
+fn check_results_file(args: &BatchArgs, results: &Path, journal: &Journal) -> Result<String, String> {
+    let shown = results.display();
+    if std::fs::symlink_metadata(results).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "--results {shown} is a symbolic link: name the file itself (a link could point at any file of yours)"
+        ));
+    }
+    let Ok(meta) = std::fs::metadata(results) else {
+        // Absent: created new. Recorded by its absolute name.
+        let name = std::path::absolute(results).unwrap_or_else(|_| results.to_owned());
+        return Ok(name.display().to_string());
+    };
+    if !meta.is_file() {
+        return Err(format!("--results {shown} is not a regular file"));
+    }
+    let mut owned = vec![("the contact list", args.contacts.clone())];
+    if !is_database(&journal.location()) {
+        owned.push(("the journal", PathBuf::from(journal.location())));
+    }
+    for (what, path) in owned {
+        if same_file(results, &meta, &path) {
+            return Err(format!(
+                "--results {shown} is {what} ({}): writing results there would destroy it",
+                path.display()
+            ));
+        }
+    }
+    let name = std::fs::canonicalize(results)
+        .map_err(|e| format!("--results {shown}: {e}"))?
+        .display()
+        .to_string();
+    let ours = journal
+        .results_files()
+        .iter()
+        .any(|written| written == &name || same_file(results, &meta, Path::new(written)));
+    if meta.len() > 0 && !ours && !args.overwrite_results {
+        return Err(format!(
+            "--results {shown} exists and no earlier run of this journal wrote it: name another \
+             file, or pass --overwrite-results to replace it"
+        ));
+    }
+    Ok(name)
+}
+
+/// Whether `path` is the file `file` (whose metadata is `meta`) under
+/// another name: the same device and inode on Unix (hard and symbolic
+/// links count), the same canonical path elsewhere.
+fn same_file(file: &Path, meta: &std::fs::Metadata, path: &Path) -> bool {
+    let Ok(other) = std::fs::metadata(path) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let _ = file;
+        meta.dev() == other.dev() && meta.ino() == other.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (meta, other);
+        std::fs::canonicalize(file).ok() == std::fs::canonicalize(path).ok()
+    }
 }
 
 /// The journal the arguments name: a PostgreSQL database, or a file.
@@ -307,23 +426,28 @@ fn progress_bar(rows: usize) -> ProgressBar {
     bar
 }
 
-fn print_summary(report: &Report, results: &Path, journal: &str) {
+fn print_summary(report: &Report, results: &Path, journal: &str, local: bool) {
     let counts = report.counts();
     let Counts {
         placed,
         placed_earlier,
-        failed,
         refused,
+        invalid,
+        not_sent,
         unknown,
         elsewhere,
         ..
     } = counts;
+    if local {
+        println!("on the local server: nothing was dialled");
+    }
     println!("{:<26} {:>6}", "outcome", "rows");
     let mut lines = vec![
         ("placed", placed),
         ("placed by an earlier run", placed_earlier),
-        ("failed", failed),
         ("refused", refused),
+        ("invalid", invalid),
+        ("not_sent", not_sent),
         ("unknown", unknown),
     ];
     if elsewhere > 0 {
@@ -346,7 +470,10 @@ fn print_summary(report: &Report, results: &Path, journal: &str) {
     eprintln!("results: {}", results.display());
     eprintln!("journal: {journal}");
     if let Some(reason) = &report.stopped {
-        eprintln!("error: the run stopped early: {reason}");
+        eprintln!("error: the run stopped early: {}", printable(reason));
+    }
+    if not_sent > 0 {
+        eprintln!("note: {not_sent} row(s) were not sent; running again dials them");
     }
     if unknown > 0 {
         eprintln!(
@@ -361,7 +488,7 @@ fn exit_code(report: &Report) -> ExitCode {
     let counts = report.counts();
     if counts.unknown > 0 {
         ExitCode::from(crate::create::UNKNOWN)
-    } else if counts.failed > 0 || counts.refused > 0 || report.stopped.is_some() {
+    } else if counts.refused > 0 || counts.invalid > 0 || counts.not_sent > 0 || report.stopped.is_some() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -9,9 +9,10 @@ mod create_batch;
 mod mock_serve;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use sigmamind::client::API_KEY_ENV;
+use sigmamind::client::{API_KEY_ENV, BASE_URL_ENV};
 use sigmamind::mock::{MockOptions, MockServer};
 use sigmamind::Client;
 
@@ -90,24 +91,106 @@ pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> 
     Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
-/// Where calls go: the API with `SIGMAMIND_API_KEY` set, else a local
-/// server started in-process (kept alive by the returned handle). The text
-/// names the target for messages and journals.
-pub(crate) async fn client_or_local_server(
-    what: &str,
-) -> Result<(Client, String, Option<MockServer>), sigmamind::Error> {
-    if std::env::var_os(API_KEY_ENV).is_some() {
-        let client = Client::from_env()?;
-        let target = sigmamind::ClientInfo::baseurl(&client).to_owned();
-        return Ok((client, target, None));
+/// Where calls go, and how a command asked for it.
+pub(crate) struct Target {
+    pub client: Client,
+    /// Names the target in journals: the API's base URL, or `the local server`.
+    pub name: String,
+    /// The local server, alive while this lives; `None` for the API.
+    pub local: Option<MockServer>,
+}
+
+/// When the built-in local server may stand in for the API.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fallback {
+    /// When neither `SIGMAMIND_API_KEY` nor `SIGMAMIND_BASE_URL` is set
+    /// (`calls create`: the README's first command).
+    WhenUnconfigured,
+    /// Only when asked (`create-batch --local`): a list must never be
+    /// "dialled" on a rehearsal server because a secret went missing.
+    OnlyWhenAsked { asked: bool },
+}
+
+/// The target: the API with `SIGMAMIND_API_KEY` set, else the local server
+/// as `fallback` allows, else an error (nothing is sent). A base URL without
+/// a key is a configuration that lost its secret, never a rehearsal.
+pub(crate) async fn target(what: &str, fallback: Fallback, timeout: Duration) -> Result<Target, String> {
+    let key = std::env::var_os(API_KEY_ENV).is_some();
+    let base_url = std::env::var_os(BASE_URL_ENV).is_some();
+    let local = match fallback {
+        Fallback::OnlyWhenAsked { asked } => asked,
+        Fallback::WhenUnconfigured => !key && !base_url,
+    };
+    if !local {
+        if !key {
+            return Err(match (fallback, base_url) {
+                (_, true) => format!(
+                    "{BASE_URL_ENV} is set but {API_KEY_ENV} is not: nothing was sent. Set the key; \
+                     the built-in local server stands in only when neither is set"
+                ),
+                (Fallback::OnlyWhenAsked { .. }, false) => format!(
+                    "{API_KEY_ENV} is not set: nothing was sent. Set it to place real calls, or pass \
+                     --local to rehearse on the built-in local server (nothing is dialled)"
+                ),
+                (Fallback::WhenUnconfigured, false) => unreachable!("unconfigured falls back"),
+            });
+        }
+        let mut builder = Client::builder().timeout(timeout);
+        if let Ok(key) = std::env::var(API_KEY_ENV) {
+            builder = builder.api_key(key);
+        }
+        if let Ok(url) = std::env::var(BASE_URL_ENV) {
+            builder = builder.base_url(url);
+        }
+        let client = builder.build().map_err(|e| e.to_string())?;
+        let name = sigmamind::ClientInfo::baseurl(&client).to_owned();
+        return Ok(Target {
+            client,
+            name,
+            local: None,
+        });
     }
     // Nothing reads its recordings: counters only, memory flat for any list.
     let server = MockServer::start_with(MockOptions::default().record_requests(false)).await;
+    let why = match fallback {
+        Fallback::WhenUnconfigured => format!("{API_KEY_ENV} is not set: "),
+        Fallback::OnlyWhenAsked { .. } => "--local: ".to_owned(),
+    };
     eprintln!(
-        "{API_KEY_ENV} is not set: placing {what} on a local SigmaMind server at {} (nothing is dialled)",
+        "{why}placing {what} on a local SigmaMind server at {} (nothing is dialled)",
         server.base_url()
     );
-    Ok((server.client(), "the local server".to_owned(), Some(server)))
+    Ok(Target {
+        client: server.client(),
+        name: LOCAL_TARGET.to_owned(),
+        local: Some(server),
+    })
+}
+
+/// How journals and results name the built-in local server.
+pub(crate) const LOCAL_TARGET: &str = "the local server";
+
+/// A JSON text as a terminal shows it: serde_json escapes C0 controls, not
+/// C1 controls nor bidirectional overrides; those become `\uXXXX` too (they
+/// can only stand inside strings, so the JSON stays valid and equal).
+pub(crate) fn printable_json(json: &str) -> String {
+    let mut shown = String::with_capacity(json.len());
+    for c in json.chars() {
+        let mut buffer = [0; 4];
+        // Raw C0 in serde_json's output is only its own layout (newlines).
+        let layout = c.is_ascii_whitespace();
+        if layout
+            || matches!(
+                sigmamind::text::printable(c.encode_utf8(&mut buffer)),
+                std::borrow::Cow::Borrowed(_)
+            )
+        {
+            shown.push(c);
+        } else {
+            shown.push_str(&format!("\\u{:04x}", c as u32));
+        }
+    }
+    shown
 }
 
 /// Ctrl-C, or SIGTERM where there is one.
