@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses part of it
 
+pub mod hostile;
 pub mod postgres;
 
 use std::net::SocketAddr;
