@@ -49,6 +49,8 @@ pub enum Command {
     BenchScale(BenchScale),
     /// Campaign scale: a release dialler's speed and peak memory on long lists, and a soak of `mock serve`.
     BenchCampaign(BenchCampaign),
+    /// What a body that never ends costs: peak RSS of `calls create` and a batch, endless against normal bodies.
+    BenchHostile(BenchHostile),
 }
 
 /// `cargo xtask update-spec`.
@@ -141,6 +143,17 @@ pub struct BenchCampaign {
     /// Requests of the `mock serve` soak (its RSS after the first 10,000 and at the end).
     #[arg(long, default_value_t = 1_000_000)]
     pub soak: usize,
+}
+
+/// `cargo xtask bench-hostile`.
+#[derive(Debug, clap::Args)]
+pub struct BenchHostile {
+    /// Rows of the batch.
+    #[arg(long, default_value_t = 1000)]
+    pub rows: usize,
+    /// Requests in flight in the batch.
+    #[arg(long, default_value_t = 5)]
+    pub concurrency: usize,
 }
 
 /// `cargo xtask bench-scale`.

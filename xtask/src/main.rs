@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::BenchBuild(args) => commands::bench_build::run(&ws, &args),
         Command::BenchScale(args) => commands::bench_scale::run(&ws, &args),
         Command::BenchCampaign(args) => commands::bench_campaign::run(&ws, &args),
+        Command::BenchHostile(args) => commands::bench_hostile::run(&ws, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
