@@ -88,9 +88,9 @@ impl Exchange {
 pub const CALL_ID_FIELD: &str = "callId";
 
 /// The call a body names: the top-level `callId` of a JSON object, else
-/// the first `callId` anywhere in a JSON document; in a body that is not
-/// whole JSON (cut short, a proxy's page), the first `"callId": "..."` it
-/// holds. A string (not empty) or a number counts; `null` does not.
+/// the first `"callId": ...` anywhere in the body, whole JSON or not (a
+/// nested one, a body cut short, a proxy's page). A string (not empty) or a
+/// number counts; `null` does not.
 pub fn call_id_in(body: &[u8]) -> Option<Box<str>> {
     fn as_id(value: &serde_json::Value) -> Option<Box<str>> {
         match value {
@@ -99,21 +99,20 @@ pub fn call_id_in(body: &[u8]) -> Option<Box<str>> {
             _ => None,
         }
     }
-    fn anywhere(value: &serde_json::Value) -> Option<Box<str>> {
-        match value {
-            serde_json::Value::Object(map) => map
-                .get(CALL_ID_FIELD)
-                .and_then(as_id)
-                .or_else(|| map.values().find_map(anywhere)),
-            serde_json::Value::Array(items) => items.iter().find_map(anywhere),
-            _ => None,
-        }
+    /// Only the top-level `callId`: every other value is skipped without
+    /// being kept (a 4 MiB body costs no second 4 MiB to look at).
+    #[derive(serde::Deserialize)]
+    struct TopLevel {
+        #[serde(rename = "callId")]
+        call_id: Option<serde_json::Value>,
     }
     let key = format!("\"{CALL_ID_FIELD}\"");
     // Most bodies name no call: look for the key before parsing anything.
     body.windows(key.len()).position(|w| w == key.as_bytes())?;
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-        return anywhere(&value);
+    if let Ok(TopLevel { call_id: Some(value) }) = serde_json::from_slice::<TopLevel>(body) {
+        if let Some(id) = as_id(&value) {
+            return Some(id);
+        }
     }
     let mut rest = body;
     while let Some(at) = rest.windows(key.len()).position(|w| w == key.as_bytes()) {

@@ -139,24 +139,31 @@ async fn read(result: reqwest::Result<reqwest::Response>, limit: usize) -> Reply
         Ok(response) => response,
         Err(error) => return Reply::Failed(error),
     };
-    let mut body = bytes::BytesMut::new();
+    let mut body: Vec<u8> = Vec::new();
     let mut truncated = false;
     let broken = loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 let room = limit - body.len();
-                if chunk.len() > room {
-                    body.extend_from_slice(&chunk[..room]);
+                let take = chunk.len().min(room);
+                // Grow by doubling, but never past the limit: a body at the
+                // limit holds `limit` bytes, not twice that.
+                let needed = body.len() + take;
+                if needed > body.capacity() {
+                    let target = needed.max(body.capacity() * 2).min(limit);
+                    body.reserve_exact(target - body.len());
+                }
+                body.extend_from_slice(&chunk[..take]);
+                if take < chunk.len() {
                     truncated = true;
                     break None;
                 }
-                body.extend_from_slice(&chunk);
             }
             Ok(None) => break None,
             Err(error) => break Some(error),
         }
     };
-    let mut body = body.freeze();
+    let mut body = bytes::Bytes::from(body);
     if body.starts_with(UTF8_BOM) {
         body = body.slice(UTF8_BOM.len()..);
     }
