@@ -115,6 +115,26 @@ fn a_key_that_is_not_printable_ascii_is_refused_without_being_echoed() {
     assert!(Client::builder().api_key(" sk_ok\n").build().is_ok());
 }
 
+#[test]
+fn a_database_password_never_reaches_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    contacts(dir.path(), 2);
+    // Nothing listens on port 9: connecting fails, and says where, not how.
+    let out = sigmamind(
+        dir.path(),
+        &batch_args(&[
+            "--local",
+            "--journal",
+            "postgres://dialer:hunter2@127.0.0.1:9/calls",
+        ]),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("database calls on 127.0.0.1"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
 // ---- no silent rehearsal ----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
