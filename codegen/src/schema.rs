@@ -209,6 +209,42 @@ pub enum Step {
     Member(&'static str, usize),
 }
 
+/// What identifies a union member (`oneOf`, `anyOf`, `allOf`) across
+/// versions of a document: the component it references (its `$ref` name),
+/// which is what the generator names its variant after; else its
+/// discriminator value (a `const` or one-value `enum` of the parent's
+/// discriminator property); else its position. A member moved within its
+/// list keeps its key, so neither the name book's places nor the change
+/// report take a reordering for a change. Places write it as
+/// `oneOf[repository-rule-creation]`, `oneOf[type=creation]` or `oneOf[3]`.
+pub fn member_key(parent: &Value, member: &Value, index: usize) -> String {
+    if let Some(name) = member
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(crate::spec::schema_name)
+    {
+        return name.to_owned();
+    }
+    let property = parent
+        .pointer("/discriminator/propertyName")
+        .and_then(Value::as_str);
+    if let Some(property) = property {
+        let value = member.pointer(&format!("/properties/{}", escape(property)));
+        let tag = value.and_then(|v| {
+            v.get("const").or_else(|| {
+                v.get("enum")
+                    .and_then(Value::as_array)
+                    .filter(|e| e.len() == 1)?
+                    .first()
+            })
+        });
+        if let Some(tag) = tag.and_then(Value::as_str) {
+            return format!("{property}={tag}");
+        }
+    }
+    index.to_string()
+}
+
 /// Escapes one JSON-pointer token.
 pub fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")

@@ -133,7 +133,35 @@ impl Spec {
 /// may differ per status: the generator types them itself.) Needs no
 /// generator, so the change report can name them for any document.
 pub fn generation_blockers(document: &Value) -> Vec<String> {
-    let mut blockers = Vec::new();
+    blocked_operations(document)
+        .into_iter()
+        .map(|blocked| {
+            format!(
+                "{} {}: {}",
+                blocked.method.to_uppercase(),
+                blocked.path,
+                blocked.why
+            )
+        })
+        .collect()
+}
+
+/// An operation the generator cannot generate as written (see
+/// [`generation_blockers`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked {
+    /// Its path.
+    pub path: String,
+    /// Its method, lower case (`get`).
+    pub method: &'static str,
+    /// Why, in a sentence.
+    pub why: String,
+}
+
+/// The operations the generator cannot generate as written, by path and
+/// method, so that a tool can leave them out and generate the rest.
+pub fn blocked_operations(document: &Value) -> Vec<Blocked> {
+    let mut blocked = Vec::new();
     for (path, method, operation) in operations(document) {
         let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
             continue;
@@ -148,15 +176,74 @@ pub fn generation_blockers(document: &Value) -> Vec<String> {
             })
             .collect();
         if bodies.len() > 1 {
-            blockers.push(format!(
-                "{} {path}: its success responses have {} different body schemas; \
-                 the generator needs one body type for all success statuses",
-                method.to_uppercase(),
-                bodies.len()
-            ));
+            blocked.push(Blocked {
+                path: path.to_owned(),
+                method,
+                why: format!(
+                    "its success responses have {} different body schemas; the generator needs one \
+                     body type for all success statuses",
+                    bodies.len()
+                ),
+            });
         }
     }
-    blockers
+    blocked
+}
+
+/// The operations progenitor would stop on in `prepared` (the document it
+/// sees, after [`crate::transform::prepare`]): success responses of more
+/// than one kind (a JSON body, another content type, no content, an
+/// upgrade), which it has no single return type for. Mirrors its rule: the
+/// success statuses and `default`, `default` dropped beside a `2XX`.
+pub fn mixed_success_kinds(prepared: &Value) -> Vec<Blocked> {
+    let mut out = Vec::new();
+    for (path, method, operation) in operations(prepared) {
+        let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
+            continue;
+        };
+        let has_range = responses.contains_key("2XX");
+        let kinds: BTreeSet<String> = responses
+            .iter()
+            .filter(|(code, _)| code.starts_with('2') || (code.as_str() == "default" && !has_range))
+            .filter_map(|(code, response)| {
+                let response = deref(prepared, response)?;
+                let content = response.get("content").and_then(Value::as_object);
+                let json = content.and_then(|c| {
+                    c.iter().find(|(media, _)| {
+                        *media == "application/json" || media.starts_with("application/json;")
+                    })
+                });
+                Some(match (json, content) {
+                    (Some((_, media)), _) => format!("a JSON body {}", media["schema"]),
+                    (None, _) if code == "101" => "an upgrade".to_owned(),
+                    (None, Some(c)) if !c.is_empty() => "a body of another content type".to_owned(),
+                    _ => "no content".to_owned(),
+                })
+            })
+            .collect();
+        if kinds.len() > 1 {
+            let described: BTreeSet<&str> = kinds
+                .iter()
+                .map(|k| {
+                    if k.starts_with("a JSON body") {
+                        "a JSON body"
+                    } else {
+                        k.as_str()
+                    }
+                })
+                .collect();
+            out.push(Blocked {
+                path: path.to_owned(),
+                method,
+                why: format!(
+                    "its success responses are of {} kinds ({}); the generator needs one return type",
+                    kinds.len(),
+                    described.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// A YAML or JSON document as JSON: JSON if the text starts with `{`.

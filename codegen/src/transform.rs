@@ -96,41 +96,139 @@ pub enum Success {
     AnyTwoHundred,
 }
 
+/// The request roots (bodies, parameters) and response roots of one operation.
+fn roots<'a>(document: &'a Value, operation: &'a Value) -> (Vec<&'a Value>, Vec<&'a Value>) {
+    let mut response_roots = Vec::new();
+    let mut request_roots = Vec::new();
+    if let Some(responses) = operation.get("responses").and_then(Value::as_object) {
+        for response in responses.values() {
+            if let Some(content) = deref(document, response)
+                .and_then(|r| r.get("content"))
+                .and_then(Value::as_object)
+            {
+                response_roots.extend(content.values().filter_map(|m| m.get("schema")));
+            }
+        }
+    }
+    if let Some(content) = operation
+        .get("requestBody")
+        .and_then(|b| deref(document, b))
+        .and_then(|b| b.get("content"))
+        .and_then(Value::as_object)
+    {
+        request_roots.extend(content.values().filter_map(|m| m.get("schema")));
+    }
+    if let Some(parameters) = operation.get("parameters").and_then(Value::as_array) {
+        request_roots.extend(
+            parameters
+                .iter()
+                .filter_map(|p| deref(document, p))
+                .filter_map(|p| p.get("schema")),
+        );
+    }
+    (request_roots, response_roots)
+}
+
+/// The components requests reach, and those responses reach.
+fn uses(document: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut request_roots = Vec::new();
+    let mut response_roots = Vec::new();
+    for (_, _, operation) in operations(document) {
+        let (requests, responses) = roots(document, operation);
+        request_roots.extend(requests);
+        response_roots.extend(responses);
+    }
+    (
+        reachable(document, &request_roots),
+        reachable(document, &response_roots),
+    )
+}
+
+/// The components some operation reaches (in a request or a response).
+pub fn reached_components(document: &Value) -> BTreeSet<String> {
+    let (requests, responses) = uses(document);
+    requests.into_iter().chain(responses).collect()
+}
+
+/// The components that requests and responses share and that carry a
+/// request rule (`maxLength`...), with the rule: [`prepare`] refuses them
+/// (a response must not be rejected for a request's rule).
+fn shared_with_a_rule(document: &Value) -> BTreeMap<String, &'static str> {
+    let (in_requests, in_responses) = uses(document);
+    document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(name, schema)| {
+            in_requests.contains(*name) && in_responses.contains(*name) && open_enum(name, schema).is_none()
+        })
+        .filter_map(|(name, schema)| Some((name.clone(), first_rule(schema)?)))
+        .collect()
+}
+
+/// The operations whose requests use a schema [`prepare`] refuses (shared
+/// with responses, carrying a request rule): leaving them out makes the
+/// rest of the document generate. For tools that compare what can be
+/// generated (the change report's surface check).
+pub fn operations_refused_for_shared_rules(document: &Value) -> Vec<crate::spec::Blocked> {
+    let refused = shared_with_a_rule(document);
+    if refused.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (path, method, operation) in operations(document) {
+        let (requests, _) = roots(document, operation);
+        if let Some((name, rule)) = reachable(document, &requests)
+            .iter()
+            .find_map(|n| refused.get(n).map(|rule| (n, rule)))
+        {
+            out.push(crate::spec::Blocked {
+                path: path.to_owned(),
+                method,
+                why: format!(
+                    "its request uses schema `{name}`, which responses share, with the request rule \
+                     `{rule}`; the generator needs a response schema without it"
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// The operations (path, method) whose requests or responses reach the
+/// schema at `pointer`: inline in the operation, or through the component
+/// it sits in.
+pub fn operations_reaching(document: &Value, pointer: &str) -> Vec<(String, &'static str)> {
+    let component = pointer.strip_prefix("/components/schemas/").map(|rest| {
+        rest.split('/')
+            .next()
+            .unwrap_or_default()
+            .replace("~1", "/")
+            .replace("~0", "~")
+    });
+    let mut out = Vec::new();
+    for (path, method, operation) in operations(document) {
+        let inline = format!("/paths/{}/{method}/", crate::schema::escape(path));
+        let reaches = match &component {
+            None => pointer.starts_with(&inline),
+            Some(name) => {
+                let (requests, responses) = roots(document, operation);
+                let all: Vec<&Value> = requests.into_iter().chain(responses).collect();
+                reachable(document, &all).contains(name)
+            }
+        };
+        if reaches {
+            out.push((path.to_owned(), method));
+        }
+    }
+    out
+}
+
 /// Returns the document progenitor should see, and the plan for open enums.
 pub fn prepare(spec: &Spec, success: Success) -> Result<(Value, Plan), SpecError> {
     let document = &spec.document;
-    let mut response_roots = Vec::new();
-    let mut request_roots = Vec::new();
-    for (_, _, operation) in operations(document) {
-        if let Some(responses) = operation.get("responses").and_then(Value::as_object) {
-            for response in responses.values() {
-                if let Some(content) = deref(document, response)
-                    .and_then(|r| r.get("content"))
-                    .and_then(Value::as_object)
-                {
-                    response_roots.extend(content.values().filter_map(|m| m.get("schema")));
-                }
-            }
-        }
-        if let Some(content) = operation
-            .get("requestBody")
-            .and_then(|b| deref(document, b))
-            .and_then(|b| b.get("content"))
-            .and_then(Value::as_object)
-        {
-            request_roots.extend(content.values().filter_map(|m| m.get("schema")));
-        }
-        if let Some(parameters) = operation.get("parameters").and_then(Value::as_array) {
-            request_roots.extend(
-                parameters
-                    .iter()
-                    .filter_map(|p| deref(document, p))
-                    .filter_map(|p| p.get("schema")),
-            );
-        }
-    }
-    let in_responses = reachable(document, &response_roots);
-    let in_requests = reachable(document, &request_roots);
+    let (in_requests, in_responses) = uses(document);
 
     let components = document
         .pointer("/components/schemas")

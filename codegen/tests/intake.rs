@@ -266,3 +266,48 @@ fn error_bodies_per_status_generate_with_one_typed_enum() {
         assert!(surface.lines().any(|l| l == line), "no `{line}` in {surface}");
     }
 }
+
+/// FIXTURE shaped like GitHub's `repository-rule` (ghes-3.17 in
+/// @octokit/openapi 22.0.0 → 23.0.2): union members that are components,
+/// moved within the list. Places key a member by its component, so the
+/// recorded book gives every member its own name back; positional places
+/// gave each member the name of whatever used to sit at its index.
+#[test]
+fn reordered_union_members_keep_their_names() {
+    let rule =
+        |tag: &str| json!({"type": "object", "properties": {"type": {"type": "string", "enum": [tag]}}});
+    let with_order = |order: &[&str]| {
+        let members: Vec<Value> = order
+            .iter()
+            .map(|n| json!({"$ref": format!("#/components/schemas/{n}")}))
+            .collect();
+        doc(
+            get("/rules", json!({"type": "array", "items": {"oneOf": members}})),
+            json!({
+                "rule-creation": rule("creation"),
+                "rule-workflows": rule("workflows"),
+                "rule-max-file-size": rule("max_file_size"),
+            }),
+        )
+    };
+    let old = take(
+        &with_order(&["rule-creation", "rule-max-file-size", "rule-workflows"]),
+        &NameBook::default(),
+    );
+    let new = take(
+        &with_order(&["rule-creation", "rule-workflows", "rule-max-file-size"]),
+        &old.names,
+    );
+    for (place, name) in &new.names.types {
+        if let Some(member) = place.split(".oneOf[").nth(1) {
+            let component = member.trim_end_matches(']');
+            assert_eq!(name, &heck::ToPascalCase::to_pascal_case(component), "{place}");
+        }
+    }
+    assert!(new
+        .names
+        .types
+        .keys()
+        .any(|p| p.ends_with(".oneOf[rule-workflows]")));
+    assert_eq!(old.names.types, new.names.types);
+}

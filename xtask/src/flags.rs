@@ -89,6 +89,10 @@ pub struct Diff {
     /// List every rule of the report (id, level, meaning) and exit.
     #[arg(long, conflicts_with_all = ["old", "new"])]
     pub rules: bool,
+    /// Under each change in a shared schema, list every other operation it
+    /// reaches (JSON always lists them, as `alsoAt`).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// Report formats of `diff`.

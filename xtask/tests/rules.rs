@@ -135,6 +135,50 @@ fn composition_members_are_compared() {
     only(&one, &two, "schema-composition-changed", Level::Breaking);
 }
 
+/// FIXTURE shaped like GitHub's `repository-rule` (ghes-3.17, @octokit/openapi
+/// 22.0.0 → 23.0.2): members that are components, moved within the list.
+/// `schema-composition-reordered` is the only finding; a member added or
+/// removed is still `schema-composition-changed`, naming it.
+#[test]
+fn reordered_members_are_the_same_members() {
+    let with_members = |order: &[&str]| {
+        changed(|s| {
+            for name in ["RuleCreation", "RuleWorkflows", "RuleMaxFileSize"] {
+                let tag = name.trim_start_matches("Rule").to_lowercase();
+                s["components"]["schemas"][name] = json!({
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {
+                        "type": {"type": "string", "enum": [tag]},
+                        "note": {"type": "string"}
+                    }
+                });
+            }
+            let members: Vec<Value> = order
+                .iter()
+                .map(|n| json!({"$ref": format!("#/components/schemas/{n}")}))
+                .collect();
+            s.pointer_mut(REQUEST).unwrap()["rule"] = json!({"description": "d", "oneOf": members});
+        })
+    };
+    let old = with_members(&["RuleCreation", "RuleMaxFileSize", "RuleWorkflows"]);
+    let new = with_members(&["RuleCreation", "RuleWorkflows", "RuleMaxFileSize"]);
+    let all = rules(&old, &new);
+    assert_eq!(
+        all.iter().map(|c| c.0).collect::<Vec<_>>(),
+        ["schema-composition-reordered"],
+        "{all:#?}"
+    );
+    assert_eq!(all[0].1, Level::Docs);
+    // One gone, one new: named.
+    let fewer = with_members(&["RuleWorkflows", "RuleCreation"]);
+    let message = only(&old, &fewer, "schema-composition-changed", Level::Breaking);
+    assert!(
+        message.contains("removed: RuleMaxFileSize; added: none"),
+        "{message}"
+    );
+}
+
 #[test]
 fn ref_bodies_and_responses_are_followed() {
     // Bodies and responses moved under components: nothing changes.
@@ -921,4 +965,95 @@ fn request_enum_values_removed() {
     let new = with_request_enum(json!(["low", "high"]));
     let message = only(&old, &new, "request-enum-value-removed", Level::Breaking);
     assert!(message.contains("\"urgent\""), "{message}");
+}
+
+/// A second operation that returns the same `Call` (FIXTURE), on both sides.
+fn with_get_call(s: &mut Value) {
+    let created = s
+        .pointer("/paths/~1v1~1calls/post/responses/201")
+        .unwrap()
+        .clone();
+    s["paths"]["/v1/calls/{callId}"] = json!({"get": {
+        "operationId": "getCall",
+        "parameters": [{"name": "callId", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {"200": created}
+    }});
+}
+
+/// A change in a schema several operations share is reported once, with
+/// the other operations it reaches (JSON `alsoAt`, markdown "and at N more
+/// operations", every one listed with --verbose).
+#[test]
+fn a_shared_schema_change_carries_its_reach() {
+    let old = changed(with_get_call);
+    let new = changed(|s| {
+        with_get_call(s);
+        s.pointer_mut(CALL).unwrap()["sentiment"] = json!({"type": "string", "description": "d"});
+    });
+    let report = diff(&old, &new);
+    let added: Vec<_> = report
+        .changes
+        .iter()
+        .filter(|c| c.rule == "response-property-added")
+        .collect();
+    assert_eq!(added.len(), 1, "{:#?}", report.changes);
+    assert!(added[0].location.ends_with(".sentiment"), "{}", added[0].location);
+    let own = if added[0].location.starts_with("GET") {
+        "POST /v1/calls"
+    } else {
+        "GET /v1/calls/{callId}"
+    };
+    assert_eq!(added[0].also_at, [own]);
+    let json: Value = serde_json::from_str(&report.json()).unwrap();
+    assert!(json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["alsoAt"] == json!([own])));
+    assert!(report.markdown().contains("(and at 1 more operation)"));
+    assert!(report.markdown_with(true).contains(&format!("  - also `{own}`")));
+}
+
+/// An operation the generator cannot generate as written (two success
+/// body schemas) is named and left out; the rest of the surface is still
+/// compared, so the check stays closed for everything else.
+#[test]
+fn the_surface_check_leaves_out_only_what_cannot_be_generated() {
+    let with_two_bodies = |s: &mut Value| {
+        with_get_call(s);
+        let op = s
+            .pointer_mut("/paths/~1v1~1calls~1{callId}/get/responses")
+            .unwrap();
+        op["202"] = json!({"description": "queued", "content": {"application/json": {"schema": {"type": "object", "properties": {"queued": {"type": "boolean"}}}}}});
+    };
+    // Taken in without the check that refuses such a spec for this crate.
+    let taken = |f: &dyn Fn(&mut Value)| {
+        let mut v = shipped();
+        f(&mut v);
+        sigmamind_codegen::intake::run(&v, None, &support::book(), true)
+            .unwrap()
+            .document
+    };
+    let old = taken(&with_two_bodies);
+    let new = taken(&|s| {
+        with_two_bodies(s);
+        s.pointer_mut(CALL).unwrap()["sentiment"] = json!({"type": "string", "description": "d"});
+    });
+    let report = diff(&old, &new);
+    assert_eq!(
+        report.surface_not_compared, None,
+        "{:#?}",
+        report.surface_not_compared
+    );
+    assert_eq!(report.surface_left_out.len(), 1, "{:#?}", report.surface_left_out);
+    assert!(report.surface_left_out[0].starts_with("GET /v1/calls/{callId}: its success responses have 2"));
+    assert!(
+        !report
+            .changes
+            .iter()
+            .any(|c| c.rule == "unclassified-surface-change"),
+        "{:#?}",
+        report.changes
+    );
+    assert!(report.markdown().contains("compared without 1 operation(s)"));
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use super::names::{operation_name, type_name, Location, NameBook};
-use crate::schema::{children, escape, shape, single_all_of, Step, SITE_KEYWORDS};
+use crate::schema::{children, escape, member_key, shape, single_all_of, Step, SITE_KEYWORDS};
 use crate::spec::{operations, schema_name};
 
 /// A document with every type named, and the name book that records it.
@@ -426,8 +426,10 @@ impl<'a> Namer<'a> {
                 Step::Items => (format!("{location}[]"), format!("{prefix}Item")),
                 Step::Values => (format!("{location}{{}}"), format!("{prefix}Value")),
                 Step::Not => (format!("{location}!"), format!("{prefix}Not")),
+                // By identity, not position: a member the vendor moves keeps
+                // its place, and so its recorded name.
                 Step::Member(kind, i) => (
-                    format!("{location}.{kind}[{i}]"),
+                    format!("{location}.{kind}[{}]", member_key(node, child.schema, *i)),
                     format!("{prefix}{}{i}", if *kind == "allOf" { "Part" } else { "Variant" }),
                 ),
             };

@@ -89,8 +89,19 @@ pub fn parent_location(location: &str) -> Option<&str> {
     }
     // `METHOD /path rest`: only `rest` has steps (a path may hold dots).
     let rest_at = location.match_indices(' ').nth(1)?.0 + 1;
-    let dot = location[rest_at..].rfind('.')?;
-    Some(&location[..rest_at + dot])
+    // The last step's dot: not one inside a member's `[key]`, which may
+    // name a component or a discriminator value holding dots.
+    let mut depth = 0usize;
+    let mut dot = None;
+    for (at, c) in location[rest_at..].char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '.' if depth == 0 => dot = Some(at),
+            _ => {}
+        }
+    }
+    Some(&location[..rest_at + dot?])
 }
 
 /// The rule's name for an operation without a pin or a name-book entry.
@@ -152,6 +163,15 @@ mod location_tests {
         );
         assert_eq!(parent_location("POST /v1.2/calls body"), None);
         assert_eq!(parent_location("GET /a param path id"), None);
+        // A member's key may hold dots: they are not steps.
+        assert_eq!(
+            parent_location("GET /a 200.rules[].oneOf[type=v1.2]"),
+            Some("GET /a 200.rules[]")
+        );
+        assert_eq!(
+            parent_location("GET /a 200.rules[].oneOf[type=v1.2].x"),
+            Some("GET /a 200.rules[].oneOf[type=v1.2]")
+        );
     }
 }
 

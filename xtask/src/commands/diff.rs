@@ -37,7 +37,7 @@ pub fn run(ws: &Workspace, args: &Diff) -> Result<(), String> {
     match args.format {
         Format::Json => println!("{}", report.json()),
         Format::Markdown => {
-            println!("{}", report.markdown());
+            println!("{}", report.markdown_with(args.verbose));
             print_blockers(&new_document);
             for note in notes {
                 eprintln!("note: {note}");

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 use sigmamind_codegen::open_enum::variant_name;
 use sigmamind_codegen::rewrite::error_bodies::enum_name as error_body_enum_name;
-use sigmamind_codegen::schema::{single_all_of, unwrap};
+use sigmamind_codegen::schema::{member_key, single_all_of, unwrap};
 use sigmamind_codegen::spec::{deref, operations, schema_name};
 use sigmamind_codegen::{transform, Spec};
 
@@ -22,13 +22,31 @@ pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
         old,
         new,
         changes: Vec::new(),
-        seen: BTreeSet::new(),
+        seen: BTreeMap::new(),
         context: Vec::new(),
         open_enums: open_enums(new),
     };
     d.operations();
     d.security_and_servers();
+    for change in &mut d.changes {
+        let own = operation_of(&change.location).map(str::to_owned);
+        change.also_at.sort();
+        change.also_at.dedup();
+        change.also_at.retain(|op| Some(op) != own.as_ref());
+    }
     d.changes
+}
+
+/// The operation (`GET /path`) a location sits in, if it sits in one.
+fn operation_of(location: &str) -> Option<&str> {
+    let mut words = location.match_indices(' ');
+    let (first, _) = words.next()?;
+    let method = &location[..first];
+    if !sigmamind_codegen::spec::METHODS.contains(&method.to_lowercase().as_str()) {
+        return None;
+    }
+    let end = words.next().map_or(location.len(), |(at, _)| at);
+    Some(&location[..end])
 }
 
 /// An empty JSON object, for a side that has none.
@@ -54,7 +72,11 @@ struct Differ<'a> {
     old: &'a Value,
     new: &'a Value,
     changes: Vec<Change>,
-    seen: BTreeSet<String>,
+    /// Named schema pairs compared so far, and the changes their first
+    /// comparison found (`None` while it runs): a later place that reaches
+    /// the same pair adds its operation to those changes' reach instead of
+    /// reporting them again.
+    seen: BTreeMap<String, Option<std::ops::Range<usize>>>,
     /// The generated types being compared, outermost first.
     context: Vec<String>,
     /// Components a response of the new spec can carry.
@@ -548,12 +570,32 @@ impl<'a> Differ<'a> {
         // and reports a shared schema once, but still where an optional and a
         // required field differ.
         let place_changed = self.place(side, location, old, new, required);
-        let first = (oname.is_none() && nname.is_none())
-            || self
-                .seen
-                .insert(format!("{}|{required}|{oname:?}|{nname:?}", side.name()));
-        if first && !place_changed {
-            self.compare(side, location, old, new, nname);
+        let named = oname.is_some() || nname.is_some();
+        let key = format!("{}|{required}|{oname:?}|{nname:?}", side.name());
+        match self.seen.get(&key) {
+            _ if !named => {
+                if !place_changed {
+                    self.compare(side, location, old, new, nname);
+                }
+            }
+            None => {
+                self.seen.insert(key.clone(), None);
+                let start = self.changes.len();
+                if !place_changed {
+                    self.compare(side, location, old, new, nname);
+                }
+                self.seen.insert(key, Some(start..self.changes.len()));
+            }
+            // Reached again from elsewhere: the same changes, more reach.
+            Some(Some(found)) => {
+                if let Some(operation) = operation_of(location) {
+                    for change in &mut self.changes[found.clone()] {
+                        change.also_at.push(operation.to_owned());
+                    }
+                }
+            }
+            // Reached from inside itself (a recursive schema).
+            Some(None) => {}
         }
         if pushed.is_some() {
             self.context.pop();
@@ -876,15 +918,72 @@ impl<'a> Differ<'a> {
     }
 
     /// `oneOf`/`anyOf`/`allOf` members: the generated enum or merged struct
-    /// changes with them.
+    /// changes with them. Members are paired by identity
+    /// ([`member_key`]: the component they reference, their discriminator
+    /// value, else their position), as the generator names its variants:
+    /// a member moved within the list is the same member.
     fn composition(&mut self, side: Side, location: &str, o: &'a Value, n: &'a Value) {
         for key in ["oneOf", "anyOf", "allOf"] {
             let members = |s: &'a Value| s.get(key).and_then(Value::as_array);
             match (members(o), members(n)) {
                 (None, None) => {}
-                (Some(om), Some(nm)) if om.len() == nm.len() => {
-                    for (i, (a, b)) in om.iter().zip(nm).enumerate() {
-                        self.schema(side, &format!("{location}.{key}[{i}]"), a, b, true);
+                (Some(om), Some(nm)) => {
+                    let keyed = |parent: &Value, list: &'a [Value]| -> Vec<(String, &'a Value)> {
+                        list.iter()
+                            .enumerate()
+                            .map(|(i, m)| (member_key(parent, m, i), m))
+                            .collect()
+                    };
+                    let (old_members, new_members) = (keyed(o, om), keyed(n, nm));
+                    let mut added = Vec::new();
+                    for (member, nmember) in &new_members {
+                        match old_members.iter().find(|(k, _)| k == member) {
+                            Some((_, omember)) => self.schema(
+                                side,
+                                &format!("{location}.{key}[{member}]"),
+                                omember,
+                                nmember,
+                                true,
+                            ),
+                            None => added.push(member.as_str()),
+                        }
+                    }
+                    let removed: Vec<&str> = old_members
+                        .iter()
+                        .filter(|(k, _)| !new_members.iter().any(|(n, _)| n == k))
+                        .map(|(k, _)| k.as_str())
+                        .collect();
+                    let order =
+                        |list: &[(String, &Value)]| list.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+                    if !added.is_empty() || !removed.is_empty() {
+                        let named = |keys: &[&str]| match keys {
+                            [] => "none".to_owned(),
+                            keys => keys.join(", "),
+                        };
+                        self.push(
+                            rules::SCHEMA_COMPOSITION_CHANGED,
+                            Level::Breaking,
+                            location,
+                            format!(
+                                "`{key}` members changed ({} → {}; removed: {}; added: {}): the generated \
+                                 type changes",
+                                om.len(),
+                                nm.len(),
+                                named(&removed),
+                                named(&added)
+                            ),
+                        );
+                    } else if order(&old_members) != order(&new_members) {
+                        self.push(
+                            rules::SCHEMA_COMPOSITION_REORDERED,
+                            Level::Docs,
+                            location,
+                            format!(
+                                "`{key}` members reordered, each the same member: the generated type keeps \
+                                 its variants (an untagged enum tries them in the new order, which only \
+                                 matters where members overlap)"
+                            ),
+                        );
                     }
                 }
                 (om, nm) => self.push(

@@ -80,6 +80,11 @@ pub struct Change {
     /// The generated types whose surface this change explains.
     #[serde(skip)]
     pub types: Vec<String>,
+    /// The other operations this change reaches: a change in a schema
+    /// that several operations share is reported once, where it was met
+    /// first, with the rest here (`alsoAt` in JSON).
+    #[serde(rename = "alsoAt", skip_serializing_if = "Vec::is_empty")]
+    pub also_at: Vec<String>,
 }
 
 /// A breaking change the maintainers accepted, by rule and location
@@ -123,6 +128,11 @@ pub struct Report {
     /// Why the generated surfaces were not compared, if they were not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub surface_not_compared: Option<String>,
+    /// Operations the generator cannot generate as written (in either
+    /// document), left out of the surface comparison so that the rest is
+    /// still compared: `METHOD /path: why` (`surfaceLeftOut` in JSON).
+    #[serde(rename = "surfaceLeftOut", skip_serializing_if = "Vec::is_empty")]
+    pub surface_left_out: Vec<String>,
 }
 
 impl Report {
@@ -164,6 +174,12 @@ impl Report {
 
     /// The report as Markdown, for a pull request.
     pub fn markdown(&self) -> String {
+        self.markdown_with(false)
+    }
+
+    /// The report for a pull request; `verbose`: every operation a change
+    /// in a shared schema reaches, listed under it.
+    pub fn markdown_with(&self, verbose: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -184,10 +200,34 @@ impl Report {
             let _ = writeln!(out, "### {title}\n");
             for c in items {
                 let _ = write!(out, "- `{}` [{}]: {}", c.location, c.rule, c.message);
+                match c.also_at.len() {
+                    0 => {}
+                    1 => out.push_str(" (and at 1 more operation)"),
+                    n => {
+                        let _ = write!(out, " (and at {n} more operations)");
+                    }
+                }
                 if let Some(reason) = &c.accepted {
                     let _ = write!(out, " (accepted: {reason})");
                 }
                 out.push('\n');
+                if verbose {
+                    for operation in &c.also_at {
+                        let _ = writeln!(out, "  - also `{operation}`");
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        if !self.surface_left_out.is_empty() {
+            let _ = writeln!(
+                out,
+                "_The generated surfaces were compared without {} operation(s) the generator cannot \
+                 generate as written:_\n",
+                self.surface_left_out.len()
+            );
+            for operation in &self.surface_left_out {
+                let _ = writeln!(out, "- {operation}");
             }
             out.push('\n');
         }
@@ -226,13 +266,14 @@ pub fn diff(old: &Value, new: &Value) -> Report {
 pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
     let mut changes = compare::changes(old, new);
     changes.extend(places::changes(old, new));
-    let surface_not_compared = match (surface::of(old, options), surface::of(new, options)) {
-        (Ok(o), Ok(n)) => {
+    let (surfaces, surface_left_out) = surface::both(old, new, options);
+    let surface_not_compared = match surfaces {
+        Ok((o, n)) => {
             let unexplained = surface::unclassified(&o, &n, &changes);
             changes.extend(unexplained);
             None
         }
-        (Err(e), _) | (_, Err(e)) => Some(e),
+        Err(e) => Some(e),
     };
     let identical = old == new;
     if !identical && changes.is_empty() {
@@ -251,6 +292,7 @@ pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
         semver: Bump::None,
         changes,
         surface_not_compared,
+        surface_left_out,
     };
     report.settle(identical);
     report
@@ -278,6 +320,7 @@ impl Change {
             message: message.into(),
             accepted: None,
             types,
+            also_at: Vec::new(),
         }
     }
 }

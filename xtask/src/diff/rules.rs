@@ -138,6 +138,8 @@ rules! {
         "`multipleOf` changed: looser only when the new step divides the old one.", "rules::numeric_and_array_rules_tighten_and_loosen";
     SCHEMA_COMPOSITION_CHANGED = "schema-composition-changed", [Breaking],
         "`oneOf`/`anyOf`/`allOf` members added or removed: the generated enum or struct changes.", "rules::composition_members_are_compared";
+    SCHEMA_COMPOSITION_REORDERED = "schema-composition-reordered", [Docs],
+        "`oneOf`/`anyOf`/`allOf` members reordered, each paired with itself by its component or discriminator value: the generated type keeps its variants.", "rules::reordered_members_are_the_same_members";
     REQUEST_PROPERTY_REMOVED = "request-property-removed", [Breaking],
         "A request field is gone: its builder method goes.", "rules::properties_come_and_go";
     RESPONSE_PROPERTY_REMOVED = "response-property-removed", [Breaking],

@@ -5,13 +5,238 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
-use sigmamind_codegen::{generate_file, surface, Options, Spec};
+use sigmamind_codegen::spec::{blocked_operations, mixed_success_kinds, METHODS};
+use sigmamind_codegen::{generate_file, surface, transform, Options, Spec};
 
 use super::{rules, Change, Level};
 
-/// The surface listing of an effective spec, without its title line.
-pub(super) fn of(document: &Value, options: &Options) -> Result<String, String> {
-    let spec = Spec::from_value("spec", document.clone()).map_err(|e| e.problem)?;
+/// The operations left out of the surface comparison: those the generator
+/// cannot generate as written in either document (`METHOD /path: why`).
+/// Both sides leave out the same ones, so the rest compares like for like.
+pub(super) fn left_out(old: &Value, new: &Value) -> Vec<String> {
+    let mut out: Vec<String> = [old, new]
+        .into_iter()
+        .flat_map(|document| {
+            let mut blocked = blocked_operations(document);
+            blocked.extend(transform::operations_refused_for_shared_rules(document));
+            blocked
+        })
+        .map(|b| format!("{} {}: {}", b.method.to_uppercase(), b.path, b.why))
+        .collect();
+    out.sort();
+    out.dedup_by(|a, b| a.split(':').next() == b.split(':').next());
+    out
+}
+
+/// The two surfaces, compared without the operations the generator cannot
+/// generate: those [`left_out`] finds by looking, then those a failed
+/// generation names (enum values whose Rust variant names collide: the
+/// operations holding that enum), a few rounds at most. Returns the
+/// surfaces, or why they could not be had, and what was left out.
+pub(super) fn both(
+    old: &Value,
+    new: &Value,
+    options: &Options,
+) -> (Result<(String, String), String>, Vec<String>) {
+    let mut left = left_out(old, new);
+    // What progenitor stops on, seen in the document it is given.
+    let success = match options.send_adapter {
+        Some(_) => transform::Success::AnyTwoHundred,
+        None => transform::Success::AsDocumented,
+    };
+    for document in [old, new] {
+        let Ok(spec) = Spec::from_value("spec", without(document, &left)) else {
+            continue;
+        };
+        if let Ok((prepared, _)) = transform::prepare(&spec, success) {
+            left.extend(
+                mixed_success_kinds(&prepared)
+                    .into_iter()
+                    .map(|b| format!("{} {}: {}", b.method.to_uppercase(), b.path, b.why)),
+            );
+        }
+    }
+    tidy(&mut left);
+    // Then what a failed generation names, a few rounds at most.
+    for _ in 0..8 {
+        let error = match (of(old, &left, options), of(new, &left, options)) {
+            (Ok(o), Ok(n)) => return (Ok((o, n)), left),
+            (Err(e), _) | (_, Err(e)) => e,
+        };
+        let mut named = named_by(&error, old, new);
+        named.retain(|n| !left.iter().any(|l| same_operation(l, n)));
+        if named.is_empty() {
+            return (Err(error), left);
+        }
+        left.extend(named);
+        tidy(&mut left);
+    }
+    (
+        Err("the generator kept failing after leaving out what it named".into()),
+        left,
+    )
+}
+
+fn tidy(left: &mut Vec<String>) {
+    left.sort();
+    left.dedup_by(|a, b| same_operation(a, b));
+}
+
+fn same_operation(a: &str, b: &str) -> bool {
+    a.split(':').next() == b.split(':').next()
+}
+
+/// The operations a generator failure names, as `METHOD /path: why`:
+/// for "unexpected content type: X", those whose request or responses
+/// carry X; for "Failed to make unique variant names for [a,b]", those
+/// holding an enum with those values.
+fn named_by(error: &str, old: &Value, new: &Value) -> Vec<String> {
+    const CONTENT_TYPE: &str = "unexpected content type: ";
+    if let Some(at) = error.find(CONTENT_TYPE) {
+        let media = error[at + CONTENT_TYPE.len()..]
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('.');
+        let mut out = Vec::new();
+        for document in [old, new] {
+            for (path, method, operation) in sigmamind_codegen::spec::operations(document) {
+                let carries = |v: &Value| v.get("content").and_then(|c| c.get(media)).is_some();
+                let in_body = operation
+                    .get("requestBody")
+                    .and_then(|b| sigmamind_codegen::spec::deref(document, b))
+                    .is_some_and(carries);
+                let in_responses = operation["responses"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(_, r)| sigmamind_codegen::spec::deref(document, r))
+                    .any(carries);
+                if in_body || in_responses {
+                    out.push(format!(
+                        "{} {path}: the generator does not handle its content type {media}",
+                        method.to_uppercase()
+                    ));
+                }
+            }
+        }
+        return out;
+    }
+    const UNIQUE: &str = "Failed to make unique variant names for [";
+    let Some(values) = error
+        .find(UNIQUE)
+        .map(|at| &error[at + UNIQUE.len()..])
+        .and_then(|rest| rest.split(']').next())
+    else {
+        return operations_named_in(error, old, new);
+    };
+    let values: Vec<&str> = values.split(',').collect();
+    let mut out = Vec::new();
+    for document in [old, new] {
+        let mut pointers = Vec::new();
+        enums_with(document, &values, String::new(), &mut pointers);
+        for pointer in pointers {
+            for (path, method) in transform::operations_reaching(document, &pointer) {
+                out.push(format!(
+                    "{} {path}: the generator cannot name the values of one of its enums apart ({})",
+                    method.to_uppercase(),
+                    values.join(", ")
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The operations whose Rust name (`markdown_render_raw`) the error names
+/// as a word: progenitor names the operation it could not generate.
+fn operations_named_in(error: &str, old: &Value, new: &Value) -> Vec<String> {
+    let words: std::collections::BTreeSet<&str> = error
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = Vec::new();
+    for document in [old, new] {
+        for (path, method, operation) in sigmamind_codegen::spec::operations(document) {
+            let name = sigmamind_codegen::intake::names::operation_name(
+                method,
+                path,
+                operation.get("operationId").and_then(Value::as_str),
+            );
+            if words.contains(name.as_str()) {
+                out.push(format!(
+                    "{} {path}: the generator failed on it: {error}",
+                    method.to_uppercase()
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Pointers to the enums of `value` that hold every one of `values`.
+fn enums_with(value: &Value, values: &[&str], pointer: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(list) = map.get("enum").and_then(Value::as_array) {
+                if values.iter().all(|v| list.iter().any(|x| x.as_str() == Some(v))) {
+                    out.push(pointer.clone());
+                }
+            }
+            for (key, child) in map {
+                let token = key.replace('~', "~0").replace('/', "~1");
+                enums_with(child, values, format!("{pointer}/{token}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                enums_with(child, values, format!("{pointer}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `document` without the operations `left_out` names, nor the components
+/// only they reached (the generator makes a type of every component).
+fn without(document: &Value, left_out: &[String]) -> Value {
+    if left_out.is_empty() {
+        return document.clone();
+    }
+    let reached_before = transform::reached_components(document);
+    let mut document = document.clone();
+    for entry in left_out {
+        let operation = entry.split(':').next().unwrap_or_default();
+        let Some((method, path)) = operation.split_once(' ') else {
+            continue;
+        };
+        if let Some(item) = document
+            .get_mut("paths")
+            .and_then(|paths| paths.get_mut(path))
+            .and_then(Value::as_object_mut)
+        {
+            item.remove(&method.to_lowercase());
+            // A path with no operation left generates nothing either.
+            if !item.keys().any(|k| METHODS.contains(&k.as_str())) {
+                document["paths"].as_object_mut().map(|p| p.remove(path));
+            }
+        }
+    }
+    let reached_after = transform::reached_components(&document);
+    if let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.retain(|name, _| !reached_before.contains(name) || reached_after.contains(name));
+    }
+    document
+}
+
+/// The surface listing of an effective spec without the operations
+/// `left_out` names, without its title line.
+pub(super) fn of(document: &Value, left_out: &[String], options: &Options) -> Result<String, String> {
+    let document = without(document, left_out);
+    let spec = Spec::from_value("spec", document).map_err(|e| e.problem)?;
     let file = generate_file(&spec, options).map_err(|e| e.problem)?;
     Ok(surface::render(&spec, &file)
         .lines()
@@ -29,7 +254,14 @@ pub(super) fn unclassified(old: &str, new: &str, explained: &[Change]) -> Vec<Ch
     let mut out = Vec::new();
     for key in keys {
         let (o, n) = (old.get(key).unwrap_or(&empty), new.get(key).unwrap_or(&empty));
-        if o == n {
+        // The same lines in another order (variants of a reordered union)
+        // are the same API.
+        let sorted = |lines: &Vec<String>| {
+            let mut lines = lines.clone();
+            lines.sort();
+            lines
+        };
+        if o == n || sorted(o) == sorted(n) {
             continue;
         }
         // Only a change that alters the API explains a moved line.
