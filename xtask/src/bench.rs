@@ -218,6 +218,48 @@ pub fn build_script_steps(spec_path: &Path, runs: usize) -> Result<Vec<(&'static
     ])
 }
 
+/// Builds the release `sigmamind` binary (the CLI) and returns its path.
+pub fn release_cli(ws: &crate::workspace::Workspace) -> Result<PathBuf, String> {
+    let built = ws
+        .cargo()
+        .args(["build", "--release", "--features", "cli", "--bin", "sigmamind"])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !built.success() {
+        return Err("the release build failed".into());
+    }
+    Ok(ws.path("target/release/sigmamind"))
+}
+
+/// Runs `program` with `args` under GNU `time` (peak RSS measured by the
+/// operating system), as `configure` sets it up (directory, environment);
+/// returns its output and its peak RSS in KB. `usage` is where `time`
+/// writes the figure.
+pub fn with_peak_rss(
+    program: &Path,
+    args: &[&std::ffi::OsStr],
+    usage: &Path,
+    configure: impl FnOnce(&mut Command),
+) -> Result<(std::process::Output, u64), String> {
+    let mut command = Command::new("/usr/bin/time");
+    command
+        .args(["-f", "%M", "-o"])
+        .arg(usage)
+        .arg(program)
+        .args(args);
+    configure(&mut command);
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run /usr/bin/time (GNU time: Debian package `time`): {e}"))?;
+    let peak = std::fs::read_to_string(usage)
+        .map_err(|e| e.to_string())?
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .ok_or("GNU time printed no peak")?;
+    Ok((output, peak))
+}
+
 /// A temp directory under the workspace's `target/`, emptied.
 pub fn scratch(root: &Path, name: &str) -> Result<PathBuf, String> {
     let dir = root.join("target").join(name);

@@ -21,15 +21,7 @@ use crate::workspace::Workspace;
 
 /// Runs the command.
 pub fn run(ws: &Workspace, args: &BenchCampaign) -> Result<(), String> {
-    let built = ws
-        .cargo()
-        .args(["build", "--release", "--features", "cli", "--bin", "sigmamind"])
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !built.success() {
-        return Err("the release build failed".into());
-    }
-    let binary = ws.path("target/release/sigmamind");
+    let binary = crate::bench::release_cli(ws)?;
     let dir = crate::bench::scratch(&ws.root, "bench-campaign")?;
     println!(
         "{:>10} {:>8} {:>10} {:>12} {:>12} {:>12}",
@@ -183,22 +175,22 @@ impl Drop for Server {
 fn dial(binary: &Path, server: &Server, list: &Path, concurrency: usize) -> Result<(f64, u64), String> {
     let usage: PathBuf = list.with_extension("time");
     let started = Instant::now();
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "%M", "-o"])
-        .arg(&usage)
-        .arg(binary)
-        .args(["calls", "create-batch"])
-        .arg(list)
-        .args([
-            "--from",
-            "+14155552671",
-            "--concurrency",
-            &concurrency.to_string(),
-        ])
-        .env("SIGMAMIND_API_KEY", &server.key)
-        .env("SIGMAMIND_BASE_URL", &server.base_url)
-        .output()
-        .map_err(|e| format!("cannot run /usr/bin/time (GNU time: Debian package `time`): {e}"))?;
+    let concurrency = concurrency.to_string();
+    let args: Vec<&std::ffi::OsStr> = [
+        "calls".as_ref(),
+        "create-batch".as_ref(),
+        list.as_os_str(),
+        "--from".as_ref(),
+        "+14155552671".as_ref(),
+        "--concurrency".as_ref(),
+        concurrency.as_ref(),
+    ]
+    .to_vec();
+    let (output, peak) = crate::bench::with_peak_rss(binary, &args, &usage, |command| {
+        command
+            .env("SIGMAMIND_API_KEY", &server.key)
+            .env("SIGMAMIND_BASE_URL", &server.base_url);
+    })?;
     let seconds = started.elapsed().as_secs_f64();
     if !output.status.success() {
         return Err(format!(
@@ -206,11 +198,5 @@ fn dial(binary: &Path, server: &Server, list: &Path, concurrency: usize) -> Resu
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let peak = std::fs::read_to_string(&usage)
-        .map_err(|e| e.to_string())?
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .ok_or("GNU time printed no peak")?;
     Ok((seconds, peak))
 }

@@ -14,7 +14,6 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Command;
 
 use crate::flags::BenchHostile;
 use crate::workspace::Workspace;
@@ -23,15 +22,7 @@ const CALL: &str = r#"{"callId":"call_bench","status":"scheduled","callType":"ou
 
 /// Runs the command.
 pub fn run(ws: &Workspace, args: &BenchHostile) -> Result<(), String> {
-    let built = ws
-        .cargo()
-        .args(["build", "--release", "--features", "cli", "--bin", "sigmamind"])
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !built.success() {
-        return Err("the release build failed".into());
-    }
-    let binary = ws.path("target/release/sigmamind");
+    let binary = crate::bench::release_cli(ws)?;
     let dir = crate::bench::scratch(&ws.root, "bench-hostile")?;
     let list = dir.join("contacts.csv");
     let mut csv = String::from("phone\n");
@@ -106,16 +97,13 @@ pub fn run(ws: &Workspace, args: &BenchHostile) -> Result<(), String> {
 /// The run's peak RSS in KB (GNU time's `%M`).
 fn peak_kb(binary: &Path, dir: &Path, words: &[&str], url: &str) -> Result<u64, String> {
     let usage = dir.join("usage.time");
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "%M", "-o"])
-        .arg(&usage)
-        .arg(binary)
-        .args(words)
-        .current_dir(dir)
-        .env("SIGMAMIND_API_KEY", "bench")
-        .env("SIGMAMIND_BASE_URL", url)
-        .output()
-        .map_err(|e| format!("cannot run /usr/bin/time (GNU time: Debian package `time`): {e}"))?;
+    let args: Vec<&std::ffi::OsStr> = words.iter().map(std::ffi::OsStr::new).collect();
+    let (output, peak) = crate::bench::with_peak_rss(binary, &args, &usage, |command| {
+        command
+            .current_dir(dir)
+            .env("SIGMAMIND_API_KEY", "bench")
+            .env("SIGMAMIND_BASE_URL", url);
+    })?;
     // Exit 0 (placed) is what both servers must give: a 2xx is a placed call.
     if !output.status.success() {
         return Err(format!(
@@ -123,12 +111,7 @@ fn peak_kb(binary: &Path, dir: &Path, words: &[&str], url: &str) -> Result<u64, 
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    std::fs::read_to_string(&usage)
-        .map_err(|e| e.to_string())?
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .ok_or_else(|| "GNU time printed no peak".to_owned())
+    Ok(peak)
 }
 
 /// A loopback server answering every request with a `201`: the call, or

@@ -24,7 +24,7 @@ pub(super) fn left_out(old: &Value, new: &Value) -> Vec<String> {
         .map(|b| format!("{} {}: {}", b.method.to_uppercase(), b.path, b.why))
         .collect();
     out.sort();
-    out.dedup_by(|a, b| a.split(':').next() == b.split(':').next());
+    out.dedup_by(|a, b| same_operation(a, b));
     out
 }
 
