@@ -119,8 +119,12 @@ const EXPECTED: &[(Mode, Fate, Id, Sent)] = &[
 ];
 
 /// The per-attempt limit every run here uses: the modes that never finish
-/// end with it.
-const TIMEOUT: Duration = Duration::from_millis(1500);
+/// end with it. Long enough that no mode that does finish (a 3 MiB body,
+/// sixty servers answering at once) meets it on a loaded two-core machine,
+/// and shorter than every never-ending mode (`SlowHeaders` takes ten
+/// seconds to send its head).
+const TIMEOUT: Duration = Duration::from_secs(4);
+const TIMEOUT_FLAG: &str = "4s";
 
 fn policy() -> RetryPolicy {
     RetryPolicy {
@@ -268,7 +272,7 @@ async fn the_cli_exits_as_the_fate_says_and_prints_no_control_characters() {
                             "--to",
                             "+14155552672",
                         ])
-                        .args(["--timeout", "1500ms"])
+                        .args(["--timeout", TIMEOUT_FLAG])
                         .env("SIGMAMIND_API_KEY", "k")
                         .env("SIGMAMIND_BASE_URL", url)
                         .stdout(std::process::Stdio::piped())

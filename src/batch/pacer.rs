@@ -69,16 +69,20 @@ impl fmt::Display for Rate {
 /// Shared by every worker of a run. A worker calls [`Pacer::wait`] before
 /// each request; a `429` (or a failed connection) calls [`Pacer::pause`],
 /// and then every worker waits, not only the one that was refused.
+///
+/// Workers take turns (a fair queue): the one whose turn it is waits for
+/// the rate and any pause, and the next turn is counted from the moment it
+/// actually went, not from the moment it was due. A worker woken late
+/// therefore delays the next one instead of going right before it, so
+/// that no stretch of time ever sees more requests than the rate allows,
+/// however loaded the machine.
 pub(crate) struct Pacer {
     interval: Duration,
-    state: Mutex<PacerState>,
-}
-
-struct PacerState {
-    /// The earliest time the next request may go (the rate limit).
-    next_slot: Instant,
+    /// The earliest time the next request may go (the rate limit); held
+    /// by the worker whose turn it is.
+    next_turn: tokio::sync::Mutex<Instant>,
     /// No request before this (the server asked everyone to wait).
-    paused_until: Instant,
+    paused_until: Mutex<Instant>,
 }
 
 impl Pacer {
@@ -86,35 +90,32 @@ impl Pacer {
         let now = Instant::now();
         Self {
             interval: rate.map_or(Duration::ZERO, |r| r.interval()),
-            state: Mutex::new(PacerState {
-                next_slot: now,
-                paused_until: now,
-            }),
+            next_turn: tokio::sync::Mutex::new(now),
+            paused_until: Mutex::new(now),
         }
     }
 
-    /// Waits for this worker's turn: a free rate slot outside any pause.
+    /// Waits for this worker's turn: the rate's interval after the last
+    /// request went, outside any pause. Cancelling the wait gives the turn
+    /// up.
     pub(crate) async fn wait(&self) {
+        let mut next_turn = self.next_turn.lock().await;
         loop {
-            let slot = {
-                let mut state = self.state.lock().expect("pacer lock");
-                let slot = Instant::now().max(state.next_slot).max(state.paused_until);
-                state.next_slot = slot + self.interval;
-                slot
-            };
-            tokio::time::sleep_until(slot).await;
-            // A pause may have begun while this worker slept.
-            if self.state.lock().expect("pacer lock").paused_until <= Instant::now() {
-                return;
+            // A pause may begin while this worker sleeps: look again.
+            let ready = (*next_turn).max(*self.paused_until.lock().expect("pacer lock"));
+            if ready <= Instant::now() {
+                break;
             }
+            tokio::time::sleep_until(ready).await;
         }
+        *next_turn = Instant::now() + self.interval;
     }
 
     /// Holds every worker back for `wait` from now (a longer pause already
     /// in force stays).
     pub(crate) fn pause(&self, wait: Duration) {
-        let mut state = self.state.lock().expect("pacer lock");
-        state.paused_until = state.paused_until.max(Instant::now() + wait);
+        let mut paused_until = self.paused_until.lock().expect("pacer lock");
+        *paused_until = (*paused_until).max(Instant::now() + wait);
     }
 }
 
@@ -187,5 +188,55 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(500)).await;
         pacer.pause(Duration::from_secs(3)); // until 3.5 s
         assert_eq!(waiting.await.unwrap() - start, Duration::from_millis(3500));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_worker_woken_late_pushes_the_next_turn_back() {
+        let pacer = std::sync::Arc::new(Pacer::new(Some("4/s".parse().unwrap())));
+        let start = Instant::now();
+        pacer.wait().await; // at 0; the next is due at 250 ms
+        let went: std::sync::Arc<Mutex<Vec<Duration>>> = std::sync::Arc::default();
+        let mut workers = Vec::new();
+        for _ in 0..2 {
+            let (pacer, went) = (pacer.clone(), went.clone());
+            workers.push(tokio::spawn(async move {
+                pacer.wait().await;
+                went.lock().unwrap().push(start.elapsed());
+            }));
+            tokio::task::yield_now().await;
+        }
+        // The machine stalls: the first waiter runs at 400 ms, not 250.
+        tokio::time::advance(Duration::from_millis(400)).await;
+        for worker in workers {
+            worker.await.unwrap();
+        }
+        let went = went.lock().unwrap().clone();
+        // The second goes 250 ms after the first actually went, not at its
+        // own due time (500 ms, only 100 ms after the first).
+        assert_eq!(went, [Duration::from_millis(400), Duration::from_millis(650)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn workers_take_turns_in_order_and_a_cancelled_wait_gives_its_turn_up() {
+        let pacer = std::sync::Arc::new(Pacer::new(Some("10/s".parse().unwrap())));
+        let start = Instant::now();
+        let went: std::sync::Arc<Mutex<Vec<(usize, Duration)>>> = std::sync::Arc::default();
+        let mut workers = Vec::new();
+        for worker in 0..5 {
+            let (pacer, went) = (pacer.clone(), went.clone());
+            workers.push(tokio::spawn(async move {
+                pacer.wait().await;
+                went.lock().unwrap().push((worker, start.elapsed()));
+            }));
+            tokio::task::yield_now().await; // queue in this order
+        }
+        // The third gives up before its turn: the fourth goes in its place.
+        workers[2].abort();
+        for worker in workers {
+            let _ = worker.await;
+        }
+        let went = went.lock().unwrap().clone();
+        let ms = |ms| Duration::from_millis(ms);
+        assert_eq!(went, [(0, ms(0)), (1, ms(100)), (3, ms(200)), (4, ms(300))]);
     }
 }
