@@ -209,6 +209,31 @@ fn configuration_errors_exit_2_with_one_line() {
 }
 
 #[test]
+fn durations_too_long_or_malformed_are_refused_naming_the_flag() {
+    for timeout in ["99999999999999999999999s", "1.5.2s", "-1s", "10min"] {
+        let flag = format!("--timeout={timeout}");
+        let out = sigmamind(
+            &[
+                "calls",
+                "create",
+                "--from",
+                "+14155552671",
+                "--to",
+                "+14155552672",
+                &flag,
+            ],
+            &[],
+        );
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{timeout}: {stderr}");
+        assert!(
+            stderr.contains("--timeout") && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn help_shows_an_example() {
     let out = sigmamind(&["calls", "create", "--help"], &[]);
     assert!(out.status.success());

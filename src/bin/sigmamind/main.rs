@@ -88,7 +88,8 @@ pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> 
         "s" => value,
         _ => return Err(format!("`{text}`: use ms or s")),
     };
-    Ok(std::time::Duration::from_secs_f64(seconds))
+    // A number too large for a Duration is refused, not a panic.
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is too long a duration"))
 }
 
 /// Where calls go, and how a command asked for it.
