@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sigmamind::mock::{MockOptions, MockServer};
 use sigmamind::types::{Call, CreateCallRequest};
+use sigmamind_mock::{MockOptions, MockServer};
 use tokio::sync::Semaphore;
 
 fn request() -> CreateCallRequest {

@@ -496,6 +496,17 @@ impl Error {
     /// Splits a builder's message into field and rule:
     /// "... error converting supplied value for from_phone_number: doesn't match pattern ..."
     /// "... no value supplied for to_phone_number".
+    /// A request refused before anything was sent: `field` (a builder
+    /// field, `from_phone_number`) breaks `rule`. What a dialler or a form
+    /// of your own reports for input it checks itself, in the same shape as
+    /// the generated builders' refusals.
+    pub fn invalid_field(field: impl Into<String>, rule: impl Into<String>) -> Error {
+        Error::InvalidRequest {
+            field: Some(field.into()),
+            rule: rule.into(),
+        }
+    }
+
     pub(crate) fn invalid_request(message: &str) -> Error {
         const CONVERTING: &str = "error converting supplied value for ";
         const MISSING: &str = "no value supplied for ";

@@ -56,9 +56,26 @@ impl Default for RetryPolicy {
     }
 }
 
-/// One attempt, as the policy judges it.
+/// One attempt, as the policy judges it: what a dialler of your own (or
+/// `sigmamind-dialler`) hands [`RetryPolicy::next_delay`] after a failed
+/// request, to wait and resend exactly as the client itself would.
+///
+/// ```
+/// use sigmamind::retry::{Attempt, RetryPolicy};
+/// # fn judge(error: &sigmamind::Error) {
+/// let policy = RetryPolicy::default();
+/// // `POST /v1/calls` is not idempotent: only a request the server did not
+/// // take in (a `429`, a refused connection) is sent again.
+/// let attempt = Attempt::after(1, error, false);
+/// match policy.next_delay(&attempt, sigmamind::retry::jitter()) {
+///     Some(wait) => println!("send it again in {wait:?}"),
+///     None => println!("done: {:?}", error.fate()),
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Attempt {
+#[non_exhaustive]
+pub struct Attempt {
     /// 1 for the first attempt.
     pub number: u32,
     /// The classifier's advice on sending it again.
@@ -69,10 +86,25 @@ pub(crate) struct Attempt {
     pub retry_after: Option<Duration>,
 }
 
+impl Attempt {
+    /// Attempt number `number` (1 for the first) of a request that failed
+    /// with `error`: the classifier's advice and the server's `Retry-After`
+    /// are the error's. `idempotent`: whether the operation is safe to send
+    /// twice (`POST /v1/calls` is not).
+    pub fn after(number: u32, error: &crate::Error, idempotent: bool) -> Self {
+        Self {
+            number,
+            resend: error.verdict().resend,
+            idempotent,
+            retry_after: error.retry_after(),
+        }
+    }
+}
+
 impl RetryPolicy {
     /// Whether this policy would send the request again after `attempt`,
     /// attempts permitting.
-    pub(crate) fn is_retryable(&self, attempt: &Attempt) -> bool {
+    pub fn is_retryable(&self, attempt: &Attempt) -> bool {
         match attempt.resend {
             Resend::Safe | Resend::Throttled => true,
             Resend::IfIdempotent => attempt.idempotent || self.retry_non_idempotent,
@@ -82,7 +114,7 @@ impl RetryPolicy {
 
     /// The wait before sending again after `attempt` (the retry is number
     /// `attempt.number`), or `None` to stop. `jitter` is in `[0, 1)`.
-    pub(crate) fn next_delay(&self, attempt: &Attempt, jitter: f64) -> Option<Duration> {
+    pub fn next_delay(&self, attempt: &Attempt, jitter: f64) -> Option<Duration> {
         let retry = attempt.number;
         if retry > self.max_retries || !self.is_retryable(attempt) {
             return None;
@@ -114,8 +146,9 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 }
 
 /// A uniform number in `[0, 1)` from the standard library's random hasher
-/// keys: enough to spread retries, no extra dependency.
-pub(crate) fn jitter() -> f64 {
+/// keys: enough to spread retries, no extra dependency. The `jitter` the
+/// client passes to [`RetryPolicy::next_delay`].
+pub fn jitter() -> f64 {
     use std::hash::BuildHasher;
     let bits = std::collections::hash_map::RandomState::new().hash_one(0u8);
     (bits >> 11) as f64 / (1u64 << 53) as f64

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sigmamind::mock::{Fault, MockServer};
 use sigmamind::types::{builder, CallStatus, CallType, CreateCallRequest, TerminationReason};
 use sigmamind::{Client, Error, RetryPolicy};
+use sigmamind_mock::{Fault, MockServer};
 
 fn request() -> builder::CreateCallRequest {
     CreateCallRequest::builder()

@@ -1,9 +1,9 @@
 //! Drift: responses keep what the spec does not know, and the client says so.
 
 use serde_json::json;
-use sigmamind::mock::{Fault, MockServer};
 use sigmamind::types::{CallStatus, CreateCallRequest};
 use sigmamind::{DriftKind, DriftSummary};
+use sigmamind_mock::{Fault, MockServer};
 
 fn request() -> sigmamind::types::builder::CreateCallRequest {
     CreateCallRequest::builder()

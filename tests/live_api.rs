@@ -4,7 +4,7 @@
 //! imitating such a live API, served by a plain loopback server (not the
 //! crate's local server), and none may lose a placed call.
 
-mod support;
+use sigmamind_test_servers as support;
 
 use serde_json::{json, Value};
 use sigmamind::fate::Fate;

@@ -3,7 +3,7 @@
 //! authority signed, with each TLS backend the build has (rustls by
 //! default; the platform's, OpenSSL here, with feature `native-tls`).
 
-mod support;
+use sigmamind_test_servers as support;
 
 use std::sync::Arc;
 

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use sigmamind::mock::{Fault, MockServer};
 use sigmamind::types::CreateCallRequest;
+use sigmamind_mock::{Fault, MockServer};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};

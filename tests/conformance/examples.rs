@@ -96,7 +96,7 @@ fn every_example_round_trips() {
 fn every_example_is_valid_against_its_schema() {
     // The examples themselves obey the spec (as the mock's validator reads it).
     for (place, name, example) in examples() {
-        if let Err(violations) = sigmamind::mock::validate_component(&name, &example) {
+        if let Err(violations) = sigmamind_mock::validate_component(&name, &example) {
             panic!("{place}: example breaks {violations:?}");
         }
     }

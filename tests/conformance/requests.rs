@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sigmamind::mock::{MockOptions, MockServer};
 use sigmamind::types::{AgentId, CreateCallRequest};
+use sigmamind_mock::{MockOptions, MockServer};
 
 use crate::spec::SPEC;
 

@@ -115,11 +115,13 @@ pub fn downstream_of_package(ws: &Path, to: &Path) -> Result<PathBuf, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    // `cargo package` writes where cargo builds, wherever that is.
+    let packages = crate::workspace::target_dir(ws)?.join("package");
     let unpacked = to.join("unpacked");
     std::fs::create_dir_all(&unpacked).map_err(|e| e.to_string())?;
     for krate in ["sigmamind-codegen", "sigmamind"] {
         let version = "0.1.0";
-        let file = ws.join(format!("target/package/{krate}-{version}.crate"));
+        let file = packages.join(format!("{krate}-{version}.crate"));
         let status = Command::new("tar")
             .args(["xzf"])
             .arg(&file)
@@ -222,13 +224,20 @@ pub fn build_script_steps(spec_path: &Path, runs: usize) -> Result<Vec<(&'static
 pub fn release_cli(ws: &crate::workspace::Workspace) -> Result<PathBuf, String> {
     let built = ws
         .cargo()
-        .args(["build", "--release", "--features", "cli", "--bin", "sigmamind"])
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "sigmamind-cli",
+            "--bin",
+            "sigmamind",
+        ])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !built.success() {
         return Err("the release build failed".into());
     }
-    Ok(ws.path("target/release/sigmamind"))
+    Ok(ws.target_dir()?.join("release/sigmamind"))
 }
 
 /// Runs `program` with `args` under GNU `time` (peak RSS measured by the

@@ -134,6 +134,14 @@ impl Workspace {
         parse_text(&String::from_utf8_lossy(&output.stdout)).map_err(|e| format!("HEAD:{EFFECTIVE}: {e}"))
     }
 
+    /// Where cargo builds this workspace: `CARGO_TARGET_DIR`, a
+    /// `build.target-dir` setting or `target/`, as cargo itself says
+    /// (`cargo metadata`), so that every command finds what it built
+    /// wherever that is.
+    pub fn target_dir(&self) -> Result<PathBuf, String> {
+        target_dir(&self.root)
+    }
+
     /// `cargo`, run in the workspace.
     pub fn cargo(&self) -> Command {
         let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -151,6 +159,26 @@ pub const SNAPSHOT_TEST: [&str; 6] = [
     "--test",
     "generated_surface",
 ];
+
+/// Where cargo builds the workspace at `root` (see [`Workspace::target_dir`]).
+pub fn target_dir(root: &Path) -> Result<PathBuf, String> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let metadata: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "cargo metadata names no target directory".to_owned())
+}
 
 /// Reads a document a user names on the command line (YAML or JSON).
 pub fn read_document(path: &Path) -> Result<(Value, String), String> {

@@ -9,7 +9,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use sigmamind::mock::{Fault, MockOptions, MockServer};
+use sigmamind_mock::{Fault, MockOptions, MockServer};
 use support::{book, next_release, platform_export, vendor, workspace_root};
 
 fn effective_next_release() -> Value {

@@ -1,5 +1,6 @@
 //! Tidy checks that keep the map true: ARCHITECTURE.md names only paths
-//! that exist, and names every source file of the three crates.
+//! that exist, and names every source file of the workspace's crates; the
+//! READMEs and `docs/` name only paths that exist.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,11 @@ fn is_path(token: &str) -> bool {
     let extension = [".rs", ".sql", ".toml", ".yaml", ".json", ".md"]
         .iter()
         .any(|e| token.ends_with(e));
-    plain && (token.contains('/') || extension) && !token.starts_with('.') || token == ".ci/run"
+    // `a/b` with no extension and no trailing slash is a MIME type or a
+    // rate (`application/json`, `10/s`), not a path.
+    let file_or_folder = extension || token.ends_with('/') || token.matches('/').count() > 1;
+    plain && (token.contains('/') || extension) && file_or_folder && !token.starts_with('.')
+        || token == ".ci/run"
 }
 
 /// Every path the document names, resolved: a path from the workspace
@@ -96,6 +101,9 @@ fn architecture_md_names_only_paths_that_exist_and_every_source_file() {
     for crate_src in ["src", "codegen/src", "xtask/src", "build"] {
         source_files(&root.join(crate_src), &root, &mut sources);
     }
+    for krate in std::fs::read_dir(root.join("crates")).unwrap() {
+        source_files(&krate.unwrap().path().join("src"), &root, &mut sources);
+    }
     let unnamed: Vec<String> = sources
         .iter()
         .filter(|file| !named.contains(*file))
@@ -115,10 +123,39 @@ fn a_renamed_file_is_caught() {
     assert_eq!(missing.len(), 1, "{missing:?}");
     assert!(missing[0].contains("src/fates.rs"), "{missing:?}");
     // A bare name is looked up in the folder of the path named before it.
-    let named = named_paths("`src/batch/`: `plan.rs`, `journal/`: `format.rs`", &root).unwrap();
+    let named = named_paths(
+        "`crates/sigmamind-dialler/src/`: `plan.rs`, `journal/`: `format.rs`",
+        &root,
+    )
+    .unwrap();
     assert!(
-        named.contains(Path::new("src/batch/journal/format.rs")),
+        named.contains(Path::new("crates/sigmamind-dialler/src/journal/format.rs")),
         "{named:?}"
     );
-    assert!(named_paths("`src/batch/`: `respond.rs`", &root).is_err());
+    assert!(named_paths("`crates/sigmamind-dialler/src/`: `respond.rs`", &root).is_err());
+}
+
+/// Every guide a user or a maintainer reads names only paths that exist: a
+/// crate's README from its crate's directory, the rest from the root.
+#[test]
+fn readmes_and_docs_name_only_paths_that_exist() {
+    let root = root().canonicalize().unwrap();
+    let mut docs = vec![(root.join("README.md"), root.clone())];
+    for krate in std::fs::read_dir(root.join("crates")).unwrap() {
+        let dir = krate.unwrap().path();
+        if dir.join("README.md").exists() {
+            docs.push((dir.join("README.md"), dir));
+        }
+    }
+    for doc in std::fs::read_dir(root.join("docs")).unwrap() {
+        docs.push((doc.unwrap().path(), root.clone()));
+    }
+    let mut problems = Vec::new();
+    for (doc, base) in docs {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        if let Err(missing) = named_paths(&text, &base) {
+            problems.push(format!("{}: {}", doc.display(), missing.join(", ")));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -317,8 +317,8 @@ fn the_vendors_own_error_bodies_win_where_our_overlay_filled_a_gap() {
     // The local server answers as the release documents.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let server = sigmamind::mock::MockServer::start_with(
-            sigmamind::mock::MockOptions::default()
+        let server = sigmamind_mock::MockServer::start_with(
+            sigmamind_mock::MockOptions::default()
                 .spec(effective.clone())
                 .api_key("k"),
         )

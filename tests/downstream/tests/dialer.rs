@@ -1,5 +1,5 @@
-use sigmamind::mock::{Fault, MockServer};
 use sigmamind_downstream_example::{dial, outcome, request, CallRecord, Outcome};
+use sigmamind_mock::{Fault, MockServer};
 
 #[tokio::test]
 async fn dials_through_the_public_api_and_stores_the_call() {

@@ -1,7 +1,7 @@
 //! Every rule of the change report, in one table: its id (as oasdiff names
 //! its checks), the levels it can have, what it means in Rust, and the test
-//! that shows it (`cargo xtask diff --rules` prints it; README has it; a
-//! test fails when a rule names no test that mentions its id).
+//! that shows it (`cargo xtask diff --rules` prints it, for
+//! `docs/maintaining.md`'s readers; a test fails when a rule names no test that mentions its id).
 
 use super::Level::{self, Breaking, Compatible, Docs, Warning};
 
@@ -190,7 +190,7 @@ rules! {
         "Only text changed (descriptions, examples): the generated surface is identical.", "rules::docs_only_means_the_surface_is_identical";
 }
 
-/// The registry as a Markdown table (for `--rules` and the README).
+/// The registry as a Markdown table (what `--rules` prints).
 pub fn markdown() -> String {
     let mut out = String::from("| rule | level | what it means |\n|---|---|---|\n");
     for rule in RULES {

@@ -1,0 +1,723 @@
+//! Placing a list's calls as a stream: rows are read and checked in list
+//! order, dialled by a bounded pool of workers, and their results handed
+//! on as they finish. Memory is bounded by what is in flight, plus what
+//! the guarantees need for the whole list: each number's first row (for
+//! duplicates) and, in a file journal, each earlier outcome, compactly.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+
+use super::journal::{Claim, Journal};
+use super::numbers;
+use super::pacer::Pacer;
+use super::plan::Row;
+use super::{
+    Batch, BatchError, Cancel, Contact, Counts, Event, EventHandler, Options, Outcome, PlannedCall, Report,
+    RowResult,
+};
+use sigmamind::fate::{Fate, Resend};
+use sigmamind::retry::{jitter, Attempt, RetryPolicy};
+use sigmamind::{Client, Error};
+
+/// Places the calls of `contacts` (a stream of rows, in list order) through
+/// `client`, recording each in `journal` before it is sent; see the
+/// [module docs](super). Every row's result goes to `results` as it
+/// finishes (not in row order). Rows are checked again as they are read,
+/// by the same rules as [`Batch::check`]: a row with a problem is never
+/// sent. Never fails as a whole: a journal that stops accepting records, or
+/// a contact list that cannot be read, stops the run (nothing is sent that
+/// is not recorded first), and [`Report::stopped`] says why; the rows not
+/// tried are reported refused with that reason.
+///
+/// Contacts from memory: `contacts.into_iter().map(Ok)`; from a CSV:
+/// [`read_contacts`](super::read_contacts).
+pub async fn run<I>(
+    client: &Client,
+    batch: &Batch,
+    contacts: I,
+    journal: &Journal,
+    options: &Options,
+    mut results: impl FnMut(&RowResult),
+) -> Report
+where
+    I: IntoIterator<Item = Result<Contact, BatchError>>,
+{
+    let started = std::time::Instant::now();
+    let concurrency = options.concurrency.max(1);
+    let shared = Arc::new(RunState {
+        // Retries happen here, so that a wait pauses every worker: the
+        // client sends each request once.
+        client: client.with_retry_policy(RetryPolicy {
+            max_retries: 0,
+            ..client.retry_policy().clone()
+        }),
+        // The client's policy, made safe: only what was not taken in is resent.
+        policy: RetryPolicy {
+            max_retries: options.max_retries,
+            retry_non_idempotent: false,
+            ..client.retry_policy().clone()
+        },
+        pacer: Pacer::new(options.rate),
+        journal: journal.clone(),
+        retry_unknown: options.retry_unknown,
+        rate_limited: AtomicU32::new(0),
+        stop: Stop::default(),
+        cancel: options.cancel.clone().unwrap_or_default(),
+        on_event: options.on_event.clone(),
+        slots: (0..concurrency).map(|_| Mutex::new(None)).collect(),
+    });
+    let mut counts = Counts::default();
+    let mut report = |result: &RowResult| {
+        counts.add(result);
+        results(result);
+    };
+    if let Err(error) = journal
+        .begin_run(options.retry_unknown, options.results_file.as_deref())
+        .await
+    {
+        shared
+            .stop
+            .set(format!("the journal could not record the run: {error}"));
+    }
+
+    let (work, queue) = mpsc::channel::<PlannedCall>(concurrency);
+    let queue = Arc::new(tokio::sync::Mutex::new(queue));
+    let (finished, mut done) = mpsc::channel::<RowResult>(concurrency * 2);
+    let mut workers = tokio::task::JoinSet::new();
+    let mut worker_of = HashMap::new();
+    for index in 0..concurrency {
+        let task = workers.spawn(worker(shared.clone(), index, queue.clone(), finished.clone()));
+        worker_of.insert(task.id(), index);
+    }
+    drop(finished);
+
+    let mut checker = batch.checker(options.expected_rows);
+    let mut contacts = contacts.into_iter();
+    let mut work = Some(work);
+    let mut next: Option<PlannedCall> = None;
+    loop {
+        // The next row to hand out; invalid ones are refused on the way.
+        while work.is_some() && next.is_none() {
+            if !shared.may_start() {
+                break;
+            }
+            match contacts.next() {
+                None => work = None,
+                Some(Err(error)) => shared
+                    .stop
+                    .set(format!("the contact list could not be read: {error}")),
+                Some(Ok(contact)) => match checker.next(&contact) {
+                    Row::Call(call) => next = Some(call),
+                    Row::Invalid { row, phone, errors } => {
+                        let error = errors
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        if let Err(e) = journal.invalid(row, &phone, &error).await {
+                            shared
+                                .stop
+                                .set(format!("the journal could not record an invalid row: {e}"));
+                        }
+                        report(&RowResult {
+                            row,
+                            phone,
+                            outcome: Outcome::Invalid { error },
+                            attempts: 0,
+                            earlier_run: false,
+                        });
+                    }
+                },
+            }
+        }
+        if work.is_some() && !shared.may_start() {
+            // Stopped: what was not handed out is not sent, and said so.
+            work = None;
+            let reason = shared.stop.reason().unwrap_or_default();
+            if let Some(call) = next.take() {
+                report(&stopped_before_sending(call.row, call.phone, &reason));
+            }
+            for contact in contacts.by_ref() {
+                let Ok(contact) = contact else { break };
+                let (row, phone) = match checker.next(&contact) {
+                    Row::Call(call) => (call.row, call.phone),
+                    Row::Invalid { row, phone, .. } => (row, phone),
+                };
+                report(&stopped_before_sending(row, phone, &reason));
+            }
+        }
+        tokio::select! {
+            permit = async { work.as_ref().expect("guarded").reserve().await }, if work.is_some() && next.is_some() => {
+                match permit {
+                    Ok(permit) => permit.send(next.take().expect("guarded")),
+                    Err(_) => shared.stop.set("the workers stopped unexpectedly".to_owned()),
+                }
+            }
+            Some(result) = done.recv() => report(&result),
+            Some(joined) = workers.join_next_with_id(), if !workers.is_empty() => {
+                if let Err(error) = joined {
+                    // A worker cannot panic short of a bug; its row is
+                    // judged by whether its request may have left.
+                    let index = worker_of.get(&error.id()).copied();
+                    shared.stop.set("a worker stopped unexpectedly".to_owned());
+                    if let Some(slot) = index.and_then(|i| shared.slots[i].lock().expect("slot").take()) {
+                        report(&slot.abandoned());
+                    }
+                }
+            }
+            else => break,
+        }
+    }
+    // Rows handed out that no worker took (every worker stopped): not sent.
+    let reason = shared.stop.reason().unwrap_or_default();
+    while let Ok(call) = queue.lock().await.try_recv() {
+        report(&stopped_before_sending(call.row, call.phone, &reason));
+    }
+    journal.end_run().await;
+    Report {
+        counts,
+        rate_limited: shared.rate_limited.load(Ordering::SeqCst),
+        stopped: shared.stop.reason(),
+        elapsed: started.elapsed(),
+    }
+}
+
+struct RunState {
+    client: Client,
+    policy: RetryPolicy,
+    pacer: Pacer,
+    journal: Journal,
+    retry_unknown: bool,
+    rate_limited: AtomicU32,
+    stop: Stop,
+    cancel: Cancel,
+    on_event: Option<EventHandler>,
+    /// The row each worker holds, and whether its claim is durable (its
+    /// request may have left).
+    slots: Vec<Mutex<Option<Slot>>>,
+}
+
+/// A worker's row.
+struct Slot {
+    row: usize,
+    phone: String,
+    claimed: bool,
+}
+
+impl Slot {
+    /// The result of a row whose worker stopped unexpectedly.
+    fn abandoned(self) -> RowResult {
+        if !self.claimed {
+            return stopped_before_sending(self.row, self.phone, "a worker stopped unexpectedly");
+        }
+        RowResult {
+            row: self.row,
+            phone: self.phone,
+            outcome: Outcome::Unknown {
+                error: "no outcome: the worker placing it stopped unexpectedly".to_owned(),
+            },
+            attempts: 0,
+            earlier_run: false,
+        }
+    }
+}
+
+/// The result of a row the run stopped before sending (not placed).
+fn stopped_before_sending(row: usize, phone: String, reason: &str) -> RowResult {
+    RowResult {
+        row,
+        phone,
+        outcome: Outcome::NotSent {
+            error: format!("not sent: the run stopped ({reason})"),
+        },
+        attempts: 0,
+        earlier_run: false,
+    }
+}
+
+impl RunState {
+    /// Whether a worker may start another row.
+    fn may_start(&self) -> bool {
+        if self.cancel.is_cancelled() {
+            self.stop.set("cancelled".to_owned());
+        }
+        !self.stop.is_set()
+    }
+
+    /// Returns once the run must send nothing more (cancelled, or stopped):
+    /// what a worker waiting to send races against.
+    async fn halted(&self) {
+        tokio::select! {
+            () = self.cancel.cancelled() => {}
+            () = self.stop.set_ever() => {}
+        }
+    }
+
+    fn emit(&self, event: Event<'_>) {
+        if let Some(handler) = &self.on_event {
+            handler(event);
+        }
+    }
+}
+
+/// Set once, when the run must send nothing more; setting it wakes every
+/// worker that waits to send.
+#[derive(Default)]
+struct Stop {
+    reason: Mutex<Option<String>>,
+    woken: tokio::sync::Notify,
+}
+
+impl Stop {
+    fn set(&self, reason: String) {
+        self.reason.lock().expect("stop lock").get_or_insert(reason);
+        self.woken.notify_waiters();
+    }
+
+    fn reason(&self) -> Option<String> {
+        self.reason.lock().expect("stop lock").clone()
+    }
+
+    fn is_set(&self) -> bool {
+        self.reason.lock().expect("stop lock").is_some()
+    }
+
+    /// Returns once the stop is set.
+    async fn set_ever(&self) {
+        loop {
+            let woken = self.woken.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.is_set() {
+                return;
+            }
+            woken.await;
+        }
+    }
+}
+
+async fn worker(
+    shared: Arc<RunState>,
+    index: usize,
+    queue: Arc<tokio::sync::Mutex<mpsc::Receiver<PlannedCall>>>,
+    done: mpsc::Sender<RowResult>,
+) {
+    loop {
+        let Some(call) = queue.lock().await.recv().await else {
+            return;
+        };
+        *shared.slots[index].lock().expect("slot") = Some(Slot {
+            row: call.row,
+            phone: call.phone.clone(),
+            claimed: false,
+        });
+        let result = take(&shared, index, &call).await;
+        shared.emit(Event::RowDone(&result));
+        *shared.slots[index].lock().expect("slot") = None;
+        if done.send(result).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// One row: settled earlier, or claimed, placed and recorded.
+async fn take(shared: &RunState, index: usize, call: &PlannedCall) -> RowResult {
+    let key = numbers::key(&call.phone).expect("a checked row has a +E.164 number");
+    let result = |outcome: Outcome, attempts: u32, earlier_run: bool| RowResult {
+        row: call.row,
+        phone: call.phone.clone(),
+        outcome,
+        attempts,
+        earlier_run,
+    };
+    let stopped = || {
+        let reason = shared.stop.reason().unwrap_or_default();
+        stopped_before_sending(call.row, call.phone.clone(), &reason)
+    };
+    if !shared.may_start() {
+        return stopped();
+    }
+    // A settled row is skipped without waiting for the rate.
+    match shared.journal.settled(key, shared.retry_unknown).await {
+        Ok(Some(outcome)) => return result(earlier(outcome), 0, true),
+        Ok(None) => {}
+        Err(error) => {
+            shared.stop.set(format!("the journal could not be read: {error}"));
+            return stopped();
+        }
+    }
+    // The wait may be long (a rate, a pause): a stop ends it.
+    tokio::select! {
+        () = shared.pacer.wait() => {}
+        () = shared.halted() => {}
+    }
+    if !shared.may_start() {
+        return stopped();
+    }
+    // Nothing is sent that is not recorded first.
+    match shared.journal.claim(call, key, shared.retry_unknown).await {
+        Ok(Claim::Claimed) => {}
+        Ok(Claim::Settled(outcome)) => return result(earlier(outcome), 0, true),
+        Err(error) => {
+            shared
+                .stop
+                .set(format!("the journal could not record a request: {error}"));
+            let error = format!(
+                "not sent: the journal could not record it ({error}); if the journal shows it as sending, it was not sent"
+            );
+            return result(Outcome::NotSent { error }, 0, false);
+        }
+    }
+    if let Some(slot) = shared.slots[index].lock().expect("slot").as_mut() {
+        slot.claimed = true;
+    }
+    let (outcome, attempts) = place(shared, call).await;
+    if let Err(error) = shared.journal.finish(call, key, &outcome, attempts).await {
+        shared
+            .stop
+            .set(format!("the journal could not record an outcome: {error}"));
+    }
+    result(outcome, attempts, false)
+}
+
+/// An earlier outcome, as this run reports it.
+fn earlier(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Unknown { error } => Outcome::Unknown {
+            error: format!("{error}; not dialled again (a run that retries unknown outcomes would dial it)"),
+        },
+        other => other,
+    }
+}
+
+/// Sends the row's request until it is answered, or may have been
+/// processed, or the retries run out; returns the outcome and the requests
+/// sent. What a request proved is the classifier's; what the run does
+/// about it (pause everyone, stop everyone) is decided here:
+/// - a `429` or a refused connection pauses every worker for the
+///   server's `Retry-After` (or the policy's backoff), and the row is sent
+///   again after it: never before;
+/// - a `Retry-After` longer than the policy waits (`max_retry_after`), or a
+///   rejected key (`401`, `403`), stops the run: every other row would
+///   meet the same answer, and the rows not sent are left for a rerun;
+/// - a stop (or a cancel) while a row waits ends the wait: the row is not
+///   sent again, and its last answer (a refusal) is its outcome.
+async fn place(shared: &RunState, call: &PlannedCall) -> (Outcome, u32) {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let sent = shared
+            .client
+            .create_call()
+            .body(call.request.clone())
+            .send()
+            .await;
+        let error = match sent {
+            Ok(call) => {
+                let call_id = call.into_inner().call_id;
+                return (Outcome::Placed { call_id }, attempt);
+            }
+            Err(error) => error,
+        };
+        let verdict = error.verdict();
+        let status = error.status().map(|s| s.as_u16());
+        match verdict.resend {
+            Resend::Throttled => {
+                shared.rate_limited.fetch_add(1, Ordering::SeqCst);
+                if let Some(wait) = error.retry_after().filter(|w| *w > shared.policy.max_retry_after) {
+                    shared.stop.set(too_long_a_wait(wait, status));
+                }
+            }
+            Resend::NotWithThisKey => shared.stop.set(format!(
+                "the server refused the API key ({}): check SIGMAMIND_API_KEY, and that the key may \
+                 place calls from this number; every other row would be refused the same way",
+                error.status().map_or_else(String::new, |s| s.to_string()),
+            )),
+            _ => {}
+        }
+        let retry = Attempt::after(attempt, &error, false);
+        if let Some(wait) = shared.policy.next_delay(&retry, jitter()) {
+            if !shared.stop.is_set() && !shared.cancel.is_cancelled() {
+                shared.pacer.pause(wait);
+                shared.emit(Event::Paused { wait, status });
+                let resend = tokio::select! {
+                    () = shared.pacer.wait() => shared.may_start(),
+                    () = shared.halted() => false,
+                };
+                if resend {
+                    continue;
+                }
+            }
+        }
+        return (outcome_of(&error, verdict.fate), attempt);
+    }
+}
+
+/// Why a run stopped for a `Retry-After` longer than it waits, with the
+/// time a rerun may start.
+fn too_long_a_wait(wait: std::time::Duration, status: Option<u16>) -> String {
+    let until = chrono::Duration::from_std(wait)
+        .ok()
+        .and_then(|wait| chrono::Utc::now().checked_add_signed(wait))
+        .map_or_else(
+            || "a time too far away to name".to_owned(),
+            |at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        );
+    format!(
+        "the server ({}) asked every request to wait {}s, longer than this run waits: \
+         run it again after {until}",
+        status.map_or_else(|| "no status".to_owned(), |s| s.to_string()),
+        wait.as_secs()
+    )
+}
+
+/// A final error's outcome, as the classifier judged it ([`sigmamind::fate`]).
+fn outcome_of(error: &Error, fate: Fate) -> Outcome {
+    let text = error.to_string();
+    match fate {
+        // A 2xx whose body could not be read: the call exists.
+        Fate::Processed => Outcome::Placed {
+            call_id: error.call_id().map(str::to_owned),
+        },
+        Fate::Refused => Outcome::Refused {
+            status: error.status().map(|s| s.as_u16()),
+            error: text,
+        },
+        Fate::NotSent => Outcome::NotSent { error: text },
+        _ => Outcome::Unknown { error: text },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Batch, Contact};
+    use sigmamind_mock::{Fault, MockServer};
+
+    fn contacts(n: usize) -> Vec<Contact> {
+        (0..n)
+            .map(|i| Contact::new(format!("+1415555{i:04}")).variable("customer_name", format!("C{i}")))
+            .collect()
+    }
+
+    /// A run over `list`; its rows sorted by row number.
+    async fn go(
+        client: &Client,
+        batch: &Batch,
+        list: &[Contact],
+        journal: &Journal,
+        options: &Options,
+    ) -> (Report, Vec<RowResult>) {
+        let mut rows = Vec::new();
+        let report = run(
+            client,
+            batch,
+            list.iter().cloned().map(Ok),
+            journal,
+            options,
+            |r| rows.push(r.clone()),
+        )
+        .await;
+        rows.sort_by_key(|r| r.row);
+        (report, rows)
+    }
+
+    /// One worker: faults pushed on the server meet the rows in order.
+    async fn one_at_a_time(
+        server: &MockServer,
+        batch: &Batch,
+        list: &[Contact],
+        journal: &Journal,
+    ) -> (Report, Vec<RowResult>) {
+        go(
+            &server.client(),
+            batch,
+            list,
+            journal,
+            &Options::default().concurrency(1),
+        )
+        .await
+    }
+
+    fn phones_sent(server: &MockServer) -> Vec<String> {
+        server
+            .requests()
+            .iter()
+            .filter_map(|r| r.json()?["toPhoneNumber"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn outcomes_follow_what_the_answer_proves() {
+        let server = MockServer::start().await;
+        let batch = Batch::new("+14155552671").unwrap();
+        let list = contacts(4);
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
+        // In row order with one worker: 422, then a 500, then a lost
+        // connection, then a normal answer.
+        server.push_fault(Fault::Json(422, serde_json::json!({"error": "bad"})));
+        server.push_fault(Fault::Status(500));
+        server.push_fault(Fault::DropConnection);
+        let (_, rows) = one_at_a_time(&server, &batch, &list, &journal).await;
+        let names: Vec<_> = rows.iter().map(|r| r.outcome.name()).collect();
+        assert_eq!(names, ["refused", "unknown", "unknown", "placed"]);
+        assert_eq!(
+            rows[0].outcome,
+            Outcome::Refused {
+                status: Some(422),
+                error: rows[0].outcome.error().unwrap().to_owned(),
+            }
+        );
+        assert!(rows[3].outcome.call_id().unwrap().starts_with("call_"));
+        // Each row was sent once: a 500 or a lost connection may have placed it.
+        assert_eq!(server.request_count(), 4);
+        drop(journal);
+
+        // A rerun retries the failed row only.
+        let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
+        let (_, rows) = go(&server.client(), &batch, &list, &journal, &Options::default()).await;
+        let names: Vec<_> = rows.iter().map(|r| (r.outcome.name(), r.earlier_run)).collect();
+        assert_eq!(
+            names,
+            [
+                ("placed", false),
+                ("unknown", true),
+                ("unknown", true),
+                ("placed", true)
+            ]
+        );
+        assert_eq!(
+            phones_sent(&server)
+                .iter()
+                .filter(|p| *p == "+14155550000")
+                .count(),
+            2
+        );
+        assert_eq!(server.request_count(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_row_never_unmasks_an_unknown_outcome() {
+        let server = MockServer::start().await;
+        let mut list = contacts(2);
+        list.push(list[0].clone()); // row 3 repeats row 1's number
+        let batch = Batch::new("+14155552671").unwrap();
+        let checked = batch.check(list.iter().cloned().map(Ok), |_| {}).unwrap();
+        assert_eq!(checked.errors, 1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        server.push_fault(Fault::Status(503)); // row 1: unknown
+        for run_number in 0..3 {
+            let journal = Journal::open(&path, &batch, server.base_url()).unwrap();
+            let (_, rows) = one_at_a_time(&server, &batch, &list, &journal).await;
+            assert_eq!(rows[0].outcome.name(), "unknown", "run {run_number}");
+            assert_eq!(rows[2].outcome.name(), "invalid", "run {run_number}");
+        }
+        assert_eq!(
+            phones_sent(&server)
+                .iter()
+                .filter(|p| *p == "+14155550000")
+                .count(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_run_finishes_what_is_in_flight_and_starts_nothing_more() {
+        let server = MockServer::start().await;
+        server.set_latency(std::time::Duration::from_millis(50));
+        let batch = Batch::new("+14155552671").unwrap();
+        let list = contacts(20);
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
+        let cancel = Cancel::new();
+        let options = Options::default()
+            .concurrency(2)
+            .cancel(cancel.clone())
+            .on_event(move |event| {
+                if let Event::RowDone(result) = event {
+                    if result.row == 3 {
+                        cancel.cancel();
+                    }
+                }
+            });
+        let (report, rows) = go(&server.client(), &batch, &list, &journal, &options).await;
+        let counts = report.counts();
+        // Rows 1-4 were in flight or done when row 3 finished; nothing after.
+        assert!((3..=4).contains(&counts.placed), "{counts:?}");
+        assert_eq!(counts.placed + counts.not_sent, 20);
+        assert_eq!(counts.unknown, 0);
+        assert_eq!(server.request_count(), counts.placed);
+        assert_eq!(report.stopped.as_deref(), Some("cancelled"));
+        let not_sent = rows.iter().find(|r| r.outcome.name() == "not_sent").unwrap();
+        assert_eq!(
+            not_sent.outcome.error(),
+            Some("not sent: the run stopped (cancelled)")
+        );
+        drop(journal);
+        // A rerun dials the rest.
+        let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
+        let (report, _) = go(&server.client(), &batch, &list, &journal, &Options::default()).await;
+        assert!(report.all_placed());
+        assert_eq!(server.request_count(), 20);
+    }
+
+    /// A worker that dies (here: an event handler that panics) leaves its
+    /// row unknown, never "not sent"; the rows it never took are not sent.
+    #[tokio::test]
+    async fn a_worker_that_dies_leaves_its_row_unknown() {
+        let server = MockServer::start().await;
+        let batch = Batch::new("+14155552671").unwrap();
+        let list = contacts(4);
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path().join("j"), &batch, server.base_url()).unwrap();
+        let options = Options::default().concurrency(1).on_event(|event| {
+            if matches!(event, Event::RowDone(r) if r.row == 2) {
+                panic!("a handler bug");
+            }
+        });
+        let (_, rows) = go(&server.client(), &batch, &list, &journal, &options).await;
+        let names: Vec<_> = rows.iter().map(|r| r.outcome.name()).collect();
+        assert_eq!(names, ["placed", "unknown", "not_sent", "not_sent"]);
+        assert_eq!(
+            rows[2].outcome.error(),
+            Some("not sent: the run stopped (a worker stopped unexpectedly)")
+        );
+        assert_eq!(server.request_count(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_retried_and_then_not_sent() {
+        // Nothing listens on port 9.
+        let client = Client::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:9")
+            .retry_policy(RetryPolicy {
+                initial_backoff: std::time::Duration::from_millis(1),
+                max_backoff: std::time::Duration::from_millis(2),
+                ..Default::default()
+            })
+            .build()
+            .unwrap();
+        let batch = Batch::new("+14155552671").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path().join("j"), &batch, "local").unwrap();
+        let (_, rows) = go(
+            &client,
+            &batch,
+            &contacts(2),
+            &journal,
+            &Options::default().max_retries(3),
+        )
+        .await;
+        assert_eq!(rows.len(), 2);
+        for row in &rows {
+            assert_eq!(row.outcome.name(), "not_sent", "{row:?}");
+            assert_eq!(row.attempts, 4);
+        }
+    }
+}
