@@ -122,6 +122,10 @@ pub use drift::{DriftEntry, DriftKind, DriftSummary};
 pub use error::{Error, ErrorBody};
 pub use generated::{builder, prelude, types, Client, ClientInfo, ResponseValue, DEFAULT_BASE_URL};
 pub use retry::RetryPolicy;
+/// The JSON crate the API's free-form values use (`dynamic_variables` is a
+/// `serde_json::Map`), re-exported so that building a request needs no
+/// dependency of your own.
+pub use serde_json;
 
 /// A value rejected by a generated type's rules (`"+1234".parse::<E164PhoneNumber>()`,
 /// or a builder's `try_from`): the field, where the message names one, and the rule.
