@@ -57,6 +57,32 @@ pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}…[{} bytes, clipped]", &text[..end], text.len()))
 }
 
+/// `text` in at most `max` bytes all told, the clipping note included, cut
+/// at a character boundary: what a store keeps, so that reading it back and
+/// clipping it again changes nothing. `max` below 64 leaves no room for the
+/// note: the text is then only cut.
+///
+/// ```
+/// let long = "é".repeat(5000);
+/// let once = sigmamind::text::clip_within(&long, 1024);
+/// assert!(once.len() <= 1024 && once.ends_with("[10000 bytes, clipped]"));
+/// assert_eq!(sigmamind::text::clip_within(&once, 1024), once);
+/// ```
+pub fn clip_within(text: &str, max: usize) -> Cow<'_, str> {
+    const NOTE_ROOM: usize = 64; // "…[N bytes, clipped]" for any usize N
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    if max < NOTE_ROOM {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        return Cow::Borrowed(&text[..end]);
+    }
+    clip(text, max - NOTE_ROOM)
+}
+
 /// Whether a terminal would act on `c` rather than show it. The backslash
 /// counts only once something else is escaped (see [`printable`]).
 fn needs_escape(c: char) -> bool {

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use super::format::{now, Finished, JournalState, Record, FORMAT, MAX_CALL_ID, MAX_LINE, VERSION};
-use super::{Identity, Recovered};
+use super::{settles, Claim, Identity, JournalRow, Recovered, RunStart, Store, StoreFuture};
 use crate::numbers;
 use crate::{BatchError, Outcome};
 
@@ -150,7 +150,7 @@ impl Earlier {
                 let id = call_id.unwrap_or_default();
                 // Written clipped; clipped again for journals of releases
                 // that did not (a slice mid-character would panic).
-                let id = sigmamind::text::clip(&id, MAX_CALL_ID);
+                let id = sigmamind::text::clip_within(&id, MAX_CALL_ID);
                 let at = u32::try_from(self.call_ids.len()).map_err(|_| "too many call ids".to_owned())?;
                 self.call_ids.push_str(&id);
                 Slot {
@@ -296,18 +296,6 @@ impl FileJournal {
         })
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub(crate) fn recovered(&self) -> &Recovered {
-        &self.recovered
-    }
-
-    pub(crate) fn results_files(&self) -> &[String] {
-        &self.results_files
-    }
-
     /// The last outcome earlier runs recorded for this number.
     pub(crate) fn earlier(&self, key: u64) -> Option<Outcome> {
         self.earlier.get(key)
@@ -320,6 +308,83 @@ impl FileJournal {
             .expect("the writer lives as long as the journal")
             .append(record)
             .await
+    }
+}
+
+impl Store for FileJournal {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn recovered(&self) -> &Recovered {
+        &self.recovered
+    }
+
+    fn results_files(&self) -> &[String] {
+        &self.results_files
+    }
+
+    fn begin_run<'a>(&'a self, run: RunStart<'a>) -> StoreFuture<'a, Result<(), String>> {
+        Box::pin(self.append_owned(Record::Run {
+            at: now(),
+            retry_unknown: run.retry_unknown,
+            results: run.results.map(str::to_owned),
+        }))
+    }
+
+    fn invalid<'a>(
+        &'a self,
+        row: usize,
+        phone: &'a str,
+        error: &'a str,
+    ) -> StoreFuture<'a, Result<(), String>> {
+        Box::pin(self.append_owned(Record::Invalid {
+            row,
+            phone: phone.to_owned(),
+            error: error.to_owned(),
+            at: now(),
+        }))
+    }
+
+    /// What earlier runs recorded: one process holds a file journal, and
+    /// the runner never claims a number twice in a run.
+    fn last_outcome(&self, key: u64) -> StoreFuture<'_, Result<Option<Outcome>, String>> {
+        let last = self.earlier(key);
+        Box::pin(async move { Ok(last) })
+    }
+
+    fn claim<'a>(
+        &'a self,
+        row: JournalRow<'a>,
+        retry_unknown: bool,
+    ) -> StoreFuture<'a, Result<Claim, String>> {
+        Box::pin(async move {
+            if let Some(outcome) = self.earlier(row.key).filter(|o| settles(o, retry_unknown)) {
+                return Ok(Claim::Settled(outcome));
+            }
+            self.append(&Record::Sending {
+                row: row.row,
+                phone: row.phone.to_owned(),
+                at: now(),
+            })
+            .await?;
+            Ok(Claim::Claimed)
+        })
+    }
+
+    fn finish<'a>(
+        &'a self,
+        row: JournalRow<'a>,
+        finished: Finished,
+        attempts: u32,
+    ) -> StoreFuture<'a, Result<(), String>> {
+        Box::pin(self.append_owned(finished_record(row.row, row.phone, finished, attempts)))
+    }
+}
+
+impl FileJournal {
+    async fn append_owned(&self, record: Record) -> Result<(), String> {
+        self.append(&record).await
     }
 }
 
@@ -504,8 +569,8 @@ fn sync_parent(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// A finished record of `outcome` for a row.
-pub(super) fn finished_record(row: usize, phone: &str, finished: Finished) -> Record {
+/// A finished record of `outcome` for a row, after `attempts` requests.
+pub(super) fn finished_record(row: usize, phone: &str, finished: Finished, attempts: u32) -> Record {
     Record::Finished {
         row,
         phone: phone.to_owned(),
@@ -513,6 +578,7 @@ pub(super) fn finished_record(row: usize, phone: &str, finished: Finished) -> Re
         call_id: finished.call_id,
         status: finished.status,
         error: finished.error,
+        attempts,
         at: now(),
     }
 }
@@ -563,6 +629,7 @@ mod tests {
                 status: None,
                 error: None,
             },
+            1,
         )
     }
 
@@ -583,6 +650,7 @@ mod tests {
                 status: Some(422),
                 error: Some("no".into()),
             },
+            1,
         );
         write(
             &path,

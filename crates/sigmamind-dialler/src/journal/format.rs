@@ -60,8 +60,16 @@ pub(crate) enum Record {
         status: Option<u16>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// Requests sent for the row (absent in journals written before it
+        /// was recorded: read as 0).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        attempts: u32,
         at: String,
     },
+}
+
+fn is_zero(attempts: &u32) -> bool {
+    *attempts == 0
 }
 
 /// How a request ended, as journals write it. These are the names of
@@ -139,7 +147,7 @@ impl Finished {
             Outcome::Unknown { error } => (JournalState::Unknown, None, None, Some(error.clone())),
             _ => return None,
         };
-        let clip = |text: String, max| sigmamind::text::clip(&text, max).into_owned();
+        let clip = |text: String, max| sigmamind::text::clip_within(&text, max).into_owned();
         Some(Finished {
             state,
             call_id: call_id.map(|id| clip(id, MAX_CALL_ID)),
@@ -150,7 +158,6 @@ impl Finished {
 
     /// The public outcome of what a journal kept (the file journal keeps
     /// less per number: see `file::SlotState`).
-    #[cfg(feature = "postgres")]
     pub(crate) fn outcome(self) -> Outcome {
         let error = self.error.unwrap_or_default();
         match self.state {

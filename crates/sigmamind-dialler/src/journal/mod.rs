@@ -1,11 +1,17 @@
 //! The batch journal: what was sent, durably, before it was sent, so that a
-//! rerun never dials a number twice. One contract, two stores:
+//! rerun never dials a number twice. One contract ([`Store`]), three stores:
 //!
 //! - a **file** ([`Journal::open`]; `file.rs`): an append-only JSON-lines
 //!   file, for one dialer on one machine (the default);
 //! - **PostgreSQL** ([`Journal::postgres`], feature `postgres`;
 //!   `postgres.rs`): one table shared by several dialers on any number of
-//!   machines, where a unique constraint decides which dialer claims a number.
+//!   machines, where a unique constraint decides which dialer claims a number;
+//! - **memory** ([`Journal::in_memory`]; `memory.rs`): the contract with
+//!   nothing durable, for tests and rehearsals.
+//!
+//! Every store passes the same suite (`contract.rs`): a new store is one
+//! file implementing [`Store`], a constructor on [`Journal`], and one line
+//! in that suite (ARCHITECTURE.md has the recipe).
 //!
 //! The contract, which the runner relies on: a row is **claimed durably**
 //! (`sending`: synced to disk, or committed) before its request leaves, and
@@ -17,15 +23,19 @@
 //! edited between runs never dials a number twice. The records are the
 //! journal's own (`format.rs`), versioned.
 
+#[cfg(test)]
+mod contract;
 mod file;
 mod format;
+mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 
-pub(crate) use format::now;
-use format::{Finished, Record};
+use format::Finished;
 
 use super::{Batch, BatchError, Outcome, PlannedCall};
 
@@ -84,17 +94,89 @@ pub(crate) enum Claim {
     Settled(Outcome),
 }
 
-/// An open batch journal (see the [crate docs](crate) module docs). Clones share it.
-#[derive(Debug, Clone)]
-pub struct Journal {
-    store: std::sync::Arc<Store>,
+/// A row as a store sees it: its place in the list, its number as the list
+/// wrote it, and the number's key (every store keys rows by number, so an
+/// edited list never dials a number twice).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JournalRow<'a> {
+    pub row: usize,
+    pub phone: &'a str,
+    pub key: u64,
 }
 
-#[derive(Debug)]
-enum Store {
-    File(file::FileJournal),
-    #[cfg(feature = "postgres")]
-    Postgres(postgres::PostgresJournal),
+/// A future a store returns (boxed: the runner holds any store).
+pub(crate) type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The contract every journal store keeps (module docs): the runner talks
+/// to a store only through this. Errors are one sentence, for the run's
+/// stop reason.
+pub(crate) trait Store: Send + Sync + std::fmt::Debug {
+    /// Where the journal is: a path, or a database and campaign.
+    fn location(&self) -> String;
+
+    /// What opening the journal found.
+    fn recovered(&self) -> &Recovered;
+
+    /// The results files earlier runs recorded writing (none, for a store
+    /// that keeps no such record).
+    fn results_files(&self) -> &[String] {
+        &[]
+    }
+
+    /// A run begins.
+    fn begin_run<'a>(&'a self, run: RunStart<'a>) -> StoreFuture<'a, Result<(), String>>;
+
+    /// A row the checks refused. A store may keep it for the record; it
+    /// says nothing about the number (another row may carry it too).
+    fn invalid<'a>(
+        &'a self,
+        row: usize,
+        phone: &'a str,
+        error: &'a str,
+    ) -> StoreFuture<'a, Result<(), String>> {
+        let _ = (row, phone, error); // nothing to keep, by default
+        Box::pin(async { Ok(()) })
+    }
+
+    /// How the number last ended, as this store knows it now (`None`:
+    /// never claimed).
+    fn last_outcome(&self, key: u64) -> StoreFuture<'_, Result<Option<Outcome>, String>>;
+
+    /// Claims the row durably for this run, unless an outcome that
+    /// [`settles`] it is recorded (then says which).
+    fn claim<'a>(
+        &'a self,
+        row: JournalRow<'a>,
+        retry_unknown: bool,
+    ) -> StoreFuture<'a, Result<Claim, String>>;
+
+    /// Records how a claimed row ended, after `attempts` requests.
+    fn finish<'a>(
+        &'a self,
+        row: JournalRow<'a>,
+        finished: Finished,
+        attempts: u32,
+    ) -> StoreFuture<'a, Result<(), String>>;
+
+    /// The run ended: release what this dialer holds.
+    fn end_run(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// What a run says when it begins.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunStart<'a> {
+    /// Whether rows with an unknown outcome are dialled again.
+    pub retry_unknown: bool,
+    /// Where its results go, if it said.
+    pub results: Option<&'a str>,
+}
+
+/// An open batch journal (see the [crate docs](crate)). Clones share it.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    store: std::sync::Arc<dyn Store>,
 }
 
 impl Journal {
@@ -107,8 +189,21 @@ impl Journal {
     pub fn open(path: impl AsRef<Path>, batch: &Batch, api: &str) -> Result<Journal, BatchError> {
         let store = file::FileJournal::open(path.as_ref(), &Identity::of(batch, api))?;
         Ok(Journal {
-            store: std::sync::Arc::new(Store::File(store)),
+            store: std::sync::Arc::new(store),
         })
+    }
+
+    /// A journal kept in this process's memory: the same contract as the
+    /// others (a number placed is never claimed again, an unknown outcome
+    /// only by a run that retries unknown outcomes), with nothing durable.
+    /// Every clone of it, in any run, shares it, so that reruns in one
+    /// process (tests, a rehearsal on the local server) never dial twice;
+    /// a new process starts empty. Not for real calls that must survive a
+    /// crash: use [`Journal::open`] or [`Journal::postgres`].
+    pub fn in_memory(batch: &Batch, api: &str) -> Journal {
+        Journal {
+            store: std::sync::Arc::new(memory::MemoryJournal::new(&Identity::of(batch, api))),
+        }
     }
 
     /// Connects to the PostgreSQL journal at `url` (`postgres://user@host/db`,
@@ -128,82 +223,47 @@ impl Journal {
     ) -> Result<Journal, BatchError> {
         let store = postgres::PostgresJournal::connect(url, campaign, &Identity::of(batch, api)).await?;
         Ok(Journal {
-            store: std::sync::Arc::new(Store::Postgres(store)),
+            store: std::sync::Arc::new(store),
         })
     }
 
     /// Where the journal is: its path, or its database and campaign.
     pub fn location(&self) -> String {
-        match &*self.store {
-            Store::File(file) => file.path().display().to_string(),
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pg) => pg.location(),
-        }
+        self.store.location()
     }
 
     /// What opening the journal found.
     pub fn recovered(&self) -> &Recovered {
-        match &*self.store {
-            Store::File(file) => file.recovered(),
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pg) => pg.recovered(),
-        }
+        self.store.recovered()
     }
 
     /// The results files earlier runs recorded writing
     /// ([`Options::results_file`](crate::Options::results_file)), as
-    /// they named them: a file journal's; a PostgreSQL journal keeps none.
+    /// they named them: a file journal's; the others keep none.
     pub fn results_files(&self) -> &[String] {
-        match &*self.store {
-            Store::File(file) => file.results_files(),
-            #[cfg(feature = "postgres")]
-            Store::Postgres(_) => &[],
-        }
+        self.store.results_files()
     }
 
     /// A run begins (writing its results to `results`, if it says).
     pub(crate) async fn begin_run(&self, retry_unknown: bool, results: Option<&str>) -> Result<(), String> {
-        match &*self.store {
-            Store::File(file) => {
-                file.append(&Record::Run {
-                    at: now(),
-                    retry_unknown,
-                    results: results.map(str::to_owned),
-                })
-                .await
-            }
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pg) => pg.begin_run().await,
-        }
+        self.store
+            .begin_run(RunStart {
+                retry_unknown,
+                results,
+            })
+            .await
     }
 
-    /// Records a row the checks refused (file journals: for the record;
-    /// nothing about its number is kept).
+    /// Records a row the checks refused.
     pub(crate) async fn invalid(&self, row: usize, phone: &str, error: &str) -> Result<(), String> {
-        match &*self.store {
-            Store::File(file) => {
-                let record = Record::Invalid {
-                    row,
-                    phone: phone.to_owned(),
-                    error: error.to_owned(),
-                    at: now(),
-                };
-                file.append(&record).await
-            }
-            #[cfg(feature = "postgres")]
-            Store::Postgres(_) => Ok(()),
-        }
+        self.store.invalid(row, phone, error).await
     }
 
     /// What settled the number before this run claims it, if anything did:
     /// a cheap look that spares a settled row the rate limit's wait.
     pub(crate) async fn settled(&self, key: u64, retry_unknown: bool) -> Result<Option<Outcome>, String> {
-        let earlier = match &*self.store {
-            Store::File(file) => file.earlier(key),
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pg) => pg.state(key).await?,
-        };
-        Ok(earlier.filter(|outcome| settles(outcome, retry_unknown)))
+        let last = self.store.last_outcome(key).await?;
+        Ok(last.filter(|outcome| settles(outcome, retry_unknown)))
     }
 
     /// Claims the row for this run, durably, or says what settled it.
@@ -213,23 +273,7 @@ impl Journal {
         key: u64,
         retry_unknown: bool,
     ) -> Result<Claim, String> {
-        match &*self.store {
-            Store::File(file) => {
-                // One process holds a file journal: what it read is the truth.
-                if let Some(outcome) = file.earlier(key).filter(|o| settles(o, retry_unknown)) {
-                    return Ok(Claim::Settled(outcome));
-                }
-                let record = Record::Sending {
-                    row: call.row,
-                    phone: call.phone.clone(),
-                    at: now(),
-                };
-                file.append(&record).await?;
-                Ok(Claim::Claimed)
-            }
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pg) => pg.claim(call, key, retry_unknown).await,
-        }
+        self.store.claim(JournalRow::of(call, key), retry_unknown).await
     }
 
     /// Records how a claimed row ended.
@@ -240,31 +284,34 @@ impl Journal {
         outcome: &Outcome,
         attempts: u32,
     ) -> Result<(), String> {
-        let Some(finished) = Finished::of(outcome) else {
-            return Ok(());
-        };
-        match &*self.store {
-            Store::File(file) => {
-                let _ = (key, attempts);
-                file.append(&file::finished_record(call.row, &call.phone, finished))
+        match Finished::of(outcome) {
+            Some(finished) => {
+                self.store
+                    .finish(JournalRow::of(call, key), finished, attempts)
                     .await
             }
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pg) => pg.finish(key, finished, attempts).await,
+            None => Ok(()), // another dialer's row: nothing of ours to record
         }
     }
 
-    /// The run ended: what this dialer still holds is released (PostgreSQL).
+    /// The run ended: what this dialer still holds is released.
     pub(crate) async fn end_run(&self) {
-        #[cfg(feature = "postgres")]
-        if let Store::Postgres(pg) = &*self.store {
-            pg.end_run().await;
+        self.store.end_run().await;
+    }
+}
+
+impl<'a> JournalRow<'a> {
+    fn of(call: &'a PlannedCall, key: u64) -> Self {
+        JournalRow {
+            row: call.row,
+            phone: &call.phone,
+            key,
         }
     }
 }
 
 /// Whether an earlier outcome keeps a number from being dialled again.
-fn settles(outcome: &Outcome, retry_unknown: bool) -> bool {
+pub(crate) fn settles(outcome: &Outcome, retry_unknown: bool) -> bool {
     match outcome {
         Outcome::Placed { .. } | Outcome::Elsewhere { .. } => true,
         Outcome::Unknown { .. } => !retry_unknown,

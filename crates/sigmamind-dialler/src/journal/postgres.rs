@@ -54,9 +54,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio_postgres::{Client, NoTls, Statement};
 
 use super::format::{Finished, JournalState, VERSION};
-use super::{Claim, Identity, Recovered};
+use super::{Claim, Identity, JournalRow, Recovered, RunStart, Store, StoreFuture};
 use crate::numbers;
-use crate::{BatchError, Outcome, PlannedCall};
+use crate::{BatchError, Outcome};
 
 const SCHEMA: &str = include_str!("postgres_schema.sql");
 
@@ -290,22 +290,6 @@ impl PostgresJournal {
         &self.connections[i]
     }
 
-    pub(crate) fn location(&self) -> String {
-        format!(
-            "{}, campaign {} (dialer {})",
-            self.database, self.campaign, self.dialer
-        )
-    }
-
-    pub(crate) fn recovered(&self) -> &Recovered {
-        &self.recovered
-    }
-
-    /// A run begins: the rows of dialers that died are unknown now.
-    pub(crate) async fn begin_run(&self) -> Result<(), String> {
-        self.reap().await
-    }
-
     /// Marks the rows of the campaign's dead dialers `unknown`.
     async fn reap(&self) -> Result<(), String> {
         let client = &self.connections[0].client;
@@ -378,14 +362,9 @@ impl PostgresJournal {
         }))
     }
 
-    pub(crate) async fn claim(
-        &self,
-        call: &PlannedCall,
-        key: u64,
-        retry_unknown: bool,
-    ) -> Result<Claim, String> {
+    async fn claim_row(&self, row: JournalRow<'_>, retry_unknown: bool) -> Result<Claim, String> {
         let connection = self.connection();
-        let phone = numbers::phone(key);
+        let phone = numbers::phone(row.key);
         let claimed = connection
             .client
             .query_opt(
@@ -393,7 +372,7 @@ impl PostgresJournal {
                 &[
                     &self.campaign_id,
                     &phone,
-                    &(call.row as i64),
+                    &(row.row as i64),
                     &self.dialer,
                     &retry_unknown,
                 ],
@@ -403,13 +382,13 @@ impl PostgresJournal {
         if claimed.is_some() {
             return Ok(Claim::Claimed);
         }
-        let outcome = self.state(key).await?.unwrap_or(Outcome::Elsewhere {
+        let outcome = self.state(row.key).await?.unwrap_or(Outcome::Elsewhere {
             dialer: "(another dialer)".to_owned(),
         });
         Ok(Claim::Settled(outcome))
     }
 
-    pub(crate) async fn finish(&self, key: u64, finished: Finished, attempts: u32) -> Result<(), String> {
+    async fn record_finish(&self, key: u64, finished: Finished, attempts: u32) -> Result<(), String> {
         let connection = self.connection();
         let phone = numbers::phone(key);
         let updated = connection
@@ -438,7 +417,7 @@ impl PostgresJournal {
     }
 
     /// The run ended: this dialer is done; the campaign's dead dialers reaped.
-    pub(crate) async fn end_run(&self) {
+    async fn close_run(&self) {
         let _ = self.reap().await;
         let client = &self.connections[0].client;
         let _ = client
@@ -450,6 +429,51 @@ impl PostgresJournal {
         let _ = client
             .execute("SELECT pg_advisory_unlock($1)", &[&self.lock_key])
             .await;
+    }
+}
+
+impl Store for PostgresJournal {
+    fn location(&self) -> String {
+        format!(
+            "{}, campaign {} (dialer {})",
+            self.database, self.campaign, self.dialer
+        )
+    }
+
+    /// What the campaign holds (`records` and `torn_bytes` are a file's:
+    /// always 0 here).
+    fn recovered(&self) -> &Recovered {
+        &self.recovered
+    }
+
+    /// A run begins: the rows of dialers that died are unknown now.
+    fn begin_run<'a>(&'a self, _: RunStart<'a>) -> StoreFuture<'a, Result<(), String>> {
+        Box::pin(self.reap())
+    }
+
+    fn last_outcome(&self, key: u64) -> StoreFuture<'_, Result<Option<Outcome>, String>> {
+        Box::pin(self.state(key))
+    }
+
+    fn claim<'a>(
+        &'a self,
+        row: JournalRow<'a>,
+        retry_unknown: bool,
+    ) -> StoreFuture<'a, Result<Claim, String>> {
+        Box::pin(self.claim_row(row, retry_unknown))
+    }
+
+    fn finish<'a>(
+        &'a self,
+        row: JournalRow<'a>,
+        finished: Finished,
+        attempts: u32,
+    ) -> StoreFuture<'a, Result<(), String>> {
+        Box::pin(self.record_finish(row.key, finished, attempts))
+    }
+
+    fn end_run(&self) -> StoreFuture<'_, ()> {
+        Box::pin(self.close_run())
     }
 }
 
