@@ -75,6 +75,8 @@ pub struct ClientState {
     pub(crate) max_response_body: usize,
     /// Shared by every clone of the client (and `with_retry_policy`).
     pub(crate) drift: std::sync::Arc<crate::drift::Recorder>,
+    /// How to wait before a resend (`None`: sleep the policy's delay).
+    pub(crate) retry_wait: Option<std::sync::Arc<dyn crate::retry::RetryWait>>,
 }
 
 impl fmt::Debug for ClientState {
@@ -85,6 +87,7 @@ impl fmt::Debug for ClientState {
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("max_response_body", &self.max_response_body)
+            .field("retry_wait", &self.retry_wait.as_ref().map(|_| "custom"))
             .finish()
     }
 }
@@ -203,8 +206,9 @@ impl ClientBuilder {
     /// retries still apply, and so does the one setting safety needs:
     /// **redirects are never followed** (the builder's redirect policy is
     /// replaced). A redirect could carry the API key to another host, or
-    /// send a call's request again; a `3xx` comes back as an
-    /// [`crate::Error::Api`] naming its `Location`.
+    /// send a call's request again; a `3xx` comes back as
+    /// [`crate::Error::Redirect`] naming its `Location`
+    /// ([`Error::location`](crate::Error::location)), fate `Unknown`.
     ///
     /// A builder rather than a built `reqwest::Client`: a built client's
     /// redirect policy cannot be changed, nor read.
@@ -263,6 +267,7 @@ impl ClientBuilder {
             retry: self.retry,
             max_response_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
             drift: Default::default(),
+            retry_wait: None,
         };
         Ok(Client::new_with_client(&base_url, http, state))
     }
@@ -352,6 +357,16 @@ impl Client {
         Client::new_with_client(self.baseurl(), self.client().clone(), state)
     }
 
+    /// A clone of this client that waits before each resend as `wait` says
+    /// (see [`RetryWait`](crate::retry::RetryWait)): a dialler's shared
+    /// pause, a stop that ends the wait. The policy still decides whether
+    /// and after how long; `wait` decides how the time passes.
+    pub fn with_retry_wait(&self, wait: std::sync::Arc<dyn crate::retry::RetryWait>) -> Client {
+        let mut state = self.inner().clone();
+        state.retry_wait = Some(wait);
+        Client::new_with_client(self.baseurl(), self.client().clone(), state)
+    }
+
     /// The retry policy in force.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner().retry
@@ -392,6 +407,7 @@ impl ClientHooks<ClientState> for Client {
         Box::pin(crate::transport::execute(
             self.client(),
             &state.retry,
+            state.retry_wait.as_deref(),
             state.max_response_body,
             request,
             info,

@@ -23,6 +23,8 @@
 //! wait ([`Error::retry_after`](crate::Error::retry_after)) and says when
 //! to try again. At most `max_retries` retries follow the first attempt.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use crate::fate::Resend;
@@ -84,6 +86,26 @@ pub struct Attempt {
     pub idempotent: bool,
     /// The server's `Retry-After`, if it sent one.
     pub retry_after: Option<Duration>,
+    /// The status that answered it (`None`: no answer, such as a refused
+    /// connection).
+    pub status: Option<u16>,
+}
+
+/// How a client waits before it sends a request again. By default it
+/// sleeps for the policy's delay; a dialler whose workers share one pause
+/// (a `429` holds every request back, not only the refused one) gives its
+/// client a wait of its own ([`Client::with_retry_wait`](crate::Client::with_retry_wait)),
+/// so that the client's one retry loop serves it too.
+pub trait RetryWait: Send + Sync {
+    /// `attempt` failed, and the policy would send the request again after
+    /// `delay` (never less than the server's `Retry-After`): wait at least
+    /// that long, and say whether to send it again. `false` gives up: the
+    /// attempt's error is returned.
+    fn wait<'a>(
+        &'a self,
+        attempt: &'a Attempt,
+        delay: Duration,
+    ) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>>;
 }
 
 impl Attempt {
@@ -97,6 +119,7 @@ impl Attempt {
             resend: error.verdict().resend,
             idempotent,
             retry_after: error.retry_after(),
+            status: error.status().map(|s| s.as_u16()),
         }
     }
 }
@@ -169,6 +192,7 @@ mod tests {
             resend,
             idempotent,
             retry_after,
+            status: None,
         }
     }
 

@@ -183,6 +183,7 @@ async fn read(result: reqwest::Result<reqwest::Response>, limit: usize) -> Reply
 pub(crate) async fn execute(
     http: &reqwest::Client,
     policy: &RetryPolicy,
+    wait: Option<&dyn crate::retry::RetryWait>,
     body_limit: usize,
     request: reqwest::Request,
     info: &OperationInfo,
@@ -215,11 +216,23 @@ pub(crate) async fn execute(
             resend: classify(reply.exchange()).resend,
             idempotent,
             retry_after: reply.retry_after(),
+            status: match &reply {
+                Reply::Arrived(arrived) => Some(arrived.status.as_u16()),
+                Reply::Failed(_) => None,
+            },
         };
         let retryable = policy.is_retryable(&this);
         if let Some(delay) = policy.next_delay(&this, jitter()) {
-            tokio::time::sleep(delay).await;
-            continue;
+            let resend = match wait {
+                Some(wait) => wait.wait(&this, delay).await,
+                None => {
+                    tokio::time::sleep(delay).await;
+                    true
+                }
+            };
+            if resend {
+                continue;
+            }
         }
         return finish(reply, attempt, retryable, body_limit);
     }
@@ -308,7 +321,7 @@ mod tests {
             ..RetryPolicy::default()
         };
         let info = OperationInfo { operation_id: "test" };
-        let _ = execute(&http, &policy, 1024, request, &info).await;
+        let _ = execute(&http, &policy, None, 1024, request, &info).await;
     }
 
     #[tokio::test]
@@ -322,7 +335,7 @@ mod tests {
         let operation = async {
             let request = http.get("http://127.0.0.1:9/").build().unwrap();
             let info = OperationInfo { operation_id: "test" };
-            let result = execute(&http, &policy, 1024, request, &info).await;
+            let result = execute(&http, &policy, None, 1024, request, &info).await;
             result
                 .map(|_| ResponseValue::new((), reqwest::StatusCode::OK, Default::default()))
                 .map_err(progenitor_client::Error::<()>::CommunicationError)

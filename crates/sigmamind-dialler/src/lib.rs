@@ -50,9 +50,11 @@
 //! 4. A request the server provably did not take in (`429`, connection
 //!    refused) is sent again, as the client's [retry policy](sigmamind::retry)
 //!    allows with `retry_non_idempotent` off, up to
-//!    [`Options::max_retries`] times. The wait (the server's `Retry-After`,
-//!    or backoff) pauses *every* worker: they slow down together. Nothing
-//!    is sent before the time the server asked for.
+//!    [`Options::max_retries`] times, by the client's own retry loop. The
+//!    wait (the server's `Retry-After`, or backoff) is the run's
+//!    ([`RetryWait`](sigmamind::retry::RetryWait)): it pauses *every*
+//!    worker, so they slow down together. Nothing is sent before the time
+//!    the server asked for.
 //! 5. The run stops sending, and leaves the rows not sent for a rerun, when
 //!    the server rejects the key (`401`, `403`: every other row would be
 //!    refused the same way), when it asks for a wait longer than the

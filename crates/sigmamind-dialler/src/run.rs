@@ -19,7 +19,11 @@ use super::{
     RowResult,
 };
 use sigmamind::fate::{Fate, Resend};
-use sigmamind::retry::{jitter, Attempt, RetryPolicy};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use sigmamind::retry::{Attempt, RetryPolicy, RetryWait};
 use sigmamind::{Client, Error};
 
 /// Places the calls of `contacts` (a stream of rows, in list order) through
@@ -48,18 +52,14 @@ where
     let started = std::time::Instant::now();
     let concurrency = options.concurrency.max(1);
     let shared = Arc::new(RunState {
-        // Retries happen here, so that a wait pauses every worker: the
-        // client sends each request once.
+        // The client's policy, made safe: only what was not taken in is
+        // resent. Its retry loop waits as each row's `RowWait` says, so
+        // that a wait pauses every worker.
         client: client.with_retry_policy(RetryPolicy {
-            max_retries: 0,
-            ..client.retry_policy().clone()
-        }),
-        // The client's policy, made safe: only what was not taken in is resent.
-        policy: RetryPolicy {
             max_retries: options.max_retries,
             retry_non_idempotent: false,
             ..client.retry_policy().clone()
-        },
+        }),
         pacer: Pacer::new(options.rate),
         journal: journal.clone(),
         retry_unknown: options.retry_unknown,
@@ -187,7 +187,6 @@ where
 
 struct RunState {
     client: Client,
-    policy: RetryPolicy,
     pacer: Pacer,
     journal: Journal,
     retry_unknown: bool,
@@ -324,7 +323,7 @@ async fn worker(
 }
 
 /// One row: settled earlier, or claimed, placed and recorded.
-async fn take(shared: &RunState, index: usize, call: &PlannedCall) -> RowResult {
+async fn take(shared: &Arc<RunState>, index: usize, call: &PlannedCall) -> RowResult {
     let key = numbers::key(&call.phone).expect("a checked row has a +E.164 number");
     let result = |outcome: Outcome, attempts: u32, earlier_run: bool| RowResult {
         row: call.row,
@@ -393,10 +392,11 @@ fn earlier(outcome: Outcome) -> Outcome {
     }
 }
 
-/// Sends the row's request until it is answered, or may have been
-/// processed, or the retries run out; returns the outcome and the requests
-/// sent. What a request proved is the classifier's; what the run does
-/// about it (pause everyone, stop everyone) is decided here:
+/// Sends the row's request through the client's one retry loop, and
+/// returns the outcome and the requests sent. What a request proved is the
+/// classifier's, and whether to resend the policy's; what the run does
+/// about it (pause everyone, stop everyone) is decided here, in the wait
+/// the client is given ([`RowWait`]) and on the final error:
 /// - a `429` or a refused connection pauses every worker for the
 ///   server's `Retry-After` (or the policy's backoff), and the row is sent
 ///   again after it: never before;
@@ -405,54 +405,87 @@ fn earlier(outcome: Outcome) -> Outcome {
 ///   meet the same answer, and the rows not sent are left for a rerun;
 /// - a stop (or a cancel) while a row waits ends the wait: the row is not
 ///   sent again, and its last answer (a refusal) is its outcome.
-async fn place(shared: &RunState, call: &PlannedCall) -> (Outcome, u32) {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let sent = shared
-            .client
-            .create_call()
-            .body(call.request.clone())
-            .send()
-            .await;
-        let error = match sent {
-            Ok(call) => {
-                let call_id = call.into_inner().call_id;
-                return (Outcome::Placed { call_id }, attempt);
-            }
-            Err(error) => error,
-        };
-        let verdict = error.verdict();
-        let status = error.status().map(|s| s.as_u16());
-        match verdict.resend {
-            Resend::Throttled => {
-                shared.rate_limited.fetch_add(1, Ordering::SeqCst);
-                if let Some(wait) = error.retry_after().filter(|w| *w > shared.policy.max_retry_after) {
-                    shared.stop.set(too_long_a_wait(wait, status));
-                }
-            }
-            Resend::NotWithThisKey => shared.stop.set(format!(
-                "the server refused the API key ({}): check SIGMAMIND_API_KEY, and that the key may \
-                 place calls from this number; every other row would be refused the same way",
-                error.status().map_or_else(String::new, |s| s.to_string()),
-            )),
-            _ => {}
+async fn place(shared: &Arc<RunState>, call: &PlannedCall) -> (Outcome, u32) {
+    let wait = Arc::new(RowWait {
+        shared: shared.clone(),
+        resends: AtomicU32::new(0),
+    });
+    let sent = shared
+        .client
+        .with_retry_wait(wait.clone())
+        .create_call()
+        .body(call.request.clone())
+        .send()
+        .await;
+    let attempts = 1 + wait.resends.load(Ordering::SeqCst);
+    let error = match sent {
+        Ok(call) => {
+            let call_id = call.into_inner().call_id;
+            return (Outcome::Placed { call_id }, attempts);
         }
-        let retry = Attempt::after(attempt, &error, false);
-        if let Some(wait) = shared.policy.next_delay(&retry, jitter()) {
-            if !shared.stop.is_set() && !shared.cancel.is_cancelled() {
-                shared.pacer.pause(wait);
-                shared.emit(Event::Paused { wait, status });
-                let resend = tokio::select! {
-                    () = shared.pacer.wait() => shared.may_start(),
-                    () = shared.halted() => false,
-                };
-                if resend {
-                    continue;
-                }
+        Err(error) => error,
+    };
+    let verdict = error.verdict();
+    let status = error.status().map(|s| s.as_u16());
+    match verdict.resend {
+        Resend::Throttled => {
+            shared.rate_limited.fetch_add(1, Ordering::SeqCst);
+            if let Some(wait) = error
+                .retry_after()
+                .filter(|w| *w > shared.client.retry_policy().max_retry_after)
+            {
+                shared.stop.set(too_long_a_wait(wait, status));
             }
         }
-        return (outcome_of(&error, verdict.fate), attempt);
+        Resend::NotWithThisKey => shared.stop.set(format!(
+            "the server refused the API key ({}): check SIGMAMIND_API_KEY, and that the key may \
+             place calls from this number; every other row would be refused the same way",
+            error.status().map_or_else(String::new, |s| s.to_string()),
+        )),
+        _ => {}
+    }
+    (outcome_of(&error, verdict.fate), attempts)
+}
+
+/// How a row's client waits before resending: every worker pauses (the
+/// server asked the run to wait, not one request), the pause ends early on
+/// a stop or a cancel (and the row is not resent), and each resend is
+/// counted for the journal.
+struct RowWait {
+    shared: Arc<RunState>,
+    resends: AtomicU32,
+}
+
+impl RetryWait for RowWait {
+    fn wait<'a>(
+        &'a self,
+        attempt: &'a Attempt,
+        delay: Duration,
+    ) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
+        Box::pin(async move {
+            let shared = &self.shared;
+            if shared.stop.is_set() || shared.cancel.is_cancelled() {
+                return false;
+            }
+            shared.pacer.pause(delay);
+            shared.emit(Event::Paused {
+                wait: delay,
+                status: attempt.status,
+            });
+            let resend = tokio::select! {
+                () = shared.pacer.wait() => shared.may_start(),
+                () = shared.halted() => false,
+            };
+            if resend {
+                // Counted here only when resent: otherwise this attempt's
+                // error is the row's, and `place` counts it.
+                self.resends.fetch_add(1, Ordering::SeqCst);
+                if attempt.resend == Resend::Throttled {
+                    shared.rate_limited.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            resend
+        })
     }
 }
 
