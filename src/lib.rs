@@ -137,3 +137,8 @@ impl From<types::error::ConversionError> for Error {
 
 /// The spec the crate was generated from, as JSON (for validators and the mock).
 pub const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/sigmamind.json"));
+
+/// The README's code, compiled as a doc test so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -209,3 +209,8 @@ fn random_key() -> String {
     let state = std::collections::hash_map::RandomState::new();
     format!("mock_{:016x}{:016x}", state.hash_one(1u8), state.hash_one(2u8))
 }
+
+/// The README's code, compiled as a doc test so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
