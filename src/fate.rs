@@ -10,7 +10,7 @@
 //!
 //! | rule | exchange | fate | resend |
 //! |---|---|---|---|
-//! | [`NeverBuilt`] | invalid request, client misconfigured | `NotSent` | pointless |
+//! | [`NotBuilt`] | invalid request, client misconfigured | `NotSent` | pointless |
 //! | [`ConnectFailed`] | connecting failed (DNS, TCP, TLS) | `NotSent` | safe |
 //! | [`NoCompleteAnswer`] | timeout, connection lost after sending | `Unknown` | if idempotent |
 //! | [`SuccessStatus`] | any `2xx`, whatever its body | `Processed` | pointless |
@@ -202,9 +202,9 @@ pub const KEY_REFUSALS: [u16; 2] = [401, 403];
 
 /// A request that never left: it broke a rule, or the client could not be built.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NeverBuilt;
+pub struct NotBuilt;
 
-impl Rule for NeverBuilt {
+impl Rule for NotBuilt {
     fn name(&self) -> &'static str {
         "never-built"
     }
@@ -345,7 +345,7 @@ impl Rule for AnyOtherStatus {
 
 /// The rules, in the order they are asked.
 pub const RULES: [&(dyn Rule + Sync); 10] = [
-    &NeverBuilt,
+    &NotBuilt,
     &ConnectFailed,
     &NoCompleteAnswer,
     &SuccessStatus,
@@ -396,7 +396,7 @@ mod tests {
             judged(Exchange::NotBuilt),
             (Fate::NotSent, Resend::Pointless, "never-built")
         );
-        assert_eq!(NeverBuilt.judge(answered(400)), None);
+        assert_eq!(NotBuilt.judge(answered(400)), None);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::workspace::{Workspace, EFFECTIVE};
 
 /// What the gate compared and found.
 #[derive(Debug, Clone)]
-pub struct Verdict {
+pub struct GateResult {
     /// The release tag or commit compared against.
     pub base: String,
     /// The crate's version there.
@@ -28,7 +28,7 @@ pub struct Verdict {
     pub report: Report,
 }
 
-impl Verdict {
+impl GateResult {
     /// Whether the version is high enough (SemVer precedence: a pre-release
     /// is below its release).
     pub fn passes(&self) -> bool {
@@ -68,7 +68,7 @@ pub fn base(ws: &Workspace) -> Result<String, String> {
 }
 
 /// Runs the gate against `base`.
-pub fn check(ws: &Workspace, base: &str) -> Result<Verdict, String> {
+pub fn check(ws: &Workspace, base: &str) -> Result<GateResult, String> {
     let base_version = package_version(&git(ws, &["show", &format!("{base}:Cargo.toml")])?)?;
     let version = package_version(&ws.read("Cargo.toml")?)?;
     let base_spec = spec_at(ws, base)?;
@@ -76,7 +76,7 @@ pub fn check(ws: &Workspace, base: &str) -> Result<Verdict, String> {
     let mut report = diff(&base_spec, &current);
     report.accept(&ws.accepted_breaks()?);
     let required = required_version(&base_version, report.semver);
-    Ok(Verdict {
+    Ok(GateResult {
         base: base.to_owned(),
         base_version,
         version,

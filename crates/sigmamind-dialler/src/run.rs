@@ -67,7 +67,7 @@ where
         stop: Stop::default(),
         cancel: options.cancel.clone().unwrap_or_default(),
         on_event: options.on_event.clone(),
-        slots: (0..concurrency).map(|_| Mutex::new(None)).collect(),
+        in_hand: (0..concurrency).map(|_| Mutex::new(None)).collect(),
     });
     let mut counts = Counts::default();
     let mut report = |result: &RowResult| {
@@ -163,7 +163,7 @@ where
                     // judged by whether its request may have left.
                     let index = worker_of.get(&error.id()).copied();
                     shared.stop.set("a worker stopped unexpectedly".to_owned());
-                    if let Some(slot) = index.and_then(|i| shared.slots[i].lock().expect("slot").take()) {
+                    if let Some(slot) = index.and_then(|i| shared.in_hand[i].lock().expect("slot").take()) {
                         report(&slot.abandoned());
                     }
                 }
@@ -196,17 +196,17 @@ struct RunState {
     on_event: Option<EventHandler>,
     /// The row each worker holds, and whether its claim is durable (its
     /// request may have left).
-    slots: Vec<Mutex<Option<Slot>>>,
+    in_hand: Vec<Mutex<Option<InHand>>>,
 }
 
 /// A worker's row.
-struct Slot {
+struct InHand {
     row: usize,
     phone: String,
     claimed: bool,
 }
 
-impl Slot {
+impl InHand {
     /// The result of a row whose worker stopped unexpectedly.
     fn abandoned(self) -> RowResult {
         if !self.claimed {
@@ -308,14 +308,14 @@ async fn worker(
         let Some(call) = queue.lock().await.recv().await else {
             return;
         };
-        *shared.slots[index].lock().expect("slot") = Some(Slot {
+        *shared.in_hand[index].lock().expect("slot") = Some(InHand {
             row: call.row,
             phone: call.phone.clone(),
             claimed: false,
         });
         let result = take(&shared, index, &call).await;
         shared.emit(Event::RowDone(&result));
-        *shared.slots[index].lock().expect("slot") = None;
+        *shared.in_hand[index].lock().expect("slot") = None;
         if done.send(result).await.is_err() {
             return;
         }
@@ -370,7 +370,7 @@ async fn take(shared: &Arc<RunState>, index: usize, call: &PlannedCall) -> RowRe
             return result(Outcome::NotSent { error }, 0, false);
         }
     }
-    if let Some(slot) = shared.slots[index].lock().expect("slot").as_mut() {
+    if let Some(slot) = shared.in_hand[index].lock().expect("slot").as_mut() {
         slot.claimed = true;
     }
     let (outcome, attempts) = place(shared, call).await;

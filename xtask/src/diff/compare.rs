@@ -12,7 +12,7 @@ use sigmamind_codegen::schema::{member_key, single_all_of, unwrap};
 use sigmamind_codegen::spec::{deref, operations, schema_name};
 use sigmamind_codegen::{transform, Spec};
 
-use super::rules::{self, Rule};
+use super::rules::{self, ReportRule};
 use super::{Change, Level};
 
 /// Every change the rules find between two effective specs (the types by
@@ -230,7 +230,7 @@ fn component_of(schema: &Value) -> Option<&str> {
 }
 
 impl<'a> Differ<'a> {
-    fn push(&mut self, rule: Rule, level: Level, location: &str, message: impl Into<String>) {
+    fn push(&mut self, rule: ReportRule, level: Level, location: &str, message: impl Into<String>) {
         // A change explains the surface of the types it sits in: the one
         // being compared and its parent (whose field line may change).
         let types = self.context.iter().rev().take(2).cloned().collect();
@@ -629,7 +629,7 @@ impl<'a> Differ<'a> {
             return true;
         }
         if o_nullable != n_nullable {
-            let (rule, level, what): (Rule, Level, &str) = match (side, n_nullable, required) {
+            let (rule, level, what): (ReportRule, Level, &str) = match (side, n_nullable, required) {
                 (Side::Request, true, true) => (
                     rules::REQUEST_PROPERTY_BECAME_NULLABLE,
                     Level::Breaking,
@@ -894,7 +894,7 @@ impl<'a> Differ<'a> {
     fn tightness(
         &mut self,
         location: &str,
-        rule: Rule,
+        rule: ReportRule,
         keyword: &str,
         tighter: Option<bool>,
         old: &str,

@@ -33,7 +33,7 @@ use serde_json::Value;
 use sigmamind_codegen::intake::OverlayOutcome;
 use sigmamind_codegen::Options;
 
-pub use rules::{Rule, RULES};
+pub use rules::{ReportRule, RULES};
 
 /// How a change affects users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -301,7 +301,7 @@ pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
 impl Change {
     /// A change found by `rule`, at one of the levels the rule allows.
     pub(crate) fn new(
-        rule: Rule,
+        rule: ReportRule,
         level: Level,
         location: &str,
         message: impl Into<String>,

@@ -7,7 +7,7 @@ use super::Level::{self, Breaking, Compatible, Docs, Warning};
 
 /// One rule of the change report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
+pub struct ReportRule {
     /// The id reports print (`response-enum-value-added`).
     pub id: &'static str,
     /// The levels it reports at (some depend on where the change is).
@@ -22,10 +22,10 @@ macro_rules! rules {
     ($($name:ident = $id:literal, [$($level:ident),+], $doc:literal, $test:literal;)+) => {
         $(
             #[doc = $doc]
-            pub const $name: Rule = Rule { id: $id, levels: &[$($level),+], doc: $doc, test: $test };
+            pub const $name: ReportRule = ReportRule { id: $id, levels: &[$($level),+], doc: $doc, test: $test };
         )+
         /// Every rule, in the order of the table.
-        pub const RULES: &[Rule] = &[$($name),+];
+        pub const RULES: &[ReportRule] = &[$($name),+];
     };
 }
 

@@ -69,21 +69,21 @@ impl Drop for FileJournal {
 /// binary search.
 #[derive(Debug, Default)]
 struct Earlier {
-    slots: Vec<(u64, Slot)>,
+    slots: Vec<(u64, NumberEntry)>,
     /// Call ids of placed numbers, one after the other.
     call_ids: String,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Slot {
-    state: SlotState,
+struct NumberEntry {
+    state: NumberState,
     /// The call id's place in `call_ids` (placed only).
     id_at: u32,
     id_len: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SlotState {
+enum NumberState {
     /// `sending` with no outcome: the run stopped while placing it.
     InFlight,
     Placed,
@@ -97,7 +97,7 @@ impl Earlier {
         let at = self.slots.binary_search_by_key(&key, |(k, _)| *k).ok()?;
         let slot = &self.slots[at].1;
         Some(match slot.state {
-            SlotState::Placed => {
+            NumberState::Placed => {
                 let at = slot.id_at as usize;
                 let id = self
                     .call_ids
@@ -107,13 +107,13 @@ impl Earlier {
                     call_id: id.map(str::to_owned),
                 }
             }
-            SlotState::InFlight => Outcome::Unknown {
+            NumberState::InFlight => Outcome::Unknown {
                 error: "no outcome recorded: the run stopped while this call was being placed".to_owned(),
             },
-            SlotState::Unknown => Outcome::Unknown {
+            NumberState::Unknown => Outcome::Unknown {
                 error: "an earlier run sent it and could not tell whether the call was placed".to_owned(),
             },
-            SlotState::NotPlaced => Outcome::NotSent {
+            NumberState::NotPlaced => Outcome::NotSent {
                 error: "not placed by an earlier run".to_owned(),
             },
         })
@@ -141,8 +141,8 @@ impl Earlier {
         };
         let key = numbers::key(&phone).ok_or_else(|| format!("`{phone}` is not a +E.164 number"))?;
         let slot = match finished {
-            None => Slot {
-                state: SlotState::InFlight,
+            None => NumberEntry {
+                state: NumberState::InFlight,
                 id_at: 0,
                 id_len: 0,
             },
@@ -153,19 +153,19 @@ impl Earlier {
                 let id = sigmamind::text::clip_within(&id, MAX_CALL_ID);
                 let at = u32::try_from(self.call_ids.len()).map_err(|_| "too many call ids".to_owned())?;
                 self.call_ids.push_str(&id);
-                Slot {
-                    state: SlotState::Placed,
+                NumberEntry {
+                    state: NumberState::Placed,
                     id_at: at,
                     id_len: id.len() as u16,
                 }
             }
-            Some((JournalState::Unknown, _)) => Slot {
-                state: SlotState::Unknown,
+            Some((JournalState::Unknown, _)) => NumberEntry {
+                state: NumberState::Unknown,
                 id_at: 0,
                 id_len: 0,
             },
-            Some((JournalState::RefusedByServer | JournalState::NotSent, _)) => Slot {
-                state: SlotState::NotPlaced,
+            Some((JournalState::RefusedByServer | JournalState::NotSent, _)) => NumberEntry {
+                state: NumberState::NotPlaced,
                 id_at: 0,
                 id_len: 0,
             },
@@ -184,7 +184,7 @@ impl Earlier {
         for i in 0..self.slots.len() {
             let (key, slot) = self.slots[i];
             if kept > 0 && self.slots[kept - 1].0 == key {
-                if self.slots[kept - 1].1.state != SlotState::Placed {
+                if self.slots[kept - 1].1.state != NumberState::Placed {
                     self.slots[kept - 1].1 = slot;
                 }
             } else {

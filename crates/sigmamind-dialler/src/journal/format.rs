@@ -157,7 +157,7 @@ impl Finished {
     }
 
     /// The public outcome of what a journal kept (the file journal keeps
-    /// less per number: see `file::SlotState`).
+    /// less per number: see `file::NumberState`).
     pub(crate) fn outcome(self) -> Outcome {
         let error = self.error.unwrap_or_default();
         match self.state {
