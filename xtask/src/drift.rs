@@ -22,20 +22,9 @@ use serde_json::{json, Value};
 use sigmamind_codegen::intake::NameBook;
 use sigmamind_codegen::spec::{operations, parse_text, resolve};
 
-/// What kind of thing the spec does not know (the SDK's `DriftKind`, as
-/// its summary writes it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DriftKind {
-    /// An enum value the spec does not list.
-    EnumValue,
-    /// A field the spec does not describe.
-    Field,
-    /// A documented field whose value is of another JSON type.
-    Type,
-    /// A success status the spec does not list.
-    Status,
-}
+/// What kind of thing the spec does not know: the SDK's own type, as its
+/// summary writes it.
+pub use sigmamind::DriftKind;
 
 /// One thing responses carried that the spec does not know (an entry of
 /// the SDK's `DriftSummary`).
@@ -335,6 +324,11 @@ pub fn overlay_actions(seen: &[DriftEntry], vendor: &Value, names: &NameBook) ->
                 }));
             }
             DriftKind::Status => unreachable!("handled above"),
+            other => {
+                return Err(format!(
+                    "{location}: drift of a kind this xtask has no correction for ({other:?}): update xtask"
+                ))
+            }
         }
     }
     Ok(actions)

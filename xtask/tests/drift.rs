@@ -226,3 +226,36 @@ fn a_mistyped_field_and_another_success_status_become_corrections() {
     );
     let _ = std::fs::remove_dir_all(&ws.root);
 }
+
+/// What a real client writes, xtask reads: the summary of a client that met
+/// a newer server (the local server told to answer as one), serialised as
+/// a user would save it, comes back with every entry and kind.
+#[tokio::test]
+async fn a_real_clients_summary_is_read_whole() {
+    let server = sigmamind_mock::MockServer::start().await;
+    server.push_fault(sigmamind_mock::Fault::UnknownEnumValues);
+    let client = server.client();
+    client
+        .create_call()
+        .body(
+            sigmamind::types::CreateCallRequest::builder()
+                .from_phone_number("+14155552671")
+                .to_phone_number("+14155552672"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let summary = client.drift();
+    assert!(summary.entries.len() >= 2, "{summary:?}");
+    let read = xtask::drift::from_summary(&serde_json::to_string(&summary).unwrap()).unwrap();
+    let seen: Vec<(String, DriftKind, String)> =
+        read.into_iter().map(|e| (e.path, e.kind, e.value)).collect();
+    let written: Vec<(String, DriftKind, String)> = summary
+        .entries
+        .into_iter()
+        .map(|e| (e.path, e.kind, e.value))
+        .collect();
+    assert_eq!(seen, written);
+    assert!(seen.iter().any(|(_, kind, _)| *kind == DriftKind::EnumValue));
+    assert!(seen.iter().any(|(_, kind, _)| *kind == DriftKind::Field));
+}
