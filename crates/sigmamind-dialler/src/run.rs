@@ -645,7 +645,7 @@ mod tests {
         let path = dir.path().join("j");
         server.push_fault(Fault::Status(503)); // row 1: unknown
         for run_number in 0..3 {
-            let journal = Journal::open(&path, &batch, server.base_url()).unwrap();
+            let journal = Journal::open_again(&path, &batch, server.base_url());
             let (_, rows) = one_at_a_time(&server, &batch, &list, &journal).await;
             assert_eq!(rows[0].outcome.name(), "unknown", "run {run_number}");
             assert_eq!(rows[2].outcome.name(), "invalid", "run {run_number}");

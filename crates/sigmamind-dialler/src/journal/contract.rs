@@ -173,7 +173,7 @@ async fn the_file_store_keeps_the_contract() {
     let path = dir.path().join("journal.jsonl");
     keeps_the_contract(|| {
         let path = path.clone();
-        async move { Journal::open(path, &batch(), "http://api").unwrap() }
+        async move { Journal::open_again(&path, &batch(), "http://api") }
     })
     .await;
 }

@@ -388,6 +388,27 @@ impl FileJournal {
     }
 }
 
+/// Opens a file journal this process closed a moment ago (tests). Its lock
+/// is free once the journal is dropped, but a child that another test of
+/// the same binary is starting (the PostgreSQL server's tools) holds a copy
+/// of every descriptor between its fork and its exec, and with it the lock.
+/// A rerun in a new process never meets that; a reopen in this one can, for
+/// that instant, so it tries again for a while.
+#[cfg(test)]
+pub(crate) fn open_again(path: &Path, identity: &Identity) -> FileJournal {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match FileJournal::open(path, identity) {
+            Ok(journal) => return journal,
+            Err(error) if error.to_string().contains("another run is using this journal") => {
+                assert!(std::time::Instant::now() < deadline, "{error}");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(error) => panic!("{error}"),
+        }
+    }
+}
+
 impl std::fmt::Debug for FileJournal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileJournal")
@@ -596,7 +617,7 @@ mod tests {
     }
 
     fn open(path: &Path) -> FileJournal {
-        FileJournal::open(path, &identity()).unwrap()
+        open_again(path, &identity())
     }
 
     /// A journal at `path` holding `records`, closed again.

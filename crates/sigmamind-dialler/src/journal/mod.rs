@@ -227,6 +227,15 @@ impl Journal {
         })
     }
 
+    /// [`Journal::open`] for a journal this process closed a moment ago
+    /// (tests: see `file::open_again`).
+    #[cfg(test)]
+    pub(crate) fn open_again(path: &Path, batch: &Batch, api: &str) -> Journal {
+        Journal {
+            store: std::sync::Arc::new(file::open_again(path, &Identity::of(batch, api))),
+        }
+    }
+
     /// Where the journal is: its path, or its database and campaign.
     pub fn location(&self) -> String {
         self.store.location()
