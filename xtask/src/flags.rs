@@ -51,6 +51,24 @@ pub enum Command {
     BenchCampaign(BenchCampaign),
     /// What a body that never ends costs: peak RSS of `calls create` and a batch, endless against normal bodies.
     BenchHostile(BenchHostile),
+    /// The dialler's number-to-time-zone table, from libphonenumber's data.
+    ///
+    /// Regenerates crates/sigmamind-dialler/src/number_zones.txt from the
+    /// vendored copy of libphonenumber's map (xtask/data/libphonenumber/);
+    /// --fetch VERSION first downloads that release's copy from PyPI.
+    NumberZones(NumberZones),
+}
+
+/// `cargo xtask number-zones`.
+#[derive(Debug, clap::Args)]
+pub struct NumberZones {
+    /// Download this release of the PyPI package `phonenumbers` (which
+    /// carries libphonenumber's map, release for release) and vendor its map.
+    #[arg(long, value_name = "VERSION")]
+    pub fetch: Option<String>,
+    /// Regenerate in memory and fail if the committed table differs.
+    #[arg(long, conflicts_with = "fetch")]
+    pub check: bool,
 }
 
 /// `cargo xtask update-spec`.

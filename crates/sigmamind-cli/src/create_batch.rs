@@ -8,7 +8,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sigmamind::text::printable;
 use sigmamind_dialler::{
-    self as batch, Batch, Cancel, Counts, Event, Journal, Options, Rate, Report, ResultsWriter,
+    self as batch, Batch, CallingHours, Cancel, Counts, Event, Journal, Options, Rate, Report, ResultsWriter,
 };
 
 pub(crate) const AFTER_HELP: &str = "\
@@ -44,12 +44,26 @@ The run also stops sending, leaving the rest for the next run, when the
 server rejects the key (401, 403) or asks for a Retry-After longer than it
 waits (it says until when).
 
-Outcomes: placed; refused (by the server: not placed); invalid (failed the
-checks: never sent); not_sent (the run stopped first); unknown (sent, no
-answer: the call may exist).
+Numbers: +E.164 (+14155550101) unless --region names the region the list's
+numbers are written for (--region US reads (415) 555-0101, 415.555.0101,
+'+14155550101, 00 44 20 7946 0958); libphonenumber's data decides what is a
+valid number, and the results keep the cell as given beside it.
 
-Exit status: 0 every row placed; 1 a row was refused, invalid or not sent
-(or the run stopped); 2 bad arguments, contact list, journal or results
+Calling hours (--calling-hours, default 08:00-21:00, the US federal window;
+--days to name days): each row is dialled only when the window is open in
+its callee's local time, in every zone its number may ring in
+(libphonenumber's map), or in the zone of its `timezone` column
+(--timezone-column). A row whose zone cannot be known is not dialled unless
+--fallback-zone names one. Rows outside their hours are `deferred`: the run
+says when the first opens, and the next run dials them; --wait waits and
+dials them as their hours open. See the README: guidance, not legal advice.
+
+Outcomes: placed; refused (by the server: not placed); invalid (failed the
+checks: never sent); not_sent (the run stopped first); deferred (outside its
+calling hours: never sent); unknown (sent, no answer: the call may exist).
+
+Exit status: 0 every row placed; 1 a row was refused, invalid, deferred or
+not sent (or the run stopped); 2 bad arguments, contact list, journal or results
 file; 3 a row's outcome is unknown.
 
 The results file is never the contact list or the journal (compared as
@@ -99,6 +113,29 @@ pub(crate) struct BatchArgs {
     /// [default: <CONTACTS>.results.csv].
     #[arg(long, value_name = "PATH")]
     results: Option<PathBuf>,
+    /// Read numbers as people write them in this region (US, GB, ...):
+    /// national forms, spaces, brackets; turned into +E.164 with
+    /// libphonenumber's data, which must hold them valid.
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// Dial each row only inside these hours of its callee's local time.
+    #[arg(long, value_name = "HH:MM-HH:MM", num_args = 0..=1, default_missing_value = "08:00-21:00")]
+    calling_hours: Option<String>,
+    /// Calling days (in the callee's zone), e.g. mon-fri or mon-sat
+    /// [default: every day]; needs --calling-hours.
+    #[arg(long, value_name = "DAYS", requires = "calling_hours")]
+    days: Option<String>,
+    /// The zone of rows whose zone cannot be known from the number (an IANA
+    /// name such as America/Chicago); needs --calling-hours.
+    #[arg(long, value_name = "ZONE", requires = "calling_hours")]
+    fallback_zone: Option<String>,
+    /// The column that gives a row its own time zone (an IANA name).
+    #[arg(long, value_name = "NAME", default_value = "timezone")]
+    timezone_column: String,
+    /// Wait for rows outside their calling hours and dial them when their
+    /// hours open (Ctrl-C stops the wait); needs --calling-hours.
+    #[arg(long, requires = "calling_hours")]
+    wait: bool,
     /// Check the list and say what would be dialled; send nothing.
     #[arg(long)]
     dry_run: bool,
@@ -140,7 +177,17 @@ fn open_contacts(args: &BatchArgs) -> Result<batch::Contacts<std::io::BufReader<
     let file = std::fs::File::open(&args.contacts)
         .map_err(|e| format!("cannot open {}: {e}", args.contacts.display()))?;
     batch::read_contacts(std::io::BufReader::new(file), &args.phone_column)
+        .map(|contacts| contacts.timezone_column(&args.timezone_column))
         .map_err(|e| format!("{}: {e}", args.contacts.display()))
+}
+
+/// The contact list again, for a run that comes back for deferred rows: a
+/// list that can no longer be opened is one error row, which stops it.
+fn contacts_again(args: &BatchArgs) -> Box<dyn Iterator<Item = Result<batch::Contact, batch::BatchError>> + '_> {
+    match open_contacts(args) {
+        Ok(contacts) => Box::new(contacts),
+        Err(message) => Box::new(std::iter::once(Err(batch::BatchError::Contacts { message }))),
+    }
 }
 
 pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
@@ -275,6 +322,12 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
                     Some(status) => format!("server answered {status}: all workers wait {wait:.1?}"),
                     None => format!("server unreachable: all workers wait {wait:.1?}"),
                 }),
+                Event::Waiting { until, rows } => progress.suspend(|| {
+                    eprintln!(
+                        "waiting until {} for {rows} row(s) outside their calling hours (Ctrl-C stops)",
+                        until.format("%Y-%m-%dT%H:%M:%SZ")
+                    )
+                }),
                 _ => {}
             }
         });
@@ -282,12 +335,17 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
         options = options.rate(rate);
     }
     let mut write_error = None;
-    let report = batch::run(client, &batch, contacts, &journal, &options, |row| {
+    let write = |row: &batch::RowResult| {
         if write_error.is_none() {
             write_error = results.write(row).err();
         }
-    })
-    .await;
+    };
+    let report = if args.wait {
+        drop(contacts);
+        batch::run_waiting(client, &batch, || contacts_again(&args), &journal, &options, write).await
+    } else {
+        batch::run(client, &batch, contacts, &journal, &options, write).await
+    };
     progress.finish_and_clear();
     crate::create::report_drift(client);
     if let Some(e) = write_error.or_else(|| results.flush().err()) {
@@ -406,7 +464,33 @@ fn build(args: &BatchArgs) -> Result<Batch, String> {
     if let Some(agent) = &args.agent {
         batch = batch.agent(agent).map_err(crate::create::flagged)?;
     }
+    if let Some(region) = &args.region {
+        batch = batch.region(region).map_err(|e| flag_error("--region", e))?;
+    }
+    if let Some(window) = &args.calling_hours {
+        let mut hours: CallingHours = window.parse().map_err(|e| flag_error("--calling-hours", e))?;
+        if let Some(days) = &args.days {
+            hours = batch::parse_days(days)
+                .and_then(|days| hours.days(days))
+                .map_err(|e| flag_error("--days", e))?;
+        }
+        if let Some(zone) = &args.fallback_zone {
+            let zone = zone.parse::<batch::Tz>().map_err(|_| {
+                format!("--fallback-zone {zone:?} is not an IANA time zone (such as America/Chicago)")
+            })?;
+            hours = hours.fallback_zone(zone);
+        }
+        batch = batch.calling_hours(hours);
+    }
     Ok(batch.require(args.require.iter().filter(|name| !name.is_empty()).cloned()))
+}
+
+/// A flag's value broke a rule: the flag and the rule.
+fn flag_error(flag: &str, error: sigmamind::Error) -> String {
+    match error {
+        sigmamind::Error::InvalidRequest { rule, .. } => format!("{flag}: {rule}"),
+        other => format!("{flag}: {other}"),
+    }
 }
 
 /// On stderr, drawn only when it is a terminal.
@@ -438,6 +522,7 @@ fn print_summary(report: &Report, results: &Path, journal: &str, local: bool) {
         not_sent,
         unknown,
         elsewhere,
+        deferred,
         ..
     } = counts;
     if local {
@@ -452,6 +537,9 @@ fn print_summary(report: &Report, results: &Path, journal: &str, local: bool) {
         ("not_sent", not_sent),
         ("unknown", unknown),
     ];
+    if deferred > 0 {
+        lines.push(("deferred", deferred));
+    }
     if elsewhere > 0 {
         lines.push(("held by another dialer", elsewhere));
     }
@@ -477,6 +565,16 @@ fn print_summary(report: &Report, results: &Path, journal: &str, local: bool) {
     if not_sent > 0 {
         eprintln!("note: {not_sent} row(s) were not sent; running again dials them");
     }
+    if deferred > 0 {
+        let opens = report.next_window.map_or_else(
+            || "none of them opens within eight days (see the results file)".to_owned(),
+            |at| format!("the first opens at {}", at.format("%Y-%m-%dT%H:%M:%SZ")),
+        );
+        eprintln!(
+            "note: {deferred} row(s) were outside their calling hours and not sent; {opens}; \
+             running again then dials them (--wait waits for them)"
+        );
+    }
     if unknown > 0 {
         eprintln!(
             "warning: {unknown} row(s) have an unknown outcome: the request was sent and no answer \
@@ -490,7 +588,12 @@ fn exit_code(report: &Report) -> ExitCode {
     let counts = report.counts();
     if counts.unknown > 0 {
         ExitCode::from(crate::create::UNKNOWN)
-    } else if counts.refused > 0 || counts.invalid > 0 || counts.not_sent > 0 || report.stopped.is_some() {
+    } else if counts.refused > 0
+        || counts.invalid > 0
+        || counts.not_sent > 0
+        || counts.deferred > 0
+        || report.stopped.is_some()
+    {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -63,18 +63,23 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod hours;
 mod journal;
 mod numbers;
 mod pacer;
 mod plan;
 mod run;
 mod table;
+mod zones;
 
+pub use chrono_tz::Tz;
+pub use hours::{parse_days, CallingHours, Clock, SystemClock};
 pub use journal::{Journal, Recovered};
 pub use pacer::Rate;
 pub use plan::{Batch, Checked, Contact, PlannedCall, RowError, RowProblem};
-pub use run::run;
+pub use run::{run, run_waiting};
 pub use table::{read_contacts, Contacts, ResultsWriter};
+pub use zones::{zones_of, LIBPHONENUMBER_RELEASE};
 
 use std::fmt;
 use std::path::PathBuf;
@@ -95,6 +100,7 @@ use serde::{Deserialize, Serialize};
 /// | `not_sent` | `NotSent` | never sent: the run stopped first, or it could not connect | dialled |
 /// | `unknown` | `Unknown` | sent, and nothing says whether a call exists | not dialled unless `retry_unknown` |
 /// | `elsewhere` | | another dialer sharing the journal holds it | not this run's |
+/// | `deferred` | `NotSent` | outside the callee's calling hours when its turn came: never sent | dialled |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case", rename_all_fields = "camelCase")]
 #[non_exhaustive]
@@ -138,6 +144,16 @@ pub enum Outcome {
         /// The dialer (`host:pid:key`).
         dialer: String,
     },
+    /// Outside the callee's [calling hours](Batch::calling_hours) when its
+    /// turn came: never sent, never refused. A later run dials it (or
+    /// [`run_waiting`] when its hours open).
+    Deferred {
+        /// Why, with the zones and the window.
+        error: String,
+        /// When its hours next open (`None`: not within eight days, its
+        /// zones never share the window).
+        opens: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 impl Outcome {
@@ -150,6 +166,7 @@ impl Outcome {
             Outcome::NotSent { .. } => "not_sent",
             Outcome::Unknown { .. } => "unknown",
             Outcome::Elsewhere { .. } => "elsewhere",
+            Outcome::Deferred { .. } => "deferred",
         }
     }
 
@@ -168,7 +185,8 @@ impl Outcome {
             Outcome::Refused { error, .. }
             | Outcome::Invalid { error }
             | Outcome::NotSent { error }
-            | Outcome::Unknown { error } => Some(error),
+            | Outcome::Unknown { error }
+            | Outcome::Deferred { error, .. } => Some(error),
         }
     }
 }
@@ -180,8 +198,12 @@ impl Outcome {
 pub struct RowResult {
     /// The row number, from 1.
     pub row: usize,
-    /// The destination number.
+    /// The destination number (+E.164 when the row's number was valid).
     pub phone: String,
+    /// The number as the list gave it, when it differs from `phone` (a
+    /// [region](Batch::region)'s national form, say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_phone: Option<String>,
     /// How it ended.
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -198,6 +220,9 @@ pub struct Report {
     pub(crate) counts: Counts,
     /// `429` answers received (each paused every worker).
     pub rate_limited: u32,
+    /// When the calling hours of the earliest deferred row open, if a row
+    /// was deferred.
+    pub next_window: Option<chrono::DateTime<chrono::Utc>>,
     /// Why the run stopped before trying every row (cancelled, a rejected
     /// key, a `Retry-After` longer than the run waits, a journal that could
     /// not record), if it did; rows not tried are `not_sent`, with this reason.
@@ -224,6 +249,8 @@ pub struct Counts {
     pub unknown: usize,
     /// Held by another dialer when this run looked.
     pub elsewhere: usize,
+    /// Outside their calling hours: never sent, left for a later run.
+    pub deferred: usize,
 }
 
 impl Counts {
@@ -236,6 +263,7 @@ impl Counts {
             (Outcome::NotSent { .. }, _) => self.not_sent += 1,
             (Outcome::Unknown { .. }, _) => self.unknown += 1,
             (Outcome::Elsewhere { .. }, _) => self.elsewhere += 1,
+            (Outcome::Deferred { .. }, _) => self.deferred += 1,
         }
     }
 
@@ -248,6 +276,7 @@ impl Counts {
             + self.not_sent
             + self.unknown
             + self.elsewhere
+            + self.deferred
     }
 }
 
@@ -279,6 +308,13 @@ pub enum Event<'a> {
         /// The status that caused it (`None`: no connection).
         status: Option<u16>,
     },
+    /// [`run_waiting`] waits for rows outside their calling hours.
+    Waiting {
+        /// When the first of them opens.
+        until: chrono::DateTime<chrono::Utc>,
+        /// How many rows wait.
+        rows: usize,
+    },
 }
 
 /// A callback for [`Event`]s.
@@ -309,6 +345,9 @@ pub struct Options {
     /// rerun can tell its own results file from someone else's
     /// ([`Journal::results_files`]).
     pub results_file: Option<String>,
+    /// What time it is, for [calling hours](Batch::calling_hours): the
+    /// system's clock unless given.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Stops a run promptly: after [`Cancel::cancel`] no request leaves, not
@@ -367,6 +406,7 @@ impl Default for Options {
             cancel: None,
             expected_rows: 0,
             results_file: None,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -420,6 +460,12 @@ impl Options {
     /// Where the run's results go (recorded in a file journal).
     pub fn results_file(mut self, path: impl Into<String>) -> Self {
         self.results_file = Some(path.into());
+        self
+    }
+
+    /// The clock calling hours are checked by (a test's, a simulation's).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
     }
 

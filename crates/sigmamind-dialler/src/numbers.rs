@@ -5,6 +5,9 @@
 
 use std::collections::HashMap;
 
+use phonenumber::country::Id as Region;
+use phonenumber::Mode;
+
 /// The key of a +E.164 number (`+14155550101` → `14155550101`), or `None`
 /// for text that is not one.
 pub(crate) fn key(phone: &str) -> Option<u64> {
@@ -15,8 +18,81 @@ pub(crate) fn key(phone: &str) -> Option<u64> {
     valid.then(|| digits.parse().ok()).flatten()
 }
 
+/// How a list's numbers are written: strictly in +E.164, or as people
+/// write them in a region (national forms, spaces, dots, brackets), read
+/// with libphonenumber's metadata (the `phonenumber` crate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Style {
+    /// `+` and 7 to 15 digits, nothing else (the API's own rule).
+    #[default]
+    E164,
+    /// As written in this region; only numbers libphonenumber holds valid.
+    Region(Region),
+}
+
+/// Why a cell is not a number to dial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotANumber {
+    /// Not a number (in this style).
+    Invalid,
+    /// A number with an extension, which a call cannot dial.
+    Extension,
+}
+
+/// A region's code, as libphonenumber knows regions (`US`, `GB`): `None`
+/// for anything else.
+pub(crate) fn region(code: &str) -> Option<Region> {
+    let code = code.trim().to_ascii_uppercase();
+    // A region is two letters; strum would also read the name of a variant
+    // that is not one.
+    (code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()))
+        .then(|| code.parse().ok())
+        .flatten()
+}
+
+/// The +E.164 form of `cell` and its key. In a region, a spreadsheet's
+/// leading `'` (its mark for text) is dropped, and a number that begins
+/// with `00` and is not valid as dialled in the region is read as `+`
+/// and the rest (ITU-T's international prefix, as most of the world and
+/// many exports write it).
+pub(crate) fn normalise(cell: &str, style: Style) -> Result<(String, u64), NotANumber> {
+    let cell = cell.trim();
+    let Style::Region(region) = style else {
+        let key = key(cell).filter(|_| cell.parse::<sigmamind::types::E164PhoneNumber>().is_ok());
+        return key.map(|key| (cell.to_owned(), key)).ok_or(NotANumber::Invalid);
+    };
+    let cell = cell.strip_prefix('\'').unwrap_or(cell).trim();
+    let valid = |text: &str| {
+        let number = phonenumber::parse(Some(region), text).ok()?;
+        if number.extension().is_some() {
+            return Some(Err(NotANumber::Extension));
+        }
+        phonenumber::is_valid(&number).then(|| Ok(number.format().mode(Mode::E164).to_string()))
+    };
+    let e164 = match valid(cell) {
+        Some(result) => result?,
+        None => match cell.strip_prefix("00") {
+            Some(rest) => valid(&format!("+{rest}")).ok_or(NotANumber::Invalid)??,
+            None => return Err(NotANumber::Invalid),
+        },
+    };
+    let key = key(&e164).ok_or(NotANumber::Invalid)?;
+    Ok((e164, key))
+}
+
+/// A valid number of `region` as dialled there and with its country code
+/// (libphonenumber's example): `("(201) 555-0123", "+1 201-555-0123")`.
+pub(crate) fn example(region: Region) -> Option<(String, String)> {
+    let meta = phonenumber::metadata::DATABASE.by_id(region.as_ref())?;
+    let example = meta.descriptors().fixed_line().or(meta.descriptors().mobile())?.example()?;
+    let number = phonenumber::parse(Some(region), example).ok()?;
+    Some((
+        number.format().mode(Mode::National).to_string(),
+        number.format().mode(Mode::International).to_string(),
+    ))
+}
+
 /// The number of a key.
-#[cfg(any(test, feature = "postgres"))]
 pub(crate) fn phone(key: u64) -> String {
     format!("+{key}")
 }
@@ -65,6 +141,45 @@ mod tests {
         ] {
             assert_eq!(key(not), None, "{not}");
         }
+        let mut rows = FirstRows::default();
+        assert_eq!(rows.first(1, 1), None);
+        assert_eq!(rows.first(2, 2), None);
+        assert_eq!(rows.first(1, 3), Some(1));
+    }
+
+    /// Numbers as CRMs and spreadsheets export them, read in a region.
+    #[test]
+    fn numbers_as_people_write_them() {
+        let us = Style::Region(region("us").unwrap());
+        for (cell, e164) in [
+            ("(415) 555-0103", "+14155550103"),
+            ("+1 415 555 0102", "+14155550102"),
+            ("415.555.0104", "+14155550104"),
+            ("00 44 20 7946 0958", "+442079460958"),
+            ("'+14155550105", "+14155550105"),
+            (" 1-415-555-0106 ", "+14155550106"),
+            ("+44 20 7946 0958", "+442079460958"),
+            ("+81 3-1234-5678", "+81312345678"),
+        ] {
+            assert_eq!(normalise(cell, us).map(|n| n.0).as_deref(), Ok(e164), "{cell}");
+        }
+        for cell in ["+1234567", "+1234", "555-0103", "", "'", "call me", "+1 415 555 01034"] {
+            assert_eq!(normalise(cell, us), Err(NotANumber::Invalid), "{cell:?}");
+        }
+        assert_eq!(normalise("(415) 555-0103 ext. 12", us), Err(NotANumber::Extension));
+        // Without a region, today's rule: +E.164 and nothing else.
+        assert_eq!(normalise("+1234567", Style::E164).map(|n| n.1), Ok(1234567));
+        for cell in ["(415) 555-0103", "'+14155550105", "+1 415 555 0102"] {
+            assert_eq!(normalise(cell, Style::E164), Err(NotANumber::Invalid), "{cell}");
+        }
+        assert_eq!(region("GB"), Some(Region::GB));
+        for not in ["", "USA", "U", "1", "zz"] {
+            assert_eq!(region(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn duplicates_are_counted_once() {
         let mut rows = FirstRows::default();
         assert_eq!(rows.first(1, 1), None);
         assert_eq!(rows.first(2, 2), None);

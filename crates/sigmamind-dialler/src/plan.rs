@@ -5,8 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::numbers::{self, FirstRows};
+use super::hours::CallingHours;
+use super::numbers::{self, FirstRows, NotANumber, Style};
 use super::BatchError;
+use chrono_tz::Tz;
 use sigmamind::types::{AgentId, CreateCallRequest, E164PhoneNumber};
 use sigmamind::Error;
 
@@ -14,10 +16,15 @@ use sigmamind::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Contact {
-    /// The destination number, in +E.164 format (surrounding spaces ignored).
+    /// The destination number, in +E.164 format (surrounding spaces
+    /// ignored), or as people write it when the batch has a
+    /// [region](Batch::region).
     pub phone: String,
     /// The call's dynamic variables (`customer_name` → `Michael`).
     pub variables: BTreeMap<String, String>,
+    /// The callee's time zone (an IANA name, `America/Chicago`), which
+    /// overrides the zones of the number for [calling hours](Batch::calling_hours).
+    pub timezone: Option<String>,
 }
 
 impl Contact {
@@ -26,7 +33,14 @@ impl Contact {
         Self {
             phone: phone.into(),
             variables: BTreeMap::new(),
+            timezone: None,
         }
+    }
+
+    /// Sets the callee's time zone (an IANA name).
+    pub fn timezone(mut self, zone: impl Into<String>) -> Self {
+        self.timezone = Some(zone.into());
+        self
     }
 
     /// Adds a dynamic variable.
@@ -46,6 +60,8 @@ pub struct Batch {
     from: E164PhoneNumber,
     agent: Option<AgentId>,
     required: BTreeSet<String>,
+    style: Style,
+    hours: Option<CallingHours>,
 }
 
 /// What checking a whole list found ([`Batch::check`]).
@@ -71,6 +87,7 @@ pub(crate) enum Row {
     Invalid {
         row: usize,
         phone: String,
+        given_phone: String,
         errors: Vec<RowError>,
     },
 }
@@ -103,7 +120,46 @@ impl Batch {
             from,
             agent: None,
             required: BTreeSet::new(),
+            style: Style::E164,
+            hours: None,
         })
+    }
+
+    /// Reads the list's numbers as people write them in `region` (a
+    /// two-letter code: `US`, `GB`): national forms, spaces, dots,
+    /// brackets, a spreadsheet's leading `'`, `00` for `+`. Each is turned
+    /// into +E.164 with libphonenumber's metadata (the `phonenumber`
+    /// crate), and refused unless libphonenumber holds it valid; numbers
+    /// with an extension are refused (a call cannot dial one). Duplicates
+    /// are judged on the +E.164 form. Without a region, numbers must be
+    /// +E.164 as they stand.
+    pub fn region(mut self, region: &str) -> Result<Self, Error> {
+        let id = numbers::region(region).ok_or_else(|| {
+            Error::invalid_field(
+                "region",
+                format!("{region:?} is not a region libphonenumber knows: give a two-letter code such as US or GB"),
+            )
+        })?;
+        self.style = Style::Region(id);
+        Ok(self)
+    }
+
+    /// Dials each row only inside `hours`, in the callee's local time: its
+    /// [`timezone`](Contact::timezone) if it has one, else every zone
+    /// its number may ring in ([`zones_of`](crate::zones_of)), else the
+    /// hours' [fallback zone](CallingHours::fallback_zone); a row with none
+    /// of these is refused by the checks. A row outside its hours when
+    /// its turn comes is *deferred* ([`Outcome::Deferred`](crate::Outcome::Deferred)):
+    /// never sent, and dialled by a later run (or by
+    /// [`run_waiting`](crate::run_waiting) when its hours open).
+    pub fn calling_hours(mut self, hours: CallingHours) -> Self {
+        self.hours = Some(hours);
+        self
+    }
+
+    /// The calling hours, if any.
+    pub fn hours(&self) -> Option<&CallingHours> {
+        self.hours.as_ref()
     }
 
     /// The agent that handles every call (else the caller number's default).
@@ -169,11 +225,20 @@ impl Batch {
     }
 
     fn check_row(&self, row: usize, contact: &Contact, first_rows: &mut FirstRows) -> Row {
-        let phone = contact.phone.trim();
+        let given_phone = contact.phone.trim();
         let mut problems = Vec::new();
-        match numbers::key(phone).filter(|_| phone.parse::<E164PhoneNumber>().is_ok()) {
-            None => problems.push(RowProblem::InvalidPhoneNumber),
-            Some(key) => {
+        let mut phone = given_phone.to_owned();
+        match numbers::normalise(given_phone, self.style) {
+            Err(NotANumber::Invalid) => problems.push(match self.style {
+                Style::E164 => RowProblem::InvalidPhoneNumber,
+                Style::Region(region) => RowProblem::NotValidInRegion {
+                    region: region.as_ref().to_owned(),
+                    example: numbers::example(region),
+                },
+            }),
+            Err(NotANumber::Extension) => problems.push(RowProblem::PhoneExtension),
+            Ok((e164, key)) => {
+                phone = e164;
                 if let Some(first) = first_rows.first(key, row) {
                     problems.push(RowProblem::DuplicatePhoneNumber { first_row: first });
                 }
@@ -184,12 +249,22 @@ impl Batch {
                 problems.push(RowProblem::MissingVariable(name.clone()));
             }
         }
+        let mut zones = Zones::None;
+        if let Some(hours) = &self.hours {
+            match self.zones(&phone, contact, hours) {
+                Ok(found) => zones = found,
+                Err(problem) if problems.is_empty() => problems.push(problem),
+                Err(_) => {}
+            }
+        }
         if problems.is_empty() {
-            match self.request(phone, contact) {
+            match self.request(&phone, contact) {
                 Ok(request) => {
                     return Row::Call(PlannedCall {
                         row,
-                        phone: phone.to_owned(),
+                        phone,
+                        given_phone: given_phone.to_owned(),
+                        zones,
                         request,
                     })
                 }
@@ -205,16 +280,31 @@ impl Batch {
         }
         Row::Invalid {
             row,
-            phone: phone.to_owned(),
+            phone: phone.clone(),
+            given_phone: given_phone.to_owned(),
             errors: problems
                 .into_iter()
                 .map(|problem| RowError {
                     row,
-                    phone: phone.to_owned(),
+                    phone: given_phone.to_owned(),
                     problem,
                 })
                 .collect(),
         }
+    }
+
+    /// The zones a row's calling hours are checked in.
+    fn zones(&self, phone: &str, contact: &Contact, hours: &CallingHours) -> Result<Zones, RowProblem> {
+        if let Some(name) = contact.timezone.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            return name
+                .parse::<Tz>()
+                .map(Zones::One)
+                .map_err(|_| RowProblem::InvalidTimeZone(name.to_owned()));
+        }
+        if let Some(zones) = crate::zones::zones_of(phone) {
+            return Ok(Zones::Map(zones));
+        }
+        hours.fallback().map(Zones::One).ok_or(RowProblem::UnknownTimeZone)
     }
 
     /// The row's request, through the generated builder: every rule of the
@@ -243,10 +333,35 @@ impl Batch {
 pub struct PlannedCall {
     /// The row number, from 1.
     pub row: usize,
-    /// The destination number, trimmed.
+    /// The destination number, in +E.164.
     pub phone: String,
+    /// The number as the list gave it (trimmed).
+    pub given_phone: String,
+    /// Where its calling hours are checked.
+    pub(crate) zones: Zones,
     /// The request sent for this row.
     pub request: CreateCallRequest,
+}
+
+/// The zones a row's calling hours hold in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Zones {
+    /// No calling hours.
+    None,
+    /// The number's zones, from libphonenumber's map.
+    Map(&'static [Tz]),
+    /// The row's own zone, or the fallback.
+    One(Tz),
+}
+
+impl Zones {
+    pub(crate) fn as_slice(&self) -> &[Tz] {
+        match self {
+            Zones::None => &[],
+            Zones::Map(zones) => zones,
+            Zones::One(zone) => std::slice::from_ref(zone),
+        }
+    }
 }
 
 /// A row that will not be dialled, and why; `Display` uses the vendor's
@@ -268,6 +383,22 @@ pub struct RowError {
 pub enum RowProblem {
     /// The destination is not a +E.164 number.
     InvalidPhoneNumber,
+    /// The destination is not a number libphonenumber holds valid, read in
+    /// the batch's [region](Batch::region).
+    NotValidInRegion {
+        /// The region (`US`).
+        region: String,
+        /// A valid number of the region, as dialled there and with its
+        /// country code.
+        example: Option<(String, String)>,
+    },
+    /// The destination has an extension, which a call cannot dial.
+    PhoneExtension,
+    /// The row's `timezone` is not an IANA time zone.
+    InvalidTimeZone(String),
+    /// Calling hours are set, and the number's zone cannot be known (and
+    /// there is no fallback zone).
+    UnknownTimeZone,
     /// A required variable is absent or empty.
     MissingVariable(String),
     /// The same number is in an earlier row: it is dialled once, for that row.
@@ -288,7 +419,36 @@ impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Self { row, phone, problem } = self;
         match problem {
-            RowProblem::InvalidPhoneNumber => write!(f, "Row {row}: invalid phone number '{phone}'"),
+            RowProblem::InvalidPhoneNumber => write!(
+                f,
+                "Row {row}: invalid phone number '{phone}' (expected +E.164: '+', the country code and \
+                 the number, digits only, such as +14155550101; numbers written as people write them \
+                 need a region)"
+            ),
+            RowProblem::NotValidInRegion { region, example } => {
+                write!(
+                    f,
+                    "Row {row}: invalid phone number '{phone}' (not a valid number by libphonenumber's \
+                     data, read as dialled in {region}"
+                )?;
+                if let Some((national, international)) = example {
+                    write!(f, ", such as {national}, or with its country code, such as {international}")?;
+                }
+                write!(f, ")")
+            }
+            RowProblem::PhoneExtension => write!(
+                f,
+                "Row {row}: invalid phone number '{phone}' (it has an extension, which a call cannot dial)"
+            ),
+            RowProblem::InvalidTimeZone(zone) => write!(
+                f,
+                "Row {row}: timezone '{zone}' is not an IANA time zone (such as America/Chicago)"
+            ),
+            RowProblem::UnknownTimeZone => write!(
+                f,
+                "Row {row}: no time zone is known for '{phone}', so its calling hours cannot be \
+                 checked: give it a timezone, or name a fallback zone"
+            ),
             RowProblem::MissingVariable(name) => {
                 write!(f, "Row {row}: missing required variable '{name}'")
             }
@@ -334,7 +494,9 @@ mod tests {
             [
                 "Row 3: missing required variable 'customer_name'",
                 "Row 5: missing required variable 'customer_name'",
-                "Row 7: invalid phone number '+1234'",
+                "Row 7: invalid phone number '+1234' (expected +E.164: '+', the country code and the \
+                 number, digits only, such as +14155550101; numbers written as people write them need \
+                 a region)",
                 "Row 8: duplicate phone number '+14155550002' (already in row 2)",
             ]
         );
@@ -371,6 +533,102 @@ mod tests {
         };
         assert_eq!(&*first.request.from_phone_number, "+14155552671");
         assert_eq!(first.request.dynamic_variables["customer_name"], "Ann");
+    }
+
+    /// A CRM's export, read in a region: formatted numbers become +E.164,
+    /// duplicates are judged after that, and what libphonenumber does not
+    /// hold valid is refused with an example of what is.
+    #[test]
+    fn numbers_as_crms_export_them() {
+        let batch = Batch::new("+14155552671").unwrap().region("us").unwrap();
+        let cells = [
+            "(415) 555-0103",
+            "+1 415 555 0102",
+            "415.555.0104",
+            "00 44 20 7946 0958",
+            "'+14155550105",
+            "+1 (415) 555-0103",
+            "+1234567",
+            "(415) 555-0100 ext. 7",
+        ];
+        let contacts: Vec<Contact> = cells.iter().map(|c| Contact::new(*c)).collect();
+        let (checked, messages) = messages(&batch, contacts.clone());
+        assert_eq!(checked.valid, 5);
+        assert_eq!(
+            messages,
+            [
+                "Row 6: duplicate phone number '+1 (415) 555-0103' (already in row 1)",
+                "Row 7: invalid phone number '+1234567' (not a valid number by libphonenumber's data, read as \
+                 dialled in US, such as (201) 555-0123, or with its country code, such as +1 201-555-0123)",
+                "Row 8: invalid phone number '(415) 555-0100 ext. 7' (it has an extension, which a call cannot dial)",
+            ]
+        );
+        let mut checker = batch.checker(0);
+        let dialled: Vec<(String, String)> = contacts
+            .iter()
+            .filter_map(|c| match checker.next(c) {
+                Row::Call(call) => Some((call.phone, call.given_phone)),
+                Row::Invalid { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            dialled,
+            [
+                ("+14155550103".into(), "(415) 555-0103".into()),
+                ("+14155550102".into(), "+1 415 555 0102".into()),
+                ("+14155550104".into(), "415.555.0104".into()),
+                ("+442079460958".into(), "00 44 20 7946 0958".into()),
+                ("+14155550105".into(), "'+14155550105".into()),
+            ]
+        );
+        let Err(Error::InvalidRequest { field, rule, .. }) = Batch::new("+14155552671").unwrap().region("USA")
+        else {
+            panic!("a region that is not one is refused")
+        };
+        assert_eq!(field.as_deref(), Some("region"));
+        assert!(rule.contains("two-letter"), "{rule}");
+    }
+
+    /// With calling hours, every row needs a zone: its own, its number's,
+    /// or the fallback.
+    #[test]
+    fn calling_hours_need_a_zone_for_every_row() {
+        let batch = Batch::new("+14155552671")
+            .unwrap()
+            .calling_hours(CallingHours::default());
+        let contacts = vec![
+            Contact::new("+12125550101"),
+            Contact::new("+12125550102").timezone("Mars/Olympus_Mons"),
+            Contact::new("+80012345678"),
+            Contact::new("+80012345679").timezone("Asia/Tokyo"),
+        ];
+        let (checked, messages) = messages(&batch, contacts.clone());
+        assert_eq!(checked.valid, 2, "{messages:?}");
+        assert_eq!(
+            messages,
+            [
+                "Row 2: timezone 'Mars/Olympus_Mons' is not an IANA time zone (such as America/Chicago)",
+                "Row 3: no time zone is known for '+80012345678', so its calling hours cannot be checked: \
+                 give it a timezone, or name a fallback zone",
+            ]
+        );
+        let batch = batch.calling_hours(CallingHours::default().fallback_zone(chrono_tz::UTC));
+        let mut checker = batch.checker(0);
+        let zones: Vec<Vec<Tz>> = contacts
+            .iter()
+            .filter_map(|c| match checker.next(c) {
+                Row::Call(call) => Some(call.zones.as_slice().to_vec()),
+                Row::Invalid { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            zones,
+            [
+                vec![chrono_tz::America::New_York],
+                vec![chrono_tz::UTC],
+                vec![chrono_tz::Asia::Tokyo]
+            ]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
+use super::hours::{CallingHours, Clock};
 use super::journal::{Claim, Journal};
 use super::numbers;
 use super::pacer::Pacer;
@@ -34,7 +35,10 @@ use sigmamind::{Client, Error};
 /// sent. Never fails as a whole: a journal that stops accepting records, or
 /// a contact list that cannot be read, stops the run (nothing is sent that
 /// is not recorded first), and [`Report::stopped`] says why; the rows not
-/// tried are reported refused with that reason.
+/// tried are reported refused with that reason. Rows outside their
+/// [calling hours](Batch::calling_hours) are reported
+/// [`Outcome::Deferred`], and [`Report::next_window`] says when the first
+/// of them opens; [`run_waiting`] waits for them.
 ///
 /// Contacts from memory: `contacts.into_iter().map(Ok)`; from a CSV:
 /// [`read_contacts`](super::read_contacts).
@@ -46,6 +50,141 @@ pub async fn run<I>(
     options: &Options,
     mut results: impl FnMut(&RowResult),
 ) -> Report
+where
+    I: IntoIterator<Item = Result<Contact, BatchError>>,
+{
+    let pass = Pass { only: None, hold: false };
+    run_pass(client, batch, contacts, journal, options, &pass, &mut results).await.0
+}
+
+/// Like [`run`], and then waits for the rows outside their calling hours:
+/// when the first of them opens ([`Report::next_window`]), the list is read
+/// again (`contacts` makes a new stream of the same list) and the rows
+/// still waiting are dialled, until none is left or the run is cancelled
+/// (or stops). Each row's result goes to `results` once: a deferred row's
+/// when it is dialled, or, if the run ends first, as deferred. Memory: a
+/// few bytes per waiting row, whatever the list's length.
+pub async fn run_waiting<F, I>(
+    client: &Client,
+    batch: &Batch,
+    mut contacts: F,
+    journal: &Journal,
+    options: &Options,
+    mut results: impl FnMut(&RowResult),
+) -> Report
+where
+    F: FnMut() -> I,
+    I: IntoIterator<Item = Result<Contact, BatchError>>,
+{
+    let started = std::time::Instant::now();
+    let cancel = options.cancel.clone().unwrap_or_default();
+    let mut total = Report::default();
+    let mut only: Option<Vec<u32>> = None;
+    loop {
+        let pass = Pass {
+            only: only.as_deref(),
+            hold: true,
+        };
+        let (report, held) = run_pass(client, batch, contacts(), journal, options, &pass, &mut results).await;
+        let counts = report.counts;
+        total.counts = Counts {
+            placed: total.counts.placed + counts.placed,
+            placed_earlier: total.counts.placed_earlier + counts.placed_earlier,
+            refused: total.counts.refused + counts.refused,
+            invalid: total.counts.invalid + counts.invalid,
+            not_sent: total.counts.not_sent + counts.not_sent,
+            unknown: total.counts.unknown + counts.unknown,
+            elsewhere: total.counts.elsewhere + counts.elsewhere,
+            deferred: total.counts.deferred + counts.deferred,
+        };
+        total.rate_limited += report.rate_limited;
+        total.stopped = report.stopped;
+        total.next_window = report.next_window;
+        let Some(opens) = held.iter().map(|h| h.opens).min() else {
+            break;
+        };
+        let mut end_with = |total: &mut Report, held: Vec<Held>| {
+            for waiting in held {
+                let result = waiting.result(batch);
+                total.counts.add(&result);
+                results(&result);
+            }
+            total.next_window = Some(opens);
+        };
+        if total.stopped.is_some() {
+            end_with(&mut total, held);
+            break;
+        }
+        if let Some(handler) = &options.on_event {
+            handler(Event::Waiting {
+                until: opens,
+                rows: held.len(),
+            });
+        }
+        tokio::select! {
+            () = options.clock.sleep_until(opens) => {}
+            () = cancel.cancelled() => {
+                total.stopped = Some("cancelled".to_owned());
+                end_with(&mut total, held);
+                break;
+            }
+        }
+        let mut rows: Vec<u32> = held.iter().map(|h| h.row).collect();
+        rows.sort_unstable();
+        only = Some(rows);
+    }
+    total.elapsed = started.elapsed();
+    total
+}
+
+/// Which rows a pass tries, and what it does with deferred ones.
+struct Pass<'a> {
+    /// Only these rows (sorted), when a waiting run comes back for them.
+    only: Option<&'a [u32]>,
+    /// Keep deferred rows for a later pass instead of reporting them.
+    hold: bool,
+}
+
+impl Pass<'_> {
+    fn tries(&self, row: usize) -> bool {
+        self.only
+            .is_none_or(|only| u32::try_from(row).is_ok_and(|row| only.binary_search(&row).is_ok()))
+    }
+}
+
+/// A row a waiting run comes back for: what its result needs, compactly.
+struct Held {
+    row: u32,
+    key: u64,
+    opens: chrono::DateTime<chrono::Utc>,
+    error: String,
+}
+
+impl Held {
+    fn result(self, _batch: &Batch) -> RowResult {
+        RowResult {
+            row: self.row as usize,
+            phone: numbers::phone(self.key),
+            given_phone: None,
+            outcome: Outcome::Deferred {
+                error: self.error,
+                opens: Some(self.opens),
+            },
+            attempts: 0,
+            earlier_run: false,
+        }
+    }
+}
+
+async fn run_pass<I>(
+    client: &Client,
+    batch: &Batch,
+    contacts: I,
+    journal: &Journal,
+    options: &Options,
+    pass: &Pass<'_>,
+    results: &mut impl FnMut(&RowResult),
+) -> (Report, Vec<Held>)
 where
     I: IntoIterator<Item = Result<Contact, BatchError>>,
 {
@@ -68,9 +207,27 @@ where
         cancel: options.cancel.clone().unwrap_or_default(),
         on_event: options.on_event.clone(),
         in_hand: (0..concurrency).map(|_| Mutex::new(None)).collect(),
+        hours: batch.hours().copied(),
+        clock: options.clock.clone(),
     });
     let mut counts = Counts::default();
+    let mut held = Vec::new();
+    let mut next_window: Option<chrono::DateTime<chrono::Utc>> = None;
     let mut report = |result: &RowResult| {
+        if let Outcome::Deferred { opens: Some(opens), error } = &result.outcome {
+            next_window = Some(next_window.map_or(*opens, |next| next.min(*opens)));
+            if pass.hold {
+                if let (Ok(row), Some(key)) = (u32::try_from(result.row), numbers::key(&result.phone)) {
+                    held.push(Held {
+                        row,
+                        key,
+                        opens: *opens,
+                        error: error.clone(),
+                    });
+                    return;
+                }
+            }
+        }
         counts.add(result);
         results(result);
     };
@@ -110,8 +267,15 @@ where
                     .stop
                     .set(format!("the contact list could not be read: {error}")),
                 Some(Ok(contact)) => match checker.next(&contact) {
-                    Row::Call(call) => next = Some(call),
-                    Row::Invalid { row, phone, errors } => {
+                    Row::Call(call) if pass.tries(call.row) => next = Some(call),
+                    Row::Call(_) => {}
+                    Row::Invalid { row, .. } if !pass.tries(row) => {}
+                    Row::Invalid {
+                        row,
+                        phone,
+                        given_phone,
+                        errors,
+                    } => {
                         let error = errors
                             .iter()
                             .map(ToString::to_string)
@@ -124,6 +288,7 @@ where
                         }
                         report(&RowResult {
                             row,
+                            given_phone: other_than(&phone, given_phone),
                             phone,
                             outcome: Outcome::Invalid { error },
                             attempts: 0,
@@ -138,15 +303,19 @@ where
             work = None;
             let reason = shared.stop.reason().unwrap_or_default();
             if let Some(call) = next.take() {
-                report(&stopped_before_sending(call.row, call.phone, &reason));
+                report(&stopped_before_sending(call.row, call.phone, call.given_phone, &reason));
             }
             for contact in contacts.by_ref() {
                 let Ok(contact) = contact else { break };
-                let (row, phone) = match checker.next(&contact) {
-                    Row::Call(call) => (call.row, call.phone),
-                    Row::Invalid { row, phone, .. } => (row, phone),
+                let (row, phone, given_phone) = match checker.next(&contact) {
+                    Row::Call(call) => (call.row, call.phone, call.given_phone),
+                    Row::Invalid {
+                        row, phone, given_phone, ..
+                    } => (row, phone, given_phone),
                 };
-                report(&stopped_before_sending(row, phone, &reason));
+                if pass.tries(row) {
+                    report(&stopped_before_sending(row, phone, given_phone, &reason));
+                }
             }
         }
         tokio::select! {
@@ -174,15 +343,22 @@ where
     // Rows handed out that no worker took (every worker stopped): not sent.
     let reason = shared.stop.reason().unwrap_or_default();
     while let Ok(call) = queue.lock().await.try_recv() {
-        report(&stopped_before_sending(call.row, call.phone, &reason));
+        report(&stopped_before_sending(call.row, call.phone, call.given_phone, &reason));
     }
     journal.end_run().await;
-    Report {
+    let report = Report {
         counts,
         rate_limited: shared.rate_limited.load(Ordering::SeqCst),
+        next_window,
         stopped: shared.stop.reason(),
         elapsed: started.elapsed(),
-    }
+    };
+    (report, held)
+}
+
+/// The number as the list gave it, when it is not the one dialled.
+fn other_than(phone: &str, given_phone: String) -> Option<String> {
+    (given_phone != phone).then_some(given_phone)
 }
 
 struct RunState {
@@ -197,12 +373,15 @@ struct RunState {
     /// The row each worker holds, and whether its claim is durable (its
     /// request may have left).
     in_hand: Vec<Mutex<Option<InHand>>>,
+    hours: Option<CallingHours>,
+    clock: std::sync::Arc<dyn Clock>,
 }
 
 /// A worker's row.
 struct InHand {
     row: usize,
     phone: String,
+    given_phone: String,
     claimed: bool,
 }
 
@@ -210,10 +389,11 @@ impl InHand {
     /// The result of a row whose worker stopped unexpectedly.
     fn abandoned(self) -> RowResult {
         if !self.claimed {
-            return stopped_before_sending(self.row, self.phone, "a worker stopped unexpectedly");
+            return stopped_before_sending(self.row, self.phone, self.given_phone, "a worker stopped unexpectedly");
         }
         RowResult {
             row: self.row,
+            given_phone: other_than(&self.phone, self.given_phone),
             phone: self.phone,
             outcome: Outcome::Unknown {
                 error: "no outcome: the worker placing it stopped unexpectedly".to_owned(),
@@ -225,9 +405,10 @@ impl InHand {
 }
 
 /// The result of a row the run stopped before sending (not placed).
-fn stopped_before_sending(row: usize, phone: String, reason: &str) -> RowResult {
+fn stopped_before_sending(row: usize, phone: String, given_phone: String, reason: &str) -> RowResult {
     RowResult {
         row,
+        given_phone: other_than(&phone, given_phone),
         phone,
         outcome: Outcome::NotSent {
             error: format!("not sent: the run stopped ({reason})"),
@@ -253,6 +434,34 @@ impl RunState {
             () = self.cancel.cancelled() => {}
             () = self.stop.set_ever() => {}
         }
+    }
+
+    /// The row's deferral, if its calling hours are not open now.
+    fn outside_hours(&self, call: &PlannedCall) -> Option<Outcome> {
+        let hours = self.hours.as_ref()?;
+        let zones = call.zones.as_slice();
+        let now = self.clock.now();
+        if hours.is_open(zones, now) {
+            return None;
+        }
+        let opens = hours.next_open(zones, now);
+        let named: Vec<&str> = zones.iter().take(3).map(|z| z.name()).collect();
+        let more = match zones.len().saturating_sub(3) {
+            0 => String::new(),
+            more => format!(" and {more} more"),
+        };
+        let when = opens.map_or_else(
+            || "they do not open in all of them within eight days: give the row a timezone".to_owned(),
+            |at| format!("they open at {}", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+        Some(Outcome::Deferred {
+            error: format!(
+                "deferred: outside the calling hours ({}) in {}{more}; {when}",
+                hours.window(),
+                named.join(", ")
+            ),
+            opens,
+        })
     }
 
     fn emit(&self, event: Event<'_>) {
@@ -311,6 +520,7 @@ async fn worker(
         *shared.in_hand[index].lock().expect("slot") = Some(InHand {
             row: call.row,
             phone: call.phone.clone(),
+            given_phone: call.given_phone.clone(),
             claimed: false,
         });
         let result = take(&shared, index, &call).await;
@@ -328,13 +538,14 @@ async fn take(shared: &Arc<RunState>, index: usize, call: &PlannedCall) -> RowRe
     let result = |outcome: Outcome, attempts: u32, earlier_run: bool| RowResult {
         row: call.row,
         phone: call.phone.clone(),
+        given_phone: other_than(&call.phone, call.given_phone.clone()),
         outcome,
         attempts,
         earlier_run,
     };
     let stopped = || {
         let reason = shared.stop.reason().unwrap_or_default();
-        stopped_before_sending(call.row, call.phone.clone(), &reason)
+        stopped_before_sending(call.row, call.phone.clone(), call.given_phone.clone(), &reason)
     };
     if !shared.may_start() {
         return stopped();
@@ -348,6 +559,11 @@ async fn take(shared: &Arc<RunState>, index: usize, call: &PlannedCall) -> RowRe
             return stopped();
         }
     }
+    // Calling hours are checked when the row's turn comes, and again
+    // after the wait for the rate (which may be long).
+    if let Some(deferred) = shared.outside_hours(call) {
+        return result(deferred, 0, false);
+    }
     // The wait may be long (a rate, a pause): a stop ends it.
     tokio::select! {
         () = shared.pacer.wait() => {}
@@ -355,6 +571,9 @@ async fn take(shared: &Arc<RunState>, index: usize, call: &PlannedCall) -> RowRe
     }
     if !shared.may_start() {
         return stopped();
+    }
+    if let Some(deferred) = shared.outside_hours(call) {
+        return result(deferred, 0, false);
     }
     // Nothing is sent that is not recorded first.
     match shared.journal.claim(call, key, shared.retry_unknown).await {

@@ -11,6 +11,7 @@ pub struct Contacts<R: Read> {
     records: csv::StringRecordsIntoIter<R>,
     names: Vec<String>,
     phone_at: usize,
+    timezone_at: Option<usize>,
 }
 
 impl<R: Read> std::fmt::Debug for Contacts<R> {
@@ -58,7 +59,17 @@ pub fn read_contacts<R: Read>(input: R, phone_column: &str) -> Result<Contacts<R
         records: reader.into_records(),
         names,
         phone_at,
+        timezone_at: None,
     })
+}
+
+impl<R: Read> Contacts<R> {
+    /// Reads the column named `column`, if the list has one, as each
+    /// row's [time zone](Contact::timezone) (it stays a variable too).
+    pub fn timezone_column(mut self, column: &str) -> Self {
+        self.timezone_at = self.names.iter().position(|n| n == column);
+        self
+    }
 }
 
 impl<R: Read> Iterator for Contacts<R> {
@@ -74,6 +85,11 @@ impl<R: Read> Iterator for Contacts<R> {
             }
         };
         let mut contact = Contact::new(record.get(self.phone_at).unwrap_or(""));
+        contact.timezone = self
+            .timezone_at
+            .and_then(|at| record.get(at))
+            .filter(|zone| !zone.is_empty())
+            .map(str::to_owned);
         for (at, value) in record.iter().enumerate() {
             if at != self.phone_at && !value.is_empty() {
                 contact = contact.variable(self.names[at].clone(), value);
@@ -84,7 +100,9 @@ impl<R: Read> Iterator for Contacts<R> {
 }
 
 /// Writes each row's result as it finishes: CSV
-/// (`row,phone,outcome,call_id,status,error,attempts,earlier_run,target`) or
+/// (`row,phone,given_phone,outcome,call_id,status,error,attempts,earlier_run,target`,
+/// `given_phone` being the number as the list wrote it when it is not the
+/// +E.164 form dialled), or
 /// JSON lines. Results hold phone numbers and errors: [`ResultsWriter::create`]
 /// makes a file only its owner can read (`0600`).
 ///
@@ -143,9 +161,10 @@ impl ResultsWriter<std::io::BufWriter<std::fs::File>> {
 }
 
 /// The header of a CSV results file.
-pub(crate) const CSV_HEADER: [&str; 9] = [
+pub(crate) const CSV_HEADER: [&str; 10] = [
     "row",
     "phone",
+    "given_phone",
     "outcome",
     "call_id",
     "status",
@@ -225,6 +244,7 @@ impl<W: Write> ResultsWriter<W> {
                 csv.write_record([
                     row.row.to_string().as_str(),
                     &inert(&row.phone),
+                    &inert(row.given_phone.as_deref().unwrap_or("")),
                     row.outcome.name(),
                     &inert(row.outcome.call_id().unwrap_or("")),
                     &status,
@@ -269,6 +289,27 @@ mod tests {
         );
     }
 
+    /// A CRM's export: a BOM, blank lines, a zone column.
+    #[test]
+    fn a_timezone_column_is_each_rows_zone() {
+        let text = "\u{feff}phone,name,timezone\n\n(415) 555-0101,Ann,America/Chicago\n\n'+14155550102,Bo,\n";
+        let contacts: Vec<Contact> = read_contacts(text.as_bytes(), "phone")
+            .unwrap()
+            .timezone_column("timezone")
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            contacts,
+            [
+                Contact::new("(415) 555-0101")
+                    .variable("name", "Ann")
+                    .variable("timezone", "America/Chicago")
+                    .timezone("America/Chicago"),
+                Contact::new("'+14155550102").variable("name", "Bo"),
+            ]
+        );
+    }
+
     #[test]
     fn a_bad_header_or_row_is_named() {
         let error = all("name,number\nA,+1\n", "phone").unwrap_err().to_string();
@@ -303,6 +344,7 @@ mod tests {
             let row = |outcome| RowResult {
                 row: 1,
                 phone: text.to_owned(),
+                given_phone: Some(text.to_owned()),
                 outcome,
                 attempts: 1,
                 earlier_run: false,
@@ -329,6 +371,7 @@ mod tests {
                     );
                 }
                 assert_eq!(&record[1], format!("'{text}"));
+                assert_eq!(&record[2], format!("'{text}"));
             }
             let mut json = Vec::new();
             ResultsWriter::json_lines(&mut json)
@@ -350,6 +393,7 @@ mod tests {
             .write(&RowResult {
                 row: 1,
                 phone: "+14155550001".into(),
+                given_phone: Some("(415) 555-0001".into()),
                 outcome: Outcome::Placed {
                     call_id: Some("call_1".into()),
                 },
@@ -364,7 +408,7 @@ mod tests {
         );
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "row,phone,outcome,call_id,status,error,attempts,earlier_run,target\n1,'+14155550001,placed,call_1,,,1,false,\n"
+            "row,phone,given_phone,outcome,call_id,status,error,attempts,earlier_run,target\n1,'+14155550001,(415) 555-0001,placed,call_1,,,1,false,\n"
         );
     }
 }

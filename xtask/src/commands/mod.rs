@@ -8,4 +8,5 @@ pub mod check;
 pub mod diff;
 pub mod drift;
 pub mod generate;
+pub mod number_zones;
 pub mod update_spec;

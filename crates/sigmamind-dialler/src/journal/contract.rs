@@ -24,6 +24,8 @@ fn call(row: usize, phone: &str) -> (PlannedCall, u64) {
     let planned = PlannedCall {
         row,
         phone: phone.to_owned(),
+        given_phone: phone.to_owned(),
+        zones: crate::plan::Zones::None,
         request,
     };
     (planned, numbers::key(phone).unwrap())
