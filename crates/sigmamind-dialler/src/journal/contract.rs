@@ -110,6 +110,17 @@ where
     )
     .await;
     journal.end_run().await;
+    // A second run through the same journal, in the same process, knows
+    // what the first recorded: nothing placed or unknown is claimed again.
+    journal.begin_run(false, None).await.unwrap();
+    for phone in ["+14155550101", "+14155550102", "+14155550105", "+14155550106"] {
+        let again = claimed(&journal, 1, phone, false).await;
+        assert!(
+            matches!(again, Err(Outcome::Placed { .. } | Outcome::Unknown { .. } | Outcome::Elsewhere { .. })),
+            "{phone}: {again:?}"
+        );
+    }
+    journal.end_run().await;
     drop(journal);
 
     let rerun = open().await;

@@ -41,7 +41,13 @@ use crate::{BatchError, Outcome};
 /// An open, locked file journal.
 pub(crate) struct FileJournal {
     path: PathBuf,
-    earlier: Earlier,
+    /// What the file holds as of the last run's end (read again then, so
+    /// that a second run through the same journal skips what the first
+    /// placed).
+    earlier: std::sync::RwLock<Earlier>,
+    /// Why the file could not be read again after a run, if it could not:
+    /// nothing more is claimed through this journal.
+    stale: std::sync::Mutex<Option<String>>,
     recovered: Recovered,
     /// The results files earlier runs wrote (as they named them).
     results_files: Vec<String>,
@@ -287,7 +293,8 @@ impl FileJournal {
         };
         Ok(FileJournal {
             path,
-            earlier,
+            earlier: std::sync::RwLock::new(earlier),
+            stale: std::sync::Mutex::new(None),
             recovered,
             results_files: read.runs.results_files,
             writer: Some(Appender(sender)),
@@ -298,7 +305,20 @@ impl FileJournal {
 
     /// The last outcome earlier runs recorded for this number.
     pub(crate) fn earlier(&self, key: u64) -> Option<Outcome> {
-        self.earlier.get(key)
+        self.earlier.read().expect("journal's numbers").get(key)
+    }
+
+    /// Reads the file again: what the run that just ended recorded joins
+    /// what earlier runs did (every record it appended is on disk: each
+    /// append returned once it was).
+    fn read_again(&self) -> Result<(), String> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = self._lock.try_clone().map_err(|e| e.to_string())?;
+        file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+        let mut read = read_records(&file)?;
+        read.earlier.fold();
+        *self.earlier.write().expect("journal's numbers") = read.earlier;
+        Ok(())
     }
 
     /// Appends `record` and returns once it is on disk.
@@ -312,6 +332,15 @@ impl FileJournal {
 }
 
 impl Store for FileJournal {
+    fn end_run(&self) -> StoreFuture<'_, ()> {
+        if let Err(error) = self.read_again() {
+            *self.stale.lock().expect("journal") = Some(format!(
+                "the journal could not be read again after the last run ({error}): open it again"
+            ));
+        }
+        Box::pin(async {})
+    }
+
     fn location(&self) -> String {
         self.path.display().to_string()
     }
@@ -359,6 +388,9 @@ impl Store for FileJournal {
         retry_unknown: bool,
     ) -> StoreFuture<'a, Result<Claim, String>> {
         Box::pin(async move {
+            if let Some(stale) = self.stale.lock().expect("journal").clone() {
+                return Err(stale);
+            }
             if let Some(outcome) = self.earlier(row.key).filter(|o| settles(o, retry_unknown)) {
                 return Ok(Claim::Settled(outcome));
             }
