@@ -58,11 +58,16 @@ its callee's local time, in every zone its number may ring in
 says when the first opens, and the next run dials them; --wait waits and
 dials them as their hours open. See the README: guidance, not legal advice.
 
+--suppress FILE (repeatable) names numbers never to dial: one number a line
+(as national do-not-call registries publish them) or a CSV with the phone
+column; entries are read like the contacts (--region). A row on a list is
+`suppressed`: never sent, and the results name the list.
+
 Outcomes: placed; refused (by the server: not placed); invalid (failed the
-checks: never sent); not_sent (the run stopped first); deferred (outside its
+checks: never sent); suppressed (on a suppression list: never sent); not_sent (the run stopped first); deferred (outside its
 calling hours: never sent); unknown (sent, no answer: the call may exist).
 
-Exit status: 0 every row placed; 1 a row was refused, invalid, deferred or
+Exit status: 0 every row placed (or suppressed); 1 a row was refused, invalid, deferred or
 not sent (or the run stopped); 2 bad arguments, contact list, journal or results
 file; 3 a row's outcome is unknown.
 
@@ -136,6 +141,11 @@ pub(crate) struct BatchArgs {
     /// hours open (Ctrl-C stops the wait); needs --calling-hours.
     #[arg(long, requires = "calling_hours")]
     wait: bool,
+    /// A suppression list (do-not-call, opt-outs): one number a line, or a
+    /// CSV with a phone column (--phone-column); read like the contacts
+    /// (--region). Rows on it are never dialled. Repeat for several lists.
+    #[arg(long, value_name = "FILE")]
+    suppress: Vec<PathBuf>,
     /// Check the list and say what would be dialled; send nothing.
     #[arg(long)]
     dry_run: bool,
@@ -183,7 +193,9 @@ fn open_contacts(args: &BatchArgs) -> Result<batch::Contacts<std::io::BufReader<
 
 /// The contact list again, for a run that comes back for deferred rows: a
 /// list that can no longer be opened is one error row, which stops it.
-fn contacts_again(args: &BatchArgs) -> Box<dyn Iterator<Item = Result<batch::Contact, batch::BatchError>> + '_> {
+fn contacts_again(
+    args: &BatchArgs,
+) -> Box<dyn Iterator<Item = Result<batch::Contact, batch::BatchError>> + '_> {
     match open_contacts(args) {
         Ok(contacts) => Box::new(contacts),
         Err(message) => Box::new(std::iter::once(Err(batch::BatchError::Contacts { message }))),
@@ -231,8 +243,8 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
     }
     if args.dry_run {
         println!(
-            "dry run: {} of {} rows would be dialled ({} invalid); nothing was sent",
-            checked.valid, checked.rows, checked.invalid,
+            "dry run: {} of {} rows would be dialled ({} invalid, {} suppressed); nothing was sent",
+            checked.valid, checked.rows, checked.invalid, checked.suppressed,
         );
         return if checked.errors == 0 {
             ExitCode::SUCCESS
@@ -342,7 +354,15 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
     };
     let report = if args.wait {
         drop(contacts);
-        batch::run_waiting(client, &batch, || contacts_again(&args), &journal, &options, write).await
+        batch::run_waiting(
+            client,
+            &batch,
+            || contacts_again(&args),
+            &journal,
+            &options,
+            write,
+        )
+        .await
     } else {
         batch::run(client, &batch, contacts, &journal, &options, write).await
     };
@@ -467,6 +487,22 @@ fn build(args: &BatchArgs) -> Result<Batch, String> {
     if let Some(region) = &args.region {
         batch = batch.region(region).map_err(|e| flag_error("--region", e))?;
     }
+    if !args.suppress.is_empty() {
+        let mut lists = match &args.region {
+            Some(region) => batch::Suppression::in_region(region).map_err(|e| flag_error("--region", e))?,
+            None => batch::Suppression::new(),
+        };
+        for path in &args.suppress {
+            let file =
+                std::fs::File::open(path).map_err(|e| format!("--suppress {}: {e}", path.display()))?;
+            let name = path.display().to_string();
+            let read = lists
+                .read_list(&name, file, &args.phone_column)
+                .map_err(|e| format!("--suppress: {}", printable(&e.to_string())))?;
+            eprintln!("suppression list {name}: {} numbers", read.numbers);
+        }
+        batch = batch.suppress(std::sync::Arc::new(lists));
+    }
     if let Some(window) = &args.calling_hours {
         let mut hours: CallingHours = window.parse().map_err(|e| flag_error("--calling-hours", e))?;
         if let Some(days) = &args.days {
@@ -523,6 +559,7 @@ fn print_summary(report: &Report, results: &Path, journal: &str, local: bool) {
         unknown,
         elsewhere,
         deferred,
+        suppressed,
         ..
     } = counts;
     if local {
@@ -539,6 +576,9 @@ fn print_summary(report: &Report, results: &Path, journal: &str, local: bool) {
     ];
     if deferred > 0 {
         lines.push(("deferred", deferred));
+    }
+    if suppressed > 0 {
+        lines.push(("suppressed", suppressed));
     }
     if elsewhere > 0 {
         lines.push(("held by another dialer", elsewhere));

@@ -100,6 +100,7 @@ fn results(dir: &Path) -> HashMap<String, String> {
         [
             "row",
             "phone",
+            "given_phone",
             "outcome",
             "call_id",
             "status",
@@ -323,7 +324,11 @@ async fn results_as_json_lines_drift_noted_and_a_journal_for_another_target_refu
     assert_eq!(rows[&1]["outcome"], "placed");
     assert!(rows[&1]["callId"].as_str().unwrap().starts_with("call_"));
     assert_eq!(rows[&41]["outcome"], "invalid");
-    assert_eq!(rows[&41]["error"], "Row 41: invalid phone number '+1234'");
+    assert_eq!(
+        rows[&41]["error"],
+        "Row 41: invalid phone number '+1234' (expected +E.164: '+', the country code and the number, \
+         digits only, such as +14155550101; numbers written as people write them need a region)"
+    );
 
     // The same journal, another caller number: refused, nothing sent.
     let sent = server.request_count();

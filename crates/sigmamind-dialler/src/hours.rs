@@ -59,7 +59,9 @@ impl CallingHours {
     pub fn new(start: &str, end: &str) -> Result<Self, Error> {
         let read = |text: &str, which: &str| {
             clock_time(text).ok_or_else(|| {
-                hours_error(format!("{which} {text:?} is not a time of day: write HH:MM, such as 08:00 or 21:00"))
+                hours_error(format!(
+                    "{which} {text:?} is not a time of day: write HH:MM, such as 08:00 or 21:00"
+                ))
             })
         };
         let (start, end) = (read(start, "start")?, read(end, "end")?);
@@ -142,7 +144,9 @@ impl CallingHours {
             // A start inside a daylight-saving gap opens when the gap ends.
             (0..=4)
                 .find_map(|quarter| {
-                    let time = start.overflowing_add_signed(chrono::Duration::minutes(15 * quarter)).0;
+                    let time = start
+                        .overflowing_add_signed(chrono::Duration::minutes(15 * quarter))
+                        .0;
                     zone.from_local_datetime(&day.and_time(time)).earliest()
                 })
                 .map(|local| local.with_timezone(&Utc))
@@ -295,7 +299,9 @@ mod tests {
 
     #[test]
     fn days_and_bad_windows() {
-        let weekdays = CallingHours::default().days(parse_days("mon-fri").unwrap()).unwrap();
+        let weekdays = CallingHours::default()
+            .days(parse_days("mon-fri").unwrap())
+            .unwrap();
         // Saturday 2026-12-05, 10:00 in New York: closed; opens Monday 08:00.
         let saturday = utc("2026-12-05T15:00:00Z");
         assert!(!weekdays.is_open(&[America::New_York], saturday));
@@ -309,8 +315,18 @@ mod tests {
         );
         assert!(parse_days("funday").is_err());
         assert!(CallingHours::default().days([]).is_err());
-        assert_eq!("09:30-24:00".parse::<CallingHours>().unwrap().window(), "09:30-24:00");
-        for bad in ["21:00-08:00", "8-21", "08:00", "25:00-26:00", "08:60-09:00", "08:00-08:00"] {
+        assert_eq!(
+            "09:30-24:00".parse::<CallingHours>().unwrap().window(),
+            "09:30-24:00"
+        );
+        for bad in [
+            "21:00-08:00",
+            "8-21",
+            "08:00",
+            "25:00-26:00",
+            "08:60-09:00",
+            "08:00-08:00",
+        ] {
             let Err(Error::InvalidRequest { field, rule, .. }) = bad.parse::<CallingHours>() else {
                 panic!("{bad} is refused")
             };

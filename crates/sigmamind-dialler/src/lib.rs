@@ -69,6 +69,7 @@ mod numbers;
 mod pacer;
 mod plan;
 mod run;
+mod suppress;
 mod table;
 mod zones;
 
@@ -78,6 +79,7 @@ pub use journal::{Journal, Recovered};
 pub use pacer::Rate;
 pub use plan::{Batch, Checked, Contact, PlannedCall, RowError, RowProblem};
 pub use run::{run, run_waiting};
+pub use suppress::{ListRead, Suppression};
 pub use table::{read_contacts, Contacts, ResultsWriter};
 pub use zones::{zones_of, LIBPHONENUMBER_RELEASE};
 
@@ -100,6 +102,7 @@ use serde::{Deserialize, Serialize};
 /// | `not_sent` | `NotSent` | never sent: the run stopped first, or it could not connect | dialled |
 /// | `unknown` | `Unknown` | sent, and nothing says whether a call exists | not dialled unless `retry_unknown` |
 /// | `elsewhere` | | another dialer sharing the journal holds it | not this run's |
+/// | `suppressed` | `NotSent` | its number is on a suppression list: never sent | suppressed while on the list |
 /// | `deferred` | `NotSent` | outside the callee's calling hours when its turn came: never sent | dialled |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case", rename_all_fields = "camelCase")]
@@ -144,6 +147,12 @@ pub enum Outcome {
         /// The dialer (`host:pid:key`).
         dialer: String,
     },
+    /// Its number is on a suppression list ([`Batch::suppress`]): never
+    /// sent.
+    Suppressed {
+        /// The list's name.
+        list: String,
+    },
     /// Outside the callee's [calling hours](Batch::calling_hours) when its
     /// turn came: never sent, never refused. A later run dials it (or
     /// [`run_waiting`] when its hours open).
@@ -167,6 +176,7 @@ impl Outcome {
             Outcome::Unknown { .. } => "unknown",
             Outcome::Elsewhere { .. } => "elsewhere",
             Outcome::Deferred { .. } => "deferred",
+            Outcome::Suppressed { .. } => "suppressed",
         }
     }
 
@@ -181,7 +191,7 @@ impl Outcome {
     /// The error, for rows not placed.
     pub fn error(&self) -> Option<&str> {
         match self {
-            Outcome::Placed { .. } | Outcome::Elsewhere { .. } => None,
+            Outcome::Placed { .. } | Outcome::Elsewhere { .. } | Outcome::Suppressed { .. } => None,
             Outcome::Refused { error, .. }
             | Outcome::Invalid { error }
             | Outcome::NotSent { error }
@@ -251,6 +261,8 @@ pub struct Counts {
     pub elsewhere: usize,
     /// Outside their calling hours: never sent, left for a later run.
     pub deferred: usize,
+    /// On a suppression list: never sent.
+    pub suppressed: usize,
 }
 
 impl Counts {
@@ -264,6 +276,22 @@ impl Counts {
             (Outcome::Unknown { .. }, _) => self.unknown += 1,
             (Outcome::Elsewhere { .. }, _) => self.elsewhere += 1,
             (Outcome::Deferred { .. }, _) => self.deferred += 1,
+            (Outcome::Suppressed { .. }, _) => self.suppressed += 1,
+        }
+    }
+
+    /// Both counts together.
+    pub(crate) fn plus(&self, other: &Counts) -> Counts {
+        Counts {
+            placed: self.placed + other.placed,
+            placed_earlier: self.placed_earlier + other.placed_earlier,
+            refused: self.refused + other.refused,
+            invalid: self.invalid + other.invalid,
+            not_sent: self.not_sent + other.not_sent,
+            unknown: self.unknown + other.unknown,
+            elsewhere: self.elsewhere + other.elsewhere,
+            deferred: self.deferred + other.deferred,
+            suppressed: self.suppressed + other.suppressed,
         }
     }
 
@@ -277,6 +305,7 @@ impl Counts {
             + self.unknown
             + self.elsewhere
             + self.deferred
+            + self.suppressed
     }
 }
 
@@ -491,6 +520,13 @@ pub enum BatchError {
         /// What is wrong, with the line where it applies.
         message: String,
     },
+    /// A suppression list cannot be read whole.
+    Suppression {
+        /// The list's name.
+        list: String,
+        /// What is wrong, with the line where it applies.
+        message: String,
+    },
     /// The journal cannot be opened, read, trusted or written.
     Journal {
         /// The journal's path.
@@ -504,6 +540,7 @@ impl fmt::Display for BatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BatchError::Contacts { message } => write!(f, "contact list: {message}"),
+            BatchError::Suppression { list, message } => write!(f, "suppression list {list}: {message}"),
             BatchError::Journal { path, message } => write!(f, "journal {}: {message}", path.display()),
         }
     }

@@ -84,7 +84,11 @@ pub(crate) fn normalise(cell: &str, style: Style) -> Result<(String, u64), NotAN
 /// (libphonenumber's example): `("(201) 555-0123", "+1 201-555-0123")`.
 pub(crate) fn example(region: Region) -> Option<(String, String)> {
     let meta = phonenumber::metadata::DATABASE.by_id(region.as_ref())?;
-    let example = meta.descriptors().fixed_line().or(meta.descriptors().mobile())?.example()?;
+    let example = meta
+        .descriptors()
+        .fixed_line()
+        .or(meta.descriptors().mobile())?
+        .example()?;
     let number = phonenumber::parse(Some(region), example).ok()?;
     Some((
         number.format().mode(Mode::National).to_string(),
@@ -163,10 +167,21 @@ mod tests {
         ] {
             assert_eq!(normalise(cell, us).map(|n| n.0).as_deref(), Ok(e164), "{cell}");
         }
-        for cell in ["+1234567", "+1234", "555-0103", "", "'", "call me", "+1 415 555 01034"] {
+        for cell in [
+            "+1234567",
+            "+1234",
+            "555-0103",
+            "",
+            "'",
+            "call me",
+            "+1 415 555 01034",
+        ] {
             assert_eq!(normalise(cell, us), Err(NotANumber::Invalid), "{cell:?}");
         }
-        assert_eq!(normalise("(415) 555-0103 ext. 12", us), Err(NotANumber::Extension));
+        assert_eq!(
+            normalise("(415) 555-0103 ext. 12", us),
+            Err(NotANumber::Extension)
+        );
         // Without a region, today's rule: +E.164 and nothing else.
         assert_eq!(normalise("+1234567", Style::E164).map(|n| n.1), Ok(1234567));
         for cell in ["(415) 555-0103", "'+14155550105", "+1 415 555 0102"] {

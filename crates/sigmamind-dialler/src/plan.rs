@@ -7,6 +7,7 @@ use std::fmt;
 
 use super::hours::CallingHours;
 use super::numbers::{self, FirstRows, NotANumber, Style};
+use super::suppress::Suppression;
 use super::BatchError;
 use chrono_tz::Tz;
 use sigmamind::types::{AgentId, CreateCallRequest, E164PhoneNumber};
@@ -62,6 +63,7 @@ pub struct Batch {
     required: BTreeSet<String>,
     style: Style,
     hours: Option<CallingHours>,
+    suppression: Option<std::sync::Arc<Suppression>>,
 }
 
 /// What checking a whole list found ([`Batch::check`]).
@@ -74,6 +76,8 @@ pub struct Checked {
     pub valid: usize,
     /// Rows with at least one problem (not dialled).
     pub invalid: usize,
+    /// Valid rows on a suppression list (not dialled).
+    pub suppressed: usize,
     /// Problems found (a row may have several).
     pub errors: usize,
 }
@@ -89,6 +93,13 @@ pub(crate) enum Row {
         phone: String,
         given_phone: String,
         errors: Vec<RowError>,
+    },
+    /// A valid row whose number is on a suppression list.
+    Suppressed {
+        row: usize,
+        phone: String,
+        given_phone: String,
+        list: String,
     },
 }
 
@@ -122,6 +133,7 @@ impl Batch {
             required: BTreeSet::new(),
             style: Style::E164,
             hours: None,
+            suppression: None,
         })
     }
 
@@ -154,6 +166,17 @@ impl Batch {
     /// [`run_waiting`](crate::run_waiting) when its hours open).
     pub fn calling_hours(mut self, hours: CallingHours) -> Self {
         self.hours = Some(hours);
+        self
+    }
+
+    /// Never dials a number on any of `lists` (read in the same region as
+    /// the contacts, [`Suppression::in_region`]): such a row is checked
+    /// like any other, then reported [`Outcome::Suppressed`](crate::Outcome::Suppressed)
+    /// with the list's name, recorded in the journal, and never sent. The
+    /// lists are consulted on every run: a list added before a rerun
+    /// protects the rows that run would dial.
+    pub fn suppress(mut self, lists: std::sync::Arc<Suppression>) -> Self {
+        self.suppression = Some(lists);
         self
     }
 
@@ -205,6 +228,7 @@ impl Batch {
             checked.rows += 1;
             match checker.next(&contact?) {
                 Row::Call(_) => checked.valid += 1,
+                Row::Suppressed { .. } => checked.suppressed += 1,
                 Row::Invalid { errors, .. } => {
                     checked.invalid += 1;
                     checked.errors += errors.len();
@@ -228,6 +252,7 @@ impl Batch {
         let given_phone = contact.phone.trim();
         let mut problems = Vec::new();
         let mut phone = given_phone.to_owned();
+        let mut suppressed_by = None;
         match numbers::normalise(given_phone, self.style) {
             Err(NotANumber::Invalid) => problems.push(match self.style {
                 Style::E164 => RowProblem::InvalidPhoneNumber,
@@ -239,6 +264,7 @@ impl Batch {
             Err(NotANumber::Extension) => problems.push(RowProblem::PhoneExtension),
             Ok((e164, key)) => {
                 phone = e164;
+                suppressed_by = self.suppression.as_ref().and_then(|s| s.list_of_key(key));
                 if let Some(first) = first_rows.first(key, row) {
                     problems.push(RowProblem::DuplicatePhoneNumber { first_row: first });
                 }
@@ -256,6 +282,14 @@ impl Batch {
                 Err(problem) if problems.is_empty() => problems.push(problem),
                 Err(_) => {}
             }
+        }
+        if let Some(list) = suppressed_by.filter(|_| problems.is_empty()) {
+            return Row::Suppressed {
+                row,
+                phone,
+                given_phone: given_phone.to_owned(),
+                list: list.to_owned(),
+            };
         }
         if problems.is_empty() {
             match self.request(&phone, contact) {
@@ -295,7 +329,12 @@ impl Batch {
 
     /// The zones a row's calling hours are checked in.
     fn zones(&self, phone: &str, contact: &Contact, hours: &CallingHours) -> Result<Zones, RowProblem> {
-        if let Some(name) = contact.timezone.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        if let Some(name) = contact
+            .timezone
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             return name
                 .parse::<Tz>()
                 .map(Zones::One)
@@ -304,7 +343,10 @@ impl Batch {
         if let Some(zones) = crate::zones::zones_of(phone) {
             return Ok(Zones::Map(zones));
         }
-        hours.fallback().map(Zones::One).ok_or(RowProblem::UnknownTimeZone)
+        hours
+            .fallback()
+            .map(Zones::One)
+            .ok_or(RowProblem::UnknownTimeZone)
     }
 
     /// The row's request, through the generated builder: every rule of the
@@ -432,7 +474,10 @@ impl fmt::Display for RowError {
                      data, read as dialled in {region}"
                 )?;
                 if let Some((national, international)) = example {
-                    write!(f, ", such as {national}, or with its country code, such as {international}")?;
+                    write!(
+                        f,
+                        ", such as {national}, or with its country code, such as {international}"
+                    )?;
                 }
                 write!(f, ")")
             }
@@ -506,6 +551,7 @@ mod tests {
                 rows: 8,
                 valid: 4,
                 invalid: 4,
+                suppressed: 0,
                 errors: 4
             }
         );
@@ -515,7 +561,7 @@ mod tests {
             .iter()
             .filter_map(|c| match checker.next(c) {
                 Row::Call(call) => Some((call.row, call.phone)),
-                Row::Invalid { .. } => None,
+                Row::Invalid { .. } | Row::Suppressed { .. } => None,
             })
             .collect();
         assert_eq!(
@@ -568,7 +614,7 @@ mod tests {
             .iter()
             .filter_map(|c| match checker.next(c) {
                 Row::Call(call) => Some((call.phone, call.given_phone)),
-                Row::Invalid { .. } => None,
+                Row::Invalid { .. } | Row::Suppressed { .. } => None,
             })
             .collect();
         assert_eq!(
@@ -581,7 +627,8 @@ mod tests {
                 ("+14155550105".into(), "'+14155550105".into()),
             ]
         );
-        let Err(Error::InvalidRequest { field, rule, .. }) = Batch::new("+14155552671").unwrap().region("USA")
+        let Err(Error::InvalidRequest { field, rule, .. }) =
+            Batch::new("+14155552671").unwrap().region("USA")
         else {
             panic!("a region that is not one is refused")
         };
@@ -618,7 +665,7 @@ mod tests {
             .iter()
             .filter_map(|c| match checker.next(c) {
                 Row::Call(call) => Some(call.zones.as_slice().to_vec()),
-                Row::Invalid { .. } => None,
+                Row::Invalid { .. } | Row::Suppressed { .. } => None,
             })
             .collect();
         assert_eq!(

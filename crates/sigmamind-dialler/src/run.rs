@@ -53,8 +53,13 @@ pub async fn run<I>(
 where
     I: IntoIterator<Item = Result<Contact, BatchError>>,
 {
-    let pass = Pass { only: None, hold: false };
-    run_pass(client, batch, contacts, journal, options, &pass, &mut results).await.0
+    let pass = Pass {
+        only: None,
+        hold: false,
+    };
+    run_pass(client, batch, contacts, journal, options, &pass, &mut results)
+        .await
+        .0
 }
 
 /// Like [`run`], and then waits for the rows outside their calling hours:
@@ -86,17 +91,7 @@ where
             hold: true,
         };
         let (report, held) = run_pass(client, batch, contacts(), journal, options, &pass, &mut results).await;
-        let counts = report.counts;
-        total.counts = Counts {
-            placed: total.counts.placed + counts.placed,
-            placed_earlier: total.counts.placed_earlier + counts.placed_earlier,
-            refused: total.counts.refused + counts.refused,
-            invalid: total.counts.invalid + counts.invalid,
-            not_sent: total.counts.not_sent + counts.not_sent,
-            unknown: total.counts.unknown + counts.unknown,
-            elsewhere: total.counts.elsewhere + counts.elsewhere,
-            deferred: total.counts.deferred + counts.deferred,
-        };
+        total.counts = total.counts.plus(&report.counts);
         total.rate_limited += report.rate_limited;
         total.stopped = report.stopped;
         total.next_window = report.next_window;
@@ -214,7 +209,11 @@ where
     let mut held = Vec::new();
     let mut next_window: Option<chrono::DateTime<chrono::Utc>> = None;
     let mut report = |result: &RowResult| {
-        if let Outcome::Deferred { opens: Some(opens), error } = &result.outcome {
+        if let Outcome::Deferred {
+            opens: Some(opens),
+            error,
+        } = &result.outcome
+        {
             next_window = Some(next_window.map_or(*opens, |next| next.min(*opens)));
             if pass.hold {
                 if let (Ok(row), Some(key)) = (u32::try_from(result.row), numbers::key(&result.phone)) {
@@ -269,7 +268,45 @@ where
                 Some(Ok(contact)) => match checker.next(&contact) {
                     Row::Call(call) if pass.tries(call.row) => next = Some(call),
                     Row::Call(_) => {}
-                    Row::Invalid { row, .. } if !pass.tries(row) => {}
+                    Row::Invalid { row, .. } | Row::Suppressed { row, .. } if !pass.tries(row) => {}
+                    Row::Suppressed {
+                        row,
+                        phone,
+                        given_phone,
+                        list,
+                    } => {
+                        // A number an earlier run placed (or may have) says
+                        // so: the list came too late for it.
+                        let key = numbers::key(&phone).expect("a suppressed row has a +E.164 number");
+                        if let Ok(Some(earlier @ (Outcome::Placed { .. } | Outcome::Unknown { .. }))) =
+                            journal.settled(key, false).await
+                        {
+                            report(&RowResult {
+                                row,
+                                given_phone: other_than(&phone, given_phone),
+                                phone,
+                                outcome: earlier,
+                                attempts: 0,
+                                earlier_run: true,
+                            });
+                            continue;
+                        }
+                        // Recorded like an invalid row: never sent.
+                        let error = format!("suppressed: on the list {list}");
+                        if let Err(e) = journal.invalid(row, &phone, &error).await {
+                            shared
+                                .stop
+                                .set(format!("the journal could not record a suppressed row: {e}"));
+                        }
+                        report(&RowResult {
+                            row,
+                            given_phone: other_than(&phone, given_phone),
+                            phone,
+                            outcome: Outcome::Suppressed { list },
+                            attempts: 0,
+                            earlier_run: false,
+                        });
+                    }
                     Row::Invalid {
                         row,
                         phone,
@@ -303,15 +340,41 @@ where
             work = None;
             let reason = shared.stop.reason().unwrap_or_default();
             if let Some(call) = next.take() {
-                report(&stopped_before_sending(call.row, call.phone, call.given_phone, &reason));
+                report(&stopped_before_sending(
+                    call.row,
+                    call.phone,
+                    call.given_phone,
+                    &reason,
+                ));
             }
             for contact in contacts.by_ref() {
                 let Ok(contact) = contact else { break };
                 let (row, phone, given_phone) = match checker.next(&contact) {
                     Row::Call(call) => (call.row, call.phone, call.given_phone),
                     Row::Invalid {
-                        row, phone, given_phone, ..
+                        row,
+                        phone,
+                        given_phone,
+                        ..
                     } => (row, phone, given_phone),
+                    Row::Suppressed {
+                        row,
+                        phone,
+                        given_phone,
+                        list,
+                    } => {
+                        if pass.tries(row) {
+                            report(&RowResult {
+                                row,
+                                given_phone: other_than(&phone, given_phone),
+                                phone,
+                                outcome: Outcome::Suppressed { list },
+                                attempts: 0,
+                                earlier_run: false,
+                            });
+                        }
+                        continue;
+                    }
                 };
                 if pass.tries(row) {
                     report(&stopped_before_sending(row, phone, given_phone, &reason));
@@ -343,7 +406,12 @@ where
     // Rows handed out that no worker took (every worker stopped): not sent.
     let reason = shared.stop.reason().unwrap_or_default();
     while let Ok(call) = queue.lock().await.try_recv() {
-        report(&stopped_before_sending(call.row, call.phone, call.given_phone, &reason));
+        report(&stopped_before_sending(
+            call.row,
+            call.phone,
+            call.given_phone,
+            &reason,
+        ));
     }
     journal.end_run().await;
     let report = Report {
@@ -389,7 +457,12 @@ impl InHand {
     /// The result of a row whose worker stopped unexpectedly.
     fn abandoned(self) -> RowResult {
         if !self.claimed {
-            return stopped_before_sending(self.row, self.phone, self.given_phone, "a worker stopped unexpectedly");
+            return stopped_before_sending(
+                self.row,
+                self.phone,
+                self.given_phone,
+                "a worker stopped unexpectedly",
+            );
         }
         RowResult {
             row: self.row,
@@ -452,7 +525,12 @@ impl RunState {
         };
         let when = opens.map_or_else(
             || "they do not open in all of them within eight days: give the row a timezone".to_owned(),
-            |at| format!("they open at {}", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            |at| {
+                format!(
+                    "they open at {}",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )
+            },
         );
         Some(Outcome::Deferred {
             error: format!(

@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sigmamind_dialler::{self as batch, Batch, CallingHours, Clock, Contact, Journal, Options, Outcome, RowResult};
+use sigmamind_dialler::{
+    self as batch, Batch, CallingHours, Clock, Contact, Journal, Options, Outcome, RowResult,
+};
 use sigmamind_mock::MockServer;
 
 /// A clock the test sets; sleepers wake when it passes their time.
@@ -81,15 +83,27 @@ fn list() -> Vec<Contact> {
 
 /// One run at `now`: each row's outcome by city, and the calls the
 /// server saw, by number.
-async fn dial_at(server: &MockServer, batch: &Batch, list: Vec<Contact>, now: &str) -> HashMap<String, RowResult> {
+async fn dial_at(
+    server: &MockServer,
+    batch: &Batch,
+    list: Vec<Contact>,
+    now: &str,
+) -> HashMap<String, RowResult> {
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(dir.path().join("j"), batch, server.base_url()).unwrap();
     let options = Options::default().clock(TestClock::at(now));
     let mut rows = HashMap::new();
     let cities: Vec<String> = list.iter().map(|c| c.variables["city"].clone()).collect();
-    batch::run(&server.client(), batch, list.into_iter().map(Ok), &journal, &options, |row| {
-        rows.insert(cities[row.row - 1].clone(), row.clone());
-    })
+    batch::run(
+        &server.client(),
+        batch,
+        list.into_iter().map(Ok),
+        &journal,
+        &options,
+        |row| {
+            rows.insert(cities[row.row - 1].clone(), row.clone());
+        },
+    )
     .await;
     rows
 }
@@ -126,12 +140,26 @@ async fn each_row_is_dialled_only_inside_its_own_hours() {
         // 13:00 New York, 08:00 Honolulu, 18:00 London, 03:00 Tokyo; 10:00 Los Angeles, 11:00 Denver.
         (
             "2026-12-03T18:00:00Z",
-            vec!["chicago", "denver", "honolulu", "london", "los_angeles", "new_york"],
+            vec![
+                "chicago",
+                "denver",
+                "honolulu",
+                "london",
+                "los_angeles",
+                "new_york",
+            ],
         ),
         // 00:30 London, 09:30 Tokyo, 19:30 New York, 14:30 Honolulu.
         (
             "2026-12-04T00:30:00Z",
-            vec!["chicago", "denver", "honolulu", "los_angeles", "new_york", "tokyo"],
+            vec![
+                "chicago",
+                "denver",
+                "honolulu",
+                "los_angeles",
+                "new_york",
+                "tokyo",
+            ],
         ),
         // 03:00 New York, 22:00 Honolulu (yesterday), 12:00 Tokyo.
         ("2026-12-04T08:00:00Z", vec!["london", "tokyo"]),
@@ -204,14 +232,21 @@ async fn a_rows_own_zone_overrides_and_a_row_with_none_is_held() {
     // a number libphonenumber maps to no zone (+800, international freephone).
     let list = || {
         vec![
-            Contact::new("+12125550101").variable("city", "moved").timezone("Asia/Tokyo"),
+            Contact::new("+12125550101")
+                .variable("city", "moved")
+                .timezone("Asia/Tokyo"),
             Contact::new("+80012345678").variable("city", "nowhere"),
         ]
     };
     let mut errors = Vec::new();
-    batch.check(list().into_iter().map(Ok), |e| errors.push(e.to_string())).unwrap();
+    batch
+        .check(list().into_iter().map(Ok), |e| errors.push(e.to_string()))
+        .unwrap();
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].starts_with("Row 2: no time zone is known"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("Row 2: no time zone is known"),
+        "{errors:?}"
+    );
     let server = MockServer::start().await;
     // 14:00 UTC: 09:00 in New York, 23:00 in Tokyo.
     let rows = dial_at(&server, &batch, list(), "2026-12-03T14:00:00Z").await;
@@ -242,7 +277,8 @@ async fn a_waiting_run_dials_deferred_rows_when_their_hours_open() {
     let clock = TestClock::at("2026-12-03T14:00:00Z");
     let options = Options::default().clock(clock.clone());
     let run = tokio::spawn({
-        let (client, batch, journal, options) = (server.client(), batch.clone(), journal.clone(), options.clone());
+        let (client, batch, journal, options) =
+            (server.client(), batch.clone(), journal.clone(), options.clone());
         async move {
             let mut rows = Vec::new();
             let report = batch::run_waiting(
@@ -310,7 +346,8 @@ async fn a_waiting_run_cancelled_reports_what_still_waits() {
     let cancel = batch::Cancel::new();
     let options = Options::default().clock(clock.clone()).cancel(cancel.clone());
     let run = tokio::spawn({
-        let (client, batch, journal, options) = (server.client(), batch.clone(), journal.clone(), options.clone());
+        let (client, batch, journal, options) =
+            (server.client(), batch.clone(), journal.clone(), options.clone());
         async move {
             let mut rows = Vec::new();
             let report = batch::run_waiting(
@@ -332,19 +369,37 @@ async fn a_waiting_run_cancelled_reports_what_still_waits() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     cancel.cancel();
-    let (report, rows) = tokio::time::timeout(Duration::from_secs(30), run).await.unwrap().unwrap();
+    let (report, rows) = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(report.counts().placed, 3);
     assert_eq!(report.counts().deferred, 4);
     assert_eq!(report.stopped.as_deref(), Some("cancelled"));
     assert_eq!(report.next_window, Some("2026-12-03T15:00:00Z".parse().unwrap()));
     assert_eq!(rows.len(), 7);
     let deferred: Vec<&RowResult> = rows.iter().filter(|r| r.outcome.name() == "deferred").collect();
-    assert!(deferred.iter().all(|r| r.attempts == 0 && r.outcome.error().unwrap().contains("open at")));
+    assert!(deferred
+        .iter()
+        .all(|r| r.attempts == 0 && r.outcome.error().unwrap().contains("open at")));
     assert_eq!(server.placed_calls().len(), 3);
     // The next run, at 23:00, dials the four (the journal skips the three).
     let options = Options::default().clock(TestClock::at("2026-12-03T23:00:00Z"));
     let mut again = Vec::new();
-    let report = batch::run(&server.client(), &batch, list().into_iter().map(Ok), &journal, &options, |r| again.push(r.clone())).await;
-    assert_eq!((report.counts().placed, report.counts().placed_earlier), (4, 3), "{again:#?} {:?}", sent_to(&server));
+    let report = batch::run(
+        &server.client(),
+        &batch,
+        list().into_iter().map(Ok),
+        &journal,
+        &options,
+        |r| again.push(r.clone()),
+    )
+    .await;
+    assert_eq!(
+        (report.counts().placed, report.counts().placed_earlier),
+        (4, 3),
+        "{again:#?} {:?}",
+        sent_to(&server)
+    );
     assert_eq!(server.placed_calls().len(), 7);
 }

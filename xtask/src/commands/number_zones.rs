@@ -52,7 +52,11 @@ pub fn vendored(ws: &Workspace) -> Result<(String, String), String> {
     let mut copies: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(PREFIX)))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(PREFIX))
+        })
         .collect();
     copies.sort();
     let [copy] = copies.as_slice() else {
@@ -100,9 +104,17 @@ pub fn generate(version: &str, source: &str) -> Result<String, String> {
             .split(',')
             .map(str::trim)
             .filter(|z| !z.is_empty())
-            .map(|z| z.strip_prefix('\'').and_then(|z| z.strip_suffix('\'')).ok_or_else(bad))
+            .map(|z| {
+                z.strip_prefix('\'')
+                    .and_then(|z| z.strip_suffix('\''))
+                    .ok_or_else(bad)
+            })
             .collect::<Result<_, _>>()?;
-        let well_formed = |z: &&str| !z.is_empty() && z.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
+        let well_formed = |z: &&str| {
+            !z.is_empty()
+                && z.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
+        };
         if zones.is_empty() || !zones.iter().all(well_formed) {
             return Err(bad());
         }
@@ -124,7 +136,16 @@ fn fetch(ws: &Workspace, version: &str) -> Result<(), String> {
     let download = ws.target_dir()?.join("libphonenumber").join(version);
     std::fs::create_dir_all(&download).map_err(|e| format!("{}: {e}", download.display()))?;
     let status = Command::new("python3")
-        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "-d",
+        ])
         .arg(&download)
         .arg(format!("phonenumbers=={version}"))
         .status()
@@ -146,7 +167,11 @@ fn fetch(ws: &Workspace, version: &str) -> Result<(), String> {
     let dir = ws.path(VENDORED);
     for old in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
         let old = old.map_err(|e| e.to_string())?.path();
-        if old.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(PREFIX)) {
+        if old
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(PREFIX))
+        {
             std::fs::remove_file(&old).map_err(|e| format!("{}: {e}", old.display()))?;
         }
     }
@@ -164,7 +189,11 @@ mod tests {
     fn the_map_is_read_line_by_line_or_refused() {
         let source = "x\ndata = {\n '1':('America/New_York', 'Pacific/Honolulu'),\n '1212':('America/New_York',),\n}\n";
         assert_eq!(
-            generate("1", source).unwrap().lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>(),
+            generate("1", source)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .collect::<Vec<_>>(),
             ["1|America/New_York&Pacific/Honolulu", "1212|America/New_York"]
         );
         for bad in [

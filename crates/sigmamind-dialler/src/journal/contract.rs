@@ -116,7 +116,10 @@ where
     for phone in ["+14155550101", "+14155550102", "+14155550105", "+14155550106"] {
         let again = claimed(&journal, 1, phone, false).await;
         assert!(
-            matches!(again, Err(Outcome::Placed { .. } | Outcome::Unknown { .. } | Outcome::Elsewhere { .. })),
+            matches!(
+                again,
+                Err(Outcome::Placed { .. } | Outcome::Unknown { .. } | Outcome::Elsewhere { .. })
+            ),
             "{phone}: {again:?}"
         );
     }
