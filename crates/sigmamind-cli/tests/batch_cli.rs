@@ -114,9 +114,9 @@ fn results(dir: &Path) -> HashMap<String, String> {
         .records()
         .map(|record| {
             let record = record.unwrap();
-            assert!(record[8].starts_with("http://127.0.0.1:"), "{record:?}");
+            assert!(record[9].starts_with("http://127.0.0.1:"), "{record:?}");
             let phone = record[1].strip_prefix('\'').expect("a number is never a formula");
-            (format!("{phone}#{}", &record[0]), record[2].to_owned())
+            (format!("{phone}#{}", &record[0]), record[3].to_owned())
         })
         .collect()
 }

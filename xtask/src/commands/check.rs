@@ -1,4 +1,5 @@
-//! `cargo xtask check`: everything CI checks about the spec.
+//! `cargo xtask check`: everything CI checks about the spec (and the
+//! dialler's number-to-time-zone table, generated from libphonenumber's).
 
 use std::path::Path;
 
@@ -48,7 +49,15 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
         );
     }
     println!("ok   the generated surface matches the snapshots");
-    Ok(())
+
+    crate::commands::number_zones::run(
+        ws,
+        &crate::flags::NumberZones {
+            fetch: None,
+            check: true,
+        },
+    )
+    .map(|()| ())
 }
 
 /// The crate's version must be at least what the spec changes since the
