@@ -51,12 +51,31 @@ pub enum Command {
     BenchCampaign(BenchCampaign),
     /// What a body that never ends costs: peak RSS of `calls create` and a batch, endless against normal bodies.
     BenchHostile(BenchHostile),
+    /// What calling hours and a ten-million-number suppression list cost a campaign-sized run.
+    BenchLawful(BenchLawful),
     /// The dialler's number-to-time-zone table, from libphonenumber's data.
     ///
     /// Regenerates crates/sigmamind-dialler/src/number_zones.txt from the
     /// vendored copy of libphonenumber's map (xtask/data/libphonenumber/);
     /// --fetch VERSION first downloads that release's copy from PyPI.
     NumberZones(NumberZones),
+}
+
+/// `cargo xtask bench-lawful`.
+#[derive(Debug, clap::Args)]
+pub struct BenchLawful {
+    /// Rows of the contact list.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: usize,
+    /// Numbers on the suppression list.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub suppressed: usize,
+    /// Requests in flight.
+    #[arg(long, default_value_t = 50)]
+    pub concurrency: usize,
+    /// Rounds, each a plain run and a run with hours and suppression.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
 }
 
 /// `cargo xtask number-zones`.

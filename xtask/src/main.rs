@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::BenchScale(args) => commands::bench_scale::run(&ws, &args),
         Command::BenchCampaign(args) => commands::bench_campaign::run(&ws, &args),
         Command::BenchHostile(args) => commands::bench_hostile::run(&ws, &args),
+        Command::BenchLawful(args) => commands::bench_lawful::run(&ws, &args),
         Command::NumberZones(args) => commands::number_zones::run(&ws, &args),
     };
     match result {

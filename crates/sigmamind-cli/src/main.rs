@@ -72,7 +72,7 @@ check before placing it again.")]
     Create(create::CreateArgs),
     /// Dial every row of a CSV contact list, at most once each.
     #[command(after_help = create_batch::AFTER_HELP)]
-    CreateBatch(create_batch::BatchArgs),
+    CreateBatch(Box<create_batch::BatchArgs>),
 }
 
 pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -219,7 +219,7 @@ async fn main() -> ExitCode {
         } => create::create_call(args).await,
         Command::Calls {
             command: CallsCommand::CreateBatch(args),
-        } => create_batch::create_batch(args).await,
+        } => create_batch::create_batch(*args).await,
         Command::Mock {
             command: MockCommand::Serve(args),
         } => mock_serve::serve(args).await,

@@ -233,7 +233,7 @@ async fn a_dry_run_sends_nothing_and_names_the_bad_rows() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("40 of 43 rows would be dialled (3 invalid)"),
+        stdout.contains("40 of 43 rows would be dialled (3 invalid, 0 suppressed)"),
         "{stdout}"
     );
     let stderr = String::from_utf8_lossy(&output.stderr);

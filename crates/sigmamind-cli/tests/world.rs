@@ -405,7 +405,7 @@ fn an_existing_results_file_of_another_batch_is_refused_unless_told() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report = std::fs::read_to_string(dir.path().join("report.csv")).unwrap();
-    assert!(report.starts_with("row,phone,outcome"), "{report}");
+    assert!(report.starts_with("row,phone,given_phone,outcome"), "{report}");
 }
 
 #[cfg(unix)]

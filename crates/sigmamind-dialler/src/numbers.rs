@@ -145,10 +145,6 @@ mod tests {
         ] {
             assert_eq!(key(not), None, "{not}");
         }
-        let mut rows = FirstRows::default();
-        assert_eq!(rows.first(1, 1), None);
-        assert_eq!(rows.first(2, 2), None);
-        assert_eq!(rows.first(1, 3), Some(1));
     }
 
     /// Numbers as CRMs and spreadsheets export them, read in a region.

@@ -109,7 +109,7 @@ pub fn run(ws: &Workspace, args: &BenchCampaign) -> Result<(), String> {
 }
 
 /// `rows` rows of distinct numbers from `+1415` and `first`.
-fn write_list(path: &Path, first: usize, rows: usize) -> Result<(), String> {
+pub(crate) fn write_list(path: &Path, first: usize, rows: usize) -> Result<(), String> {
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
     let write = |out: &mut std::io::BufWriter<std::fs::File>| -> std::io::Result<()> {
@@ -123,14 +123,14 @@ fn write_list(path: &Path, first: usize, rows: usize) -> Result<(), String> {
 }
 
 /// `sigmamind mock serve` in its own process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     base_url: String,
     key: String,
 }
 
 impl Server {
-    fn start(binary: &Path) -> Result<Server, String> {
+    pub(crate) fn start(binary: &Path) -> Result<Server, String> {
         let mut child = Command::new(binary)
             .args(["mock", "serve", "--port", "0"])
             .stdout(Stdio::piped())
@@ -173,6 +173,17 @@ impl Drop for Server {
 
 /// Dials `list` with a release dialler; its wall time and peak RSS (KB).
 fn dial(binary: &Path, server: &Server, list: &Path, concurrency: usize) -> Result<(f64, u64), String> {
+    dial_with(binary, server, list, concurrency, &[])
+}
+
+/// [`dial`] with more arguments for `create-batch`.
+pub(crate) fn dial_with(
+    binary: &Path,
+    server: &Server,
+    list: &Path,
+    concurrency: usize,
+    extra: &[&str],
+) -> Result<(f64, u64), String> {
     let usage: PathBuf = list.with_extension("time");
     let started = Instant::now();
     let concurrency = concurrency.to_string();
@@ -185,7 +196,9 @@ fn dial(binary: &Path, server: &Server, list: &Path, concurrency: usize) -> Resu
         "--concurrency".as_ref(),
         concurrency.as_ref(),
     ]
-    .to_vec();
+    .into_iter()
+    .chain(extra.iter().map(|a| a.as_ref()))
+    .collect();
     let (output, peak) = crate::bench::with_peak_rss(binary, &args, &usage, |command| {
         command
             .env("SIGMAMIND_API_KEY", &server.key)
