@@ -298,14 +298,7 @@ where
                                 .stop
                                 .set(format!("the journal could not record a suppressed row: {e}"));
                         }
-                        report(&RowResult {
-                            row,
-                            given_phone: other_than(&phone, given_phone),
-                            phone,
-                            outcome: Outcome::Suppressed { list },
-                            attempts: 0,
-                            earlier_run: false,
-                        });
+                        report(&suppressed(row, phone, given_phone, list));
                     }
                     Row::Invalid {
                         row,
@@ -364,14 +357,7 @@ where
                         list,
                     } => {
                         if pass.tries(row) {
-                            report(&RowResult {
-                                row,
-                                given_phone: other_than(&phone, given_phone),
-                                phone,
-                                outcome: Outcome::Suppressed { list },
-                                attempts: 0,
-                                earlier_run: false,
-                            });
+                            report(&suppressed(row, phone, given_phone, list));
                         }
                         continue;
                     }
@@ -422,6 +408,18 @@ where
         elapsed: started.elapsed(),
     };
     (report, held)
+}
+
+/// The result of a row on a suppression list (never sent).
+fn suppressed(row: usize, phone: String, given_phone: String, list: String) -> RowResult {
+    RowResult {
+        row,
+        given_phone: other_than(&phone, given_phone),
+        phone,
+        outcome: Outcome::Suppressed { list },
+        attempts: 0,
+        earlier_run: false,
+    }
 }
 
 /// The number as the list gave it, when it is not the one dialled.

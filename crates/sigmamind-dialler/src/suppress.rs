@@ -13,16 +13,24 @@ use super::BatchError;
 /// [`Batch::suppress`](crate::Batch::suppress). A row whose number is on
 /// any list is never sent: it ends [`Outcome::Suppressed`](crate::Outcome::Suppressed),
 /// naming the list.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Suppression {
     style: Style,
     lists: Vec<List>,
 }
 
-#[derive(Debug)]
 struct List {
     name: String,
     numbers: CompactSet,
+}
+
+/// The lists' names and sizes, not their numbers.
+impl std::fmt::Debug for Suppression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.lists.iter().map(|l| (&l.name, l.numbers.len)))
+            .finish()
+    }
 }
 
 /// What reading one list found.
@@ -219,7 +227,6 @@ fn entry_key(cell: &str, style: Style) -> Result<u64, &'static str> {
 
 /// Sorted numbers, in blocks of [`BLOCK`]: each block's first number,
 /// then the gaps to the next ones as LEB128 varints.
-#[derive(Debug)]
 struct CompactSet {
     firsts: Vec<u64>,
     /// Where each block's gaps begin in `gaps`.
@@ -309,6 +316,15 @@ mod tests {
             }
             prop_assert_eq!(set.contains(probe), keys.binary_search(&probe).is_ok());
         }
+    }
+
+    #[test]
+    fn debug_shows_names_and_sizes_not_numbers() {
+        let mut lists = Suppression::new();
+        lists
+            .read_list("dnc", "+14155550101\n+14155550102\n".as_bytes(), "phone")
+            .unwrap();
+        assert_eq!(format!("{lists:?}"), r#"{"dnc": 2}"#);
     }
 
     #[test]

@@ -11,6 +11,42 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
     owner: Option<String>,
+    port: u16,
+}
+
+/// A server certificate for [`Postgres::start_with_tls`], and the
+/// authority that signed it (made here, for one test).
+pub struct TestAuthority {
+    /// The authority's certificate (PEM): what a client trusts.
+    pub ca_pem: String,
+    /// The server's certificate (PEM), for `host`.
+    pub cert_pem: String,
+    /// The server's private key (PEM).
+    pub key_pem: String,
+}
+
+impl TestAuthority {
+    /// An authority and a server certificate for the DNS name `host`.
+    pub fn new(host: &str) -> TestAuthority {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "sigmamind test authority");
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec![host.to_owned()])
+            .unwrap()
+            .signed_by(&key, &issuer)
+            .unwrap();
+        TestAuthority {
+            ca_pem: ca_cert.pem(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
 }
 
 fn bin_dir() -> PathBuf {
@@ -38,7 +74,24 @@ fn bin_dir() -> PathBuf {
 }
 
 impl Postgres {
+    /// On a Unix socket only.
     pub fn start() -> Postgres {
+        Self::start_inner(None)
+    }
+
+    /// Also on TCP at 127.0.0.1 (see [`Postgres::port`]), with TLS only
+    /// (`hostssl` in `pg_hba.conf`, no `host`: plain TCP is refused), the
+    /// server presenting `authority`'s certificate.
+    pub fn start_with_tls(authority: &TestAuthority) -> Postgres {
+        Self::start_inner(Some(authority))
+    }
+
+    /// Its TCP port (TLS servers only; the socket's number otherwise).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn start_inner(tls: Option<&TestAuthority>) -> Postgres {
         let bin = bin_dir();
         let dir = tempfile::Builder::new()
             .prefix("sigmamind-pg-")
@@ -50,7 +103,21 @@ impl Postgres {
             let status = Command::new("chown").arg(owner).arg(dir.path()).status().unwrap();
             assert!(status.success(), "chown {owner} {}", dir.path().display());
         }
-        let pg = Postgres { dir, bin, owner };
+        let port = match tls {
+            None => 5432,
+            Some(_) => {
+                // A free port, released for the server to take (a race
+                // with another process is unlikely and fails loudly).
+                let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                probe.local_addr().unwrap().port()
+            }
+        };
+        let pg = Postgres {
+            dir,
+            bin,
+            owner,
+            port,
+        };
         pg.run(
             "initdb",
             &[
@@ -65,7 +132,35 @@ impl Postgres {
                 "--no-sync",
             ],
         );
-        let options = format!("-k {} -c listen_addresses='' -c max_connections=100", pg.socket());
+        let mut options = format!(
+            "-k {} -p {port} -c listen_addresses='' -c max_connections=100",
+            pg.socket()
+        );
+        if let Some(authority) = tls {
+            let data = pg.data();
+            let write = |name: &str, text: &str, mode: u32| {
+                use std::os::unix::fs::PermissionsExt;
+                let path = format!("{data}/{name}");
+                std::fs::write(&path, text).unwrap();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+                if let Some(owner) = &pg.owner {
+                    let status = Command::new("chown").arg(owner).arg(&path).status().unwrap();
+                    assert!(status.success());
+                }
+            };
+            write("server.crt", &authority.cert_pem, 0o644);
+            write("server.key", &authority.key_pem, 0o600);
+            write(
+                "pg_hba.conf",
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n",
+                0o600,
+            );
+            options = format!(
+                "-k {} -p {port} -c listen_addresses=127.0.0.1 -c max_connections=100 -c ssl=on \
+                 -c ssl_cert_file=server.crt -c ssl_key_file=server.key",
+                pg.socket()
+            );
+        }
         pg.run(
             "pg_ctl",
             &[
@@ -93,7 +188,11 @@ impl Postgres {
 
     /// The connection string a dialer is given.
     pub fn url(&self) -> String {
-        format!("host={} user=sigmamind dbname=postgres", self.socket())
+        format!(
+            "host={} port={} user=sigmamind dbname=postgres",
+            self.socket(),
+            self.port
+        )
     }
 
     fn run(&self, program: &str, args: &[&str]) {
@@ -122,6 +221,8 @@ impl Postgres {
             .args([
                 "-h",
                 &self.socket(),
+                "-p",
+                &self.port.to_string(),
                 "-U",
                 "sigmamind",
                 "-d",

@@ -113,9 +113,7 @@ impl Earlier {
                     call_id: id.map(str::to_owned),
                 }
             }
-            NumberState::InFlight => Outcome::Unknown {
-                error: "no outcome recorded: the run stopped while this call was being placed".to_owned(),
-            },
+            NumberState::InFlight => super::format::stopped_while_placing(),
             NumberState::Unknown => Outcome::Unknown {
                 error: "an earlier run sent it and could not tell whether the call was placed".to_owned(),
             },

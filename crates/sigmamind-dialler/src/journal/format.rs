@@ -174,6 +174,14 @@ impl Finished {
     }
 }
 
+/// A number claimed (`sending`) with no outcome after it: the run stopped
+/// while placing it, so the call may exist.
+pub(crate) fn stopped_while_placing() -> Outcome {
+    Outcome::Unknown {
+        error: "no outcome recorded: the run stopped while this call was being placed".to_owned(),
+    }
+}
+
 /// Now, as journals write times.
 pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

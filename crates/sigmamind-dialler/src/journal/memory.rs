@@ -37,9 +37,7 @@ impl MemoryJournal {
     fn last(&self, key: u64) -> Option<Outcome> {
         let numbers = self.numbers.lock().expect("memory journal");
         numbers.get(&key).map(|entry| match entry {
-            Entry::Sending => Outcome::Unknown {
-                error: "no outcome recorded: the run stopped while this call was being placed".to_owned(),
-            },
+            Entry::Sending => super::format::stopped_while_placing(),
             Entry::Finished(finished) => finished.clone().outcome(),
         })
     }

@@ -45,13 +45,19 @@
 //! then `SELECT, INSERT, UPDATE` on `sigmamind_campaigns`, `sigmamind_calls`
 //! and `sigmamind_dialers`, and `USAGE` on `sigmamind_campaigns`'s identity
 //! sequence. Nothing more: no `DELETE`, no superuser (advisory locks need no
-//! grant). The connection is not encrypted (no TLS client is built in): use
-//! a Unix socket or a loopback address, or a tunnel; a URL asking for
-//! `sslmode=require` is refused.
+//! grant).
+//!
+//! # TLS
+//! `sslmode` and `sslrootcert` as libpq reads them, through rustls, the
+//! certificates always verified: see `postgres_tls.rs`. A database that is
+//! not on this machine is never reached in plain text unless the string
+//! says `sslmode=disable`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio_postgres::{Client, NoTls, Statement};
+use tokio_postgres::{Client, Statement};
+
+use super::postgres_tls::Target;
 
 use super::format::{Finished, JournalState, VERSION};
 use super::{Claim, Identity, JournalRow, Recovered, RunStart, Store, StoreFuture};
@@ -105,16 +111,42 @@ impl Drop for PostgresJournal {
     }
 }
 
+/// A database error with its causes (a TLS handshake's reason is one), and
+/// what to do about the TLS ones. tokio-postgres's messages never hold the
+/// password.
 fn db(error: tokio_postgres::Error) -> String {
-    format!("PostgreSQL: {error}")
+    let mut text = format!("PostgreSQL: {error}");
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.ends_with(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    let hint = if text.contains("UnknownIssuer") {
+        " (the server's certificate is signed by an authority this machine does not trust: give its \
+         certificate as sslrootcert=FILE)"
+    } else if text.contains("NotValidForName") || text.contains("not valid for name") {
+        " (the server's certificate does not name the host in the connection string: connect by the \
+         name it was issued for)"
+    } else if text.contains("server does not support TLS") {
+        " (the server offers no TLS: enable it there; sslmode=disable would send the journal in plain text)"
+    } else {
+        ""
+    };
+    text.push_str(hint);
+    text
 }
 
 impl PostgresJournal {
     pub(crate) async fn connect(url: &str, campaign: &str, identity: &Identity) -> Result<Self, BatchError> {
-        let config: tokio_postgres::Config = url.parse().map_err(|e| BatchError::Journal {
+        let target = Target::parse(url).map_err(|message| BatchError::Journal {
             path: "postgres".into(),
-            message: format!("not a PostgreSQL connection string: {e}"),
+            message,
         })?;
+        let config = &target.config;
         // Where, without the password: for messages and the results.
         let database = format!(
             "database {} on {}",
@@ -135,11 +167,7 @@ impl PostgresJournal {
         };
         let mut connections = Vec::new();
         for _ in 0..CONNECTIONS {
-            let (client, connection) = config.connect(NoTls).await.map_err(|e| fail(db(e)))?;
-            tokio::spawn(async move {
-                // Ends when the client is dropped or the server goes away.
-                let _ = connection.await;
-            });
+            let client = target.connect().await.map_err(|e| fail(db(e)))?;
             connections.push(client);
         }
         let first = &connections[0];
@@ -255,12 +283,11 @@ impl PostgresJournal {
             });
         }
         let heartbeat = {
-            let (config, dialer) = (config.clone(), dialer.clone());
+            let (target, dialer) = (target.clone(), dialer.clone());
             tokio::spawn(async move {
-                let Ok((client, connection)) = config.connect(NoTls).await else {
+                let Ok(client) = target.connect().await else {
                     return;
                 };
-                tokio::spawn(connection);
                 loop {
                     tokio::time::sleep(HEARTBEAT).await;
                     let _ = client
