@@ -5,7 +5,7 @@
 //! (every row's zone looked up and its window checked when its turn comes;
 //! the window is the whole day, so that every row is dialled whatever the
 //! hour the bench runs at) and a suppression list of ten million numbers
-//! (one a line, as national registries publish them; one row in a hundred
+//! (one +E.164 number a line; one row in a hundred
 //! of the contact list is on it).
 //!
 //! Goals (issue 28): peak RSS ≤ 128 MB at 1,000,000 rows with the
@@ -82,7 +82,7 @@ pub fn run(ws: &Workspace, args: &BenchLawful) -> Result<(), String> {
     }
 }
 
-/// `numbers` ten-digit US numbers, one a line: every hundredth row of the
+/// `numbers` US numbers in +E.164, one a line: every hundredth row of the
 /// contact list (`+1415` and seven digits, see `write_list`) and the rest
 /// spread over other area codes, in no order.
 fn write_suppression(path: &Path, numbers: usize, rows: usize) -> Result<(), String> {
@@ -92,7 +92,7 @@ fn write_suppression(path: &Path, numbers: usize, rows: usize) -> Result<(), Str
         let on_list = (0..rows).step_by(100).take(numbers);
         let mut written = 0;
         for i in on_list {
-            writeln!(out, "415{i:07}")?;
+            writeln!(out, "+1415{i:07}")?;
             written += 1;
         }
         // A fixed pseudo-random walk (an LCG): the same list every run.
@@ -106,7 +106,7 @@ fn write_suppression(path: &Path, numbers: usize, rows: usize) -> Result<(), Str
                 continue;
             }
             let line = (state >> 10) % 10_000_000;
-            writeln!(out, "{area}{line:07}")?;
+            writeln!(out, "+1{area}{line:07}")?;
             written += 1;
         }
         out.flush()

@@ -41,12 +41,16 @@ use crate::{BatchError, Outcome};
 /// An open, locked file journal.
 pub(crate) struct FileJournal {
     path: PathBuf,
-    /// What the file holds as of the last run's end (read again then, so
-    /// that a second run through the same journal skips what the first
-    /// placed).
+    /// What the file held when the current run began: read at opening,
+    /// and again when a second run begins through the same journal, so
+    /// that it skips what the first placed. (Read again then rather than
+    /// when a run ends: the old numbers are dropped first, so memory peaks
+    /// at one copy, and a single run, the CLI's, never reads twice.)
     earlier: std::sync::RwLock<Earlier>,
-    /// Why the file could not be read again after a run, if it could not:
-    /// nothing more is claimed through this journal.
+    /// Whether a run has begun through this journal.
+    served: std::sync::atomic::AtomicBool,
+    /// Why the file could not be read again for a run, if it could not:
+    /// nothing is claimed through this journal any more.
     stale: std::sync::Mutex<Option<String>>,
     recovered: Recovered,
     /// The results files earlier runs wrote (as they named them).
@@ -292,6 +296,7 @@ impl FileJournal {
         Ok(FileJournal {
             path,
             earlier: std::sync::RwLock::new(earlier),
+            served: std::sync::atomic::AtomicBool::new(false),
             stale: std::sync::Mutex::new(None),
             recovered,
             results_files: read.runs.results_files,
@@ -306,11 +311,13 @@ impl FileJournal {
         self.earlier.read().expect("journal's numbers").get(key)
     }
 
-    /// Reads the file again: what the run that just ended recorded joins
-    /// what earlier runs did (every record it appended is on disk: each
-    /// append returned once it was).
+    /// Reads the file again: what the runs before recorded, in this
+    /// process too (every record appended is on disk: each append returned
+    /// once it was).
     fn read_again(&self) -> Result<(), String> {
         use std::io::{Seek, SeekFrom};
+        // The old numbers go first: one copy at a time.
+        *self.earlier.write().expect("journal's numbers") = Earlier::default();
         let mut file = self._lock.try_clone().map_err(|e| e.to_string())?;
         file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
         let mut read = read_records(&file)?;
@@ -330,15 +337,6 @@ impl FileJournal {
 }
 
 impl Store for FileJournal {
-    fn end_run(&self) -> StoreFuture<'_, ()> {
-        if let Err(error) = self.read_again() {
-            *self.stale.lock().expect("journal") = Some(format!(
-                "the journal could not be read again after the last run ({error}): open it again"
-            ));
-        }
-        Box::pin(async {})
-    }
-
     fn location(&self) -> String {
         self.path.display().to_string()
     }
@@ -352,6 +350,14 @@ impl Store for FileJournal {
     }
 
     fn begin_run<'a>(&'a self, run: RunStart<'a>) -> StoreFuture<'a, Result<(), String>> {
+        if self.served.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            if let Err(error) = self.read_again() {
+                let stale =
+                    format!("the journal could not be read again for this run ({error}): open it again");
+                *self.stale.lock().expect("journal") = Some(stale.clone());
+                return Box::pin(async move { Err(stale) });
+            }
+        }
         Box::pin(self.append_owned(Record::Run {
             at: now(),
             retry_unknown: run.retry_unknown,
