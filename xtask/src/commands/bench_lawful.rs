@@ -60,11 +60,20 @@ pub fn run(ws: &Workspace, args: &BenchLawful) -> Result<(), String> {
             }
         }
     }
+    // An even number of rounds takes the mean of the middle two (not the
+    // higher one, which would flatter the slower run).
     let median = |rates: &[f64]| {
         let mut sorted = rates.to_vec();
         sorted.sort_by(f64::total_cmp);
-        sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+        match sorted.len() {
+            0 => 0.0,
+            n if n % 2 == 0 => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+            n => sorted[n / 2],
+        }
     };
+    for (round, (plain, lawful)) in plain_rates.iter().zip(&lawful_rates).enumerate() {
+        println!("round {}: ratio {:.3}", round + 1, lawful / plain);
+    }
     let (plain, lawful) = (median(&plain_rates), median(&lawful_rates));
     let ratio = lawful / plain;
     println!(
