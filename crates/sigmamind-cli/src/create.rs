@@ -51,6 +51,9 @@ fn flag_for(field: &str) -> &str {
         "to_phone_number" => "--to",
         "agent_id" => "--agent",
         "dynamic_variables" => "--var",
+        "region" => "--region",
+        "calling_hours" => "--calling-hours",
+        "days" => "--days",
         other => other,
     }
 }

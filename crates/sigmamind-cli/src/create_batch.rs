@@ -485,11 +485,11 @@ fn build(args: &BatchArgs) -> Result<Batch, String> {
         batch = batch.agent(agent).map_err(crate::create::flagged)?;
     }
     if let Some(region) = &args.region {
-        batch = batch.region(region).map_err(|e| flag_error("--region", e))?;
+        batch = batch.region(region).map_err(crate::create::flagged)?;
     }
     if !args.suppress.is_empty() {
         let mut lists = match &args.region {
-            Some(region) => batch::Suppression::in_region(region).map_err(|e| flag_error("--region", e))?,
+            Some(region) => batch::Suppression::in_region(region).map_err(crate::create::flagged)?,
             None => batch::Suppression::new(),
         };
         for path in &args.suppress {
@@ -504,11 +504,11 @@ fn build(args: &BatchArgs) -> Result<Batch, String> {
         batch = batch.suppress(std::sync::Arc::new(lists));
     }
     if let Some(window) = &args.calling_hours {
-        let mut hours: CallingHours = window.parse().map_err(|e| flag_error("--calling-hours", e))?;
+        let mut hours: CallingHours = window.parse().map_err(crate::create::flagged)?;
         if let Some(days) = &args.days {
             hours = batch::parse_days(days)
                 .and_then(|days| hours.days(days))
-                .map_err(|e| flag_error("--days", e))?;
+                .map_err(crate::create::flagged)?;
         }
         if let Some(zone) = &args.fallback_zone {
             let zone = zone.parse::<batch::Tz>().map_err(|_| {
@@ -519,14 +519,6 @@ fn build(args: &BatchArgs) -> Result<Batch, String> {
         batch = batch.calling_hours(hours);
     }
     Ok(batch.require(args.require.iter().filter(|name| !name.is_empty()).cloned()))
-}
-
-/// A flag's value broke a rule: the flag and the rule.
-fn flag_error(flag: &str, error: sigmamind::Error) -> String {
-    match error {
-        sigmamind::Error::InvalidRequest { rule, .. } => format!("{flag}: {rule}"),
-        other => format!("{flag}: {other}"),
-    }
 }
 
 /// On stderr, drawn only when it is a terminal.

@@ -85,7 +85,7 @@ impl CallingHours {
             .into_iter()
             .fold(0, |mask, day| mask | 1 << day.num_days_from_monday());
         if self.days == 0 {
-            return Err(hours_error("no calling day: name at least one".to_owned()));
+            return Err(Error::invalid_field("days", "no calling day: name at least one"));
         }
         Ok(self)
     }
@@ -179,9 +179,12 @@ impl FromStr for CallingHours {
 pub fn parse_days(text: &str) -> Result<Vec<Weekday>, Error> {
     let day = |name: &str| {
         name.trim().parse::<Weekday>().map_err(|_| {
-            hours_error(format!(
-                "{name:?} is not a day of the week: write mon, tue, ..., sun, or a range such as mon-fri"
-            ))
+            Error::invalid_field(
+                "days",
+                format!(
+                    "{name:?} is not a day of the week: write mon, tue, ..., sun, or a range such as mon-fri"
+                ),
+            )
         })
     };
     let mut days = Vec::new();

@@ -100,7 +100,7 @@ where
         };
         let mut end_with = |total: &mut Report, held: Vec<Held>| {
             for waiting in held {
-                let result = waiting.result(batch);
+                let result = waiting.result();
                 total.counts.add(&result);
                 results(&result);
             }
@@ -156,7 +156,7 @@ struct Held {
 }
 
 impl Held {
-    fn result(self, _batch: &Batch) -> RowResult {
+    fn result(self) -> RowResult {
         RowResult {
             row: self.row as usize,
             phone: numbers::phone(self.key),
