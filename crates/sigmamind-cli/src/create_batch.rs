@@ -495,6 +495,10 @@ fn build(args: &BatchArgs) -> Result<Batch, String> {
         for path in &args.suppress {
             let file =
                 std::fs::File::open(path).map_err(|e| format!("--suppress {}: {e}", path.display()))?;
+            // A pipe or a device would block or never end: a list is a file.
+            if !file.metadata().is_ok_and(|m| m.is_file()) {
+                return Err(format!("--suppress {}: not a regular file", path.display()));
+            }
             let name = path.display().to_string();
             let read = lists
                 .read_list(&name, file, &args.phone_column)

@@ -200,6 +200,11 @@ async fn bad_flags_are_refused_before_anything_is_sent() {
             "--suppress: suppression list bad.txt: line 2: \"nobody\" is not a phone number",
         ),
         (&["--suppress", "missing.txt"], "--suppress missing.txt"),
+        (
+            &["--suppress", "/dev/zero"],
+            "--suppress /dev/zero: not a regular file",
+        ),
+        (&["--suppress", "."], "--suppress .: not a regular file"),
     ] {
         let output = run(&server, dir.path(), args);
         let stderr = String::from_utf8_lossy(&output.stderr);

@@ -85,9 +85,8 @@ impl Suppression {
         // The first non-blank line decides: a header naming the phone column, or a number.
         let mut line_number = 0;
         while first.trim().is_empty() {
-            first.clear();
             line_number += 1;
-            if reader.read_line(&mut first).map_err(|e| fail(e.to_string()))? == 0 {
+            if !bounded_line(&mut reader, &mut first).map_err(|e| fail(format!("line {line_number}: {e}")))? {
                 self.lists.push(List {
                     name: name.to_owned(),
                     numbers: CompactSet::from_sorted(&[]),
@@ -118,17 +117,20 @@ impl Suppression {
                 .has_headers(false)
                 .flexible(true)
                 .from_reader(reader);
-            for (index, record) in csv.records().enumerate() {
+            for record in csv.records() {
                 let record = record.map_err(|e| fail(e.to_string()))?;
-                add(record.get(at).unwrap_or(""), line_number + 1 + index, &mut keys)?;
+                // Lines counted from the header's (blank lines skipped by the reader count too).
+                let line = line_number + record.position().map_or(0, |p| p.line() as usize);
+                add(record.get(at).unwrap_or(""), line, &mut keys)?;
             }
         } else {
             add(&first, line_number, &mut keys)?;
             let mut line = String::new();
             loop {
-                line.clear();
                 line_number += 1;
-                if reader.read_line(&mut line).map_err(|e| fail(e.to_string()))? == 0 {
+                if !bounded_line(&mut reader, &mut line)
+                    .map_err(|e| fail(format!("line {line_number}: {e}")))?
+                {
                     break;
                 }
                 add(&line, line_number, &mut keys)?;
@@ -237,6 +239,27 @@ struct CompactSet {
 
 const BLOCK: usize = 64;
 
+/// The longest line a plain list may have: far longer than any number
+/// written any way, short enough that a file that is not a list (a device
+/// that never ends a line) is refused instead of read into memory.
+const MAX_LINE: u64 = 1024;
+
+/// Reads one line of at most [`MAX_LINE`] bytes into `line` (cleared
+/// first); `Ok(false)` at the end.
+fn bounded_line(reader: &mut impl BufRead, line: &mut String) -> Result<bool, String> {
+    line.clear();
+    let read = reader
+        .take(MAX_LINE + 1)
+        .read_line(line)
+        .map_err(|e| e.to_string())?;
+    if read as u64 > MAX_LINE {
+        return Err(format!(
+            "a line longer than {MAX_LINE} bytes: not a list of phone numbers"
+        ));
+    }
+    Ok(read > 0)
+}
+
 impl CompactSet {
     fn from_sorted(keys: &[u64]) -> Self {
         let mut set = CompactSet {
@@ -316,6 +339,20 @@ mod tests {
             }
             prop_assert_eq!(set.contains(probe), keys.binary_search(&probe).is_ok());
         }
+    }
+
+    /// A file that is not a list (here: a line that never ends, as
+    /// `/dev/zero` gives) is refused without being read into memory.
+    #[test]
+    fn an_endless_line_is_refused() {
+        let endless = std::io::repeat(b'0').take(1 << 30);
+        let error = Suppression::new()
+            .read_list("zero", endless, "phone")
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "suppression list zero: line 1: a line longer than 1024 bytes: not a list of phone numbers"
+        );
     }
 
     #[test]
