@@ -262,6 +262,31 @@ async fn a_rows_own_zone_overrides_and_a_row_with_none_is_held() {
     assert_eq!(sent_to(&server), ["+12125550101", "+80012345678"]);
 }
 
+/// `run_waiting` over [`list`] on a task of its own: its report and every
+/// row it reported.
+fn waiting_run(
+    server: &MockServer,
+    batch: &Batch,
+    journal: &Journal,
+    options: &Options,
+) -> tokio::task::JoinHandle<(sigmamind_dialler::Report, Vec<RowResult>)> {
+    let (client, batch, journal, options) =
+        (server.client(), batch.clone(), journal.clone(), options.clone());
+    tokio::spawn(async move {
+        let mut rows = Vec::new();
+        let report = batch::run_waiting(
+            &client,
+            &batch,
+            || list().into_iter().map(Ok),
+            &journal,
+            &options,
+            |row| rows.push(row.clone()),
+        )
+        .await;
+        (report, rows)
+    })
+}
+
 /// `run_waiting`: rows inside their hours first, then the others when
 /// their hours open, each exactly once; every row reported once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,23 +301,7 @@ async fn a_waiting_run_dials_deferred_rows_when_their_hours_open() {
     // 15:00, Los Angeles 16:00, Honolulu 18:00, Tokyo 23:00.
     let clock = TestClock::at("2026-12-03T14:00:00Z");
     let options = Options::default().clock(clock.clone());
-    let run = tokio::spawn({
-        let (client, batch, journal, options) =
-            (server.client(), batch.clone(), journal.clone(), options.clone());
-        async move {
-            let mut rows = Vec::new();
-            let report = batch::run_waiting(
-                &client,
-                &batch,
-                || list().into_iter().map(Ok),
-                &journal,
-                &options,
-                |row| rows.push(row.clone()),
-            )
-            .await;
-            (report, rows)
-        }
-    });
+    let run = waiting_run(&server, &batch, &journal, &options);
     // The run's `n`th wait has begun (the rows it could dial were dialled).
     let waiting = |n: usize| {
         let clock = clock.clone();
@@ -345,23 +354,7 @@ async fn a_waiting_run_cancelled_reports_what_still_waits() {
     let clock = TestClock::at("2026-12-03T14:00:00Z");
     let cancel = batch::Cancel::new();
     let options = Options::default().clock(clock.clone()).cancel(cancel.clone());
-    let run = tokio::spawn({
-        let (client, batch, journal, options) =
-            (server.client(), batch.clone(), journal.clone(), options.clone());
-        async move {
-            let mut rows = Vec::new();
-            let report = batch::run_waiting(
-                &client,
-                &batch,
-                || list().into_iter().map(Ok),
-                &journal,
-                &options,
-                |row| rows.push(row.clone()),
-            )
-            .await;
-            (report, rows)
-        }
-    });
+    let run = waiting_run(&server, &batch, &journal, &options);
     for _ in 0..3000 {
         if clock.sleepers.load(Ordering::SeqCst) > 0 {
             break;
