@@ -12,6 +12,8 @@ pub struct Postgres {
     bin: PathBuf,
     owner: Option<String>,
     port: u16,
+    /// The server's command-line options, for a start after a stop.
+    options: std::sync::OnceLock<String>,
 }
 
 /// A server certificate for [`Postgres::start_with_tls`], and the
@@ -117,6 +119,7 @@ impl Postgres {
             bin,
             owner,
             port,
+            options: Default::default(),
         };
         pg.run(
             "initdb",
@@ -161,20 +164,40 @@ impl Postgres {
                 pg.socket()
             );
         }
-        pg.run(
+        pg.options.set(options).expect("started once");
+        pg.start_again();
+        pg
+    }
+
+    /// Starts the server again after [`Postgres::stop`], as it was.
+    pub fn start_again(&self) {
+        let options = self.options.get().expect("started").clone();
+        self.run(
             "pg_ctl",
             &[
                 "-D",
-                &pg.data(),
+                &self.data(),
                 "-o",
                 &options,
                 "-l",
-                &format!("{}/log", pg.socket()),
+                &format!("{}/log", self.socket()),
                 "-w",
                 "start",
             ],
         );
-        pg
+    }
+
+    /// Stops the server as an administrator's restart or a failover does:
+    /// every session is ended (`-m fast`), and nothing answers until
+    /// [`Postgres::start_again`].
+    pub fn stop(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    /// [`Postgres::stop`], then [`Postgres::start_again`].
+    pub fn restart(&self) {
+        self.stop();
+        self.start_again();
     }
 
     fn data(&self) -> String {
