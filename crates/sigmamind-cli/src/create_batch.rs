@@ -114,6 +114,12 @@ pub(crate) struct BatchArgs {
     /// its list [default: the contact list's file name].
     #[arg(long, value_name = "NAME")]
     campaign: Option<String>,
+    /// How long the outcome of a call already sent waits for a PostgreSQL
+    /// journal that went away (a failover, a restart) before it is left to
+    /// the results file (column journal_error). No new row is claimed once
+    /// the journal is lost.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    journal_outage: u64,
     /// The results file: .jsonl or .json for JSON lines, else CSV
     /// [default: <CONTACTS>.results.csv].
     #[arg(long, value_name = "PATH")]
@@ -322,6 +328,7 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
         .expected_rows(checked.rows)
         .retry_unknown(args.retry_unknown)
         .max_retries(args.max_retries)
+        .journal_outage(Duration::from_secs(args.journal_outage))
         .results_file(results_name)
         .on_event({
             let progress = progress.clone();
@@ -350,6 +357,22 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
     let write = |row: &batch::RowResult| {
         if write_error.is_none() {
             write_error = results.write(row).err();
+        }
+        // Known only here and in the results: said now, for a person to
+        // reconcile, whatever happens to the results file.
+        if let Some(error) = &row.journal_error {
+            progress.suspend(|| {
+                eprintln!(
+                    "not in the journal: row {} ({}) {}{}: {}",
+                    row.row,
+                    row.phone,
+                    row.outcome.name(),
+                    row.outcome
+                        .call_id()
+                        .map_or_else(String::new, |id| format!(", call id {}", printable(id))),
+                    printable(error)
+                )
+            });
         }
     };
     let report = if args.wait {
@@ -598,6 +621,15 @@ fn print_summary(report: &Report, results: &Path, journal: &str, local: bool) {
     if let Some(reason) = &report.stopped {
         eprintln!("error: the run stopped early: {}", printable(reason));
     }
+    if report.unrecorded > 0 {
+        eprintln!(
+            "error: the journal could not record {} outcome(s) (listed above, and in {} with a \
+             journal_error): the journal holds those rows as unknown; reconcile them with these \
+             results before a run that retries unknown outcomes",
+            report.unrecorded,
+            results.display()
+        );
+    }
     if not_sent > 0 {
         eprintln!("note: {not_sent} row(s) were not sent; running again dials them");
     }
@@ -622,7 +654,7 @@ fn print_summary(report: &Report, results: &Path, journal: &str, local: bool) {
 
 fn exit_code(report: &Report) -> ExitCode {
     let counts = report.counts();
-    if counts.unknown > 0 {
+    if counts.unknown > 0 || report.unrecorded > 0 {
         ExitCode::from(crate::create::UNKNOWN)
     } else if counts.refused > 0
         || counts.invalid > 0

@@ -107,7 +107,8 @@ fn results(dir: &Path) -> HashMap<String, String> {
             "error",
             "attempts",
             "earlier_run",
-            "target"
+            "target",
+            "journal_error"
         ]
     );
     reader
@@ -115,6 +116,10 @@ fn results(dir: &Path) -> HashMap<String, String> {
         .map(|record| {
             let record = record.unwrap();
             assert!(record[9].starts_with("http://127.0.0.1:"), "{record:?}");
+            assert_eq!(
+                &record[10], "",
+                "a file journal recorded every outcome: {record:?}"
+            );
             let phone = record[1].strip_prefix('\'').expect("a number is never a formula");
             (format!("{phone}#{}", &record[0]), record[3].to_owned())
         })

@@ -221,6 +221,13 @@ pub struct RowResult {
     pub attempts: u32,
     /// The outcome comes from an earlier run's journal; nothing was sent now.
     pub earlier_run: bool,
+    /// Why the journal does not hold this outcome, if it could not record
+    /// it (a database that did not come back within
+    /// [`Options::journal_outage`]): the outcome is known only from here,
+    /// and a person must reconcile the journal with it before a run that
+    /// retries unknown outcomes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_error: Option<String>,
 }
 
 /// The result of a run (each row's result went to the run's callback).
@@ -237,6 +244,9 @@ pub struct Report {
     /// key, a `Retry-After` longer than the run waits, a journal that could
     /// not record), if it did; rows not tried are `not_sent`, with this reason.
     pub stopped: Option<String>,
+    /// Rows whose outcome the journal could not record
+    /// ([`RowResult::journal_error`]): known only from the results.
+    pub unrecorded: usize,
     /// How long the run took.
     pub elapsed: Duration,
 }
@@ -377,6 +387,13 @@ pub struct Options {
     /// What time it is, for [calling hours](Batch::calling_hours): the
     /// system's clock unless given.
     pub clock: Arc<dyn Clock>,
+    /// How long the outcome of a call already sent waits for a journal
+    /// that cannot be reached (a database failing over or restarting; see
+    /// [`Journal::postgres`]) before it is given up on and left to the
+    /// results ([`RowResult::journal_error`]). Default 2 minutes, about
+    /// what a managed database's failover takes. No new row is claimed
+    /// once the journal has been lost.
+    pub journal_outage: Duration,
 }
 
 /// Stops a run promptly: after [`Cancel::cancel`] no request leaves, not
@@ -436,6 +453,7 @@ impl Default for Options {
             expected_rows: 0,
             results_file: None,
             clock: Arc::new(SystemClock),
+            journal_outage: Duration::from_secs(120),
         }
     }
 }
@@ -451,6 +469,7 @@ impl fmt::Debug for Options {
             .field("cancel", &self.cancel)
             .field("expected_rows", &self.expected_rows)
             .field("results_file", &self.results_file)
+            .field("journal_outage", &self.journal_outage)
             .finish()
     }
 }
@@ -489,6 +508,13 @@ impl Options {
     /// Where the run's results go (recorded in a file journal).
     pub fn results_file(mut self, path: impl Into<String>) -> Self {
         self.results_file = Some(path.into());
+        self
+    }
+
+    /// How long the outcome of a call already sent waits for a lost
+    /// journal to come back ([`Options::journal_outage`]).
+    pub fn journal_outage(mut self, outage: Duration) -> Self {
+        self.journal_outage = outage;
         self
     }
 

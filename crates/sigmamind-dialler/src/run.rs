@@ -93,6 +93,7 @@ where
         let (report, held) = run_pass(client, batch, contacts(), journal, options, &pass, &mut results).await;
         total.counts = total.counts.plus(&report.counts);
         total.rate_limited += report.rate_limited;
+        total.unrecorded += report.unrecorded;
         total.stopped = report.stopped;
         total.next_window = report.next_window;
         let Some(opens) = held.iter().map(|h| h.opens).min() else {
@@ -167,6 +168,7 @@ impl Held {
             },
             attempts: 0,
             earlier_run: false,
+            journal_error: None,
         }
     }
 }
@@ -206,6 +208,7 @@ where
         clock: options.clock.clone(),
     });
     let mut counts = Counts::default();
+    let mut unrecorded = 0;
     let mut held = Vec::new();
     let mut next_window: Option<chrono::DateTime<chrono::Utc>> = None;
     let mut report = |result: &RowResult| {
@@ -228,12 +231,10 @@ where
             }
         }
         counts.add(result);
+        unrecorded += usize::from(result.journal_error.is_some());
         results(result);
     };
-    if let Err(error) = journal
-        .begin_run(options.retry_unknown, options.results_file.as_deref())
-        .await
-    {
+    if let Err(error) = journal.begin_run(options).await {
         shared
             .stop
             .set(format!("the journal could not record the run: {error}"));
@@ -288,6 +289,7 @@ where
                                 outcome: earlier,
                                 attempts: 0,
                                 earlier_run: true,
+                                journal_error: None,
                             });
                             continue;
                         }
@@ -323,6 +325,7 @@ where
                             outcome: Outcome::Invalid { error },
                             attempts: 0,
                             earlier_run: false,
+                            journal_error: None,
                         });
                     }
                 },
@@ -405,6 +408,7 @@ where
         rate_limited: shared.rate_limited.load(Ordering::SeqCst),
         next_window,
         stopped: shared.stop.reason(),
+        unrecorded,
         elapsed: started.elapsed(),
     };
     (report, held)
@@ -419,6 +423,7 @@ fn suppressed(row: usize, phone: String, given_phone: String, list: String) -> R
         outcome: Outcome::Suppressed { list },
         attempts: 0,
         earlier_run: false,
+        journal_error: None,
     }
 }
 
@@ -471,6 +476,7 @@ impl InHand {
             },
             attempts: 0,
             earlier_run: false,
+            journal_error: None,
         }
     }
 }
@@ -486,6 +492,7 @@ fn stopped_before_sending(row: usize, phone: String, given_phone: String, reason
         },
         attempts: 0,
         earlier_run: false,
+        journal_error: None,
     }
 }
 
@@ -618,6 +625,7 @@ async fn take(shared: &Arc<RunState>, index: usize, call: &PlannedCall) -> RowRe
         outcome,
         attempts,
         earlier_run,
+        journal_error: None,
     };
     let stopped = || {
         let reason = shared.stop.reason().unwrap_or_default();
@@ -669,12 +677,16 @@ async fn take(shared: &Arc<RunState>, index: usize, call: &PlannedCall) -> RowRe
         slot.claimed = true;
     }
     let (outcome, attempts) = place(shared, call).await;
-    if let Err(error) = shared.journal.finish(call, key, &outcome, attempts).await {
+    let mut row = result(outcome, attempts, false);
+    // A store that cannot record waits for its database, within
+    // `journal_outage`; after that the outcome lives only in the results.
+    if let Err(error) = shared.journal.finish(call, key, &row.outcome, attempts).await {
         shared
             .stop
             .set(format!("the journal could not record an outcome: {error}"));
+        row.journal_error = Some(error);
     }
-    result(outcome, attempts, false)
+    row
 }
 
 /// An earlier outcome, as this run reports it.

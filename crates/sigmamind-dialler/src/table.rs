@@ -100,9 +100,10 @@ impl<R: Read> Iterator for Contacts<R> {
 }
 
 /// Writes each row's result as it finishes: CSV
-/// (`row,phone,given_phone,outcome,call_id,status,error,attempts,earlier_run,target`,
+/// (`row,phone,given_phone,outcome,call_id,status,error,attempts,earlier_run,target,journal_error`,
 /// `given_phone` being the number as the list wrote it when it is not the
-/// +E.164 form dialled), or
+/// +E.164 form dialled, `journal_error` why the journal does not hold the
+/// outcome, when it could not record it), or
 /// JSON lines. Results hold phone numbers and errors: [`ResultsWriter::create`]
 /// makes a file only its owner can read (`0600`).
 ///
@@ -161,7 +162,7 @@ impl ResultsWriter<std::io::BufWriter<std::fs::File>> {
 }
 
 /// The header of a CSV results file.
-pub(crate) const CSV_HEADER: [&str; 10] = [
+pub(crate) const CSV_HEADER: [&str; 11] = [
     "row",
     "phone",
     "given_phone",
@@ -172,6 +173,7 @@ pub(crate) const CSV_HEADER: [&str; 10] = [
     "attempts",
     "earlier_run",
     "target",
+    "journal_error",
 ];
 
 /// A cell a spreadsheet shows rather than evaluates (OWASP, CSV injection).
@@ -252,6 +254,7 @@ impl<W: Write> ResultsWriter<W> {
                     &row.attempts.to_string(),
                     if row.earlier_run { "true" } else { "false" },
                     &inert(&self.target),
+                    &inert(row.journal_error.as_deref().unwrap_or("")),
                 ])?;
                 Ok(())
             }
@@ -348,6 +351,7 @@ mod tests {
                 outcome,
                 attempts: 1,
                 earlier_run: false,
+                journal_error: None,
             };
             writer
                 .write(&row(Outcome::Placed {
@@ -399,6 +403,7 @@ mod tests {
                 },
                 attempts: 1,
                 earlier_run: false,
+                journal_error: None,
             })
             .unwrap();
         writer.flush().unwrap();
@@ -408,7 +413,7 @@ mod tests {
         );
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "row,phone,given_phone,outcome,call_id,status,error,attempts,earlier_run,target\n1,'+14155550001,(415) 555-0001,placed,call_1,,,1,false,\n"
+            "row,phone,given_phone,outcome,call_id,status,error,attempts,earlier_run,target,journal_error\n1,'+14155550001,(415) 555-0001,placed,call_1,,,1,false,,\n"
         );
     }
 }

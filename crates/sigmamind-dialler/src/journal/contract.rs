@@ -8,13 +8,13 @@
 use std::future::Future;
 
 use super::{Claim, Journal};
-use crate::{numbers, Batch, Outcome, PlannedCall};
+use crate::{numbers, Batch, Options, Outcome, PlannedCall};
 
-fn batch() -> Batch {
+pub(super) fn batch() -> Batch {
     Batch::new("+14155552671").unwrap()
 }
 
-fn call(row: usize, phone: &str) -> (PlannedCall, u64) {
+pub(super) fn call(row: usize, phone: &str) -> (PlannedCall, u64) {
     let request = sigmamind::types::CreateCallRequest::try_from(
         sigmamind::types::CreateCallRequest::builder()
             .from_phone_number("+14155552671")
@@ -52,7 +52,7 @@ where
     F: Future<Output = Journal>,
 {
     let journal = open().await;
-    journal.begin_run(false, None).await.unwrap();
+    journal.begin_run(&Options::default()).await.unwrap();
     // A number is claimed once, and its outcome recorded after.
     assert_eq!(claimed(&journal, 1, "+14155550101", false).await, Ok(()));
     finish(
@@ -112,7 +112,7 @@ where
     journal.end_run().await;
     // A second run through the same journal, in the same process, knows
     // what the first recorded: nothing placed or unknown is claimed again.
-    journal.begin_run(false, None).await.unwrap();
+    journal.begin_run(&Options::default()).await.unwrap();
     for phone in ["+14155550101", "+14155550102", "+14155550105", "+14155550106"] {
         let again = claimed(&journal, 1, phone, false).await;
         assert!(
@@ -127,7 +127,7 @@ where
     drop(journal);
 
     let rerun = open().await;
-    rerun.begin_run(false, None).await.unwrap();
+    rerun.begin_run(&Options::default()).await.unwrap();
     // Placed: never claimed again, and its call id comes back.
     let placed = claimed(&rerun, 1, "+14155550101", false).await;
     assert_eq!(
@@ -174,7 +174,10 @@ where
     drop(rerun);
 
     let retrying = open().await;
-    retrying.begin_run(true, None).await.unwrap();
+    retrying
+        .begin_run(&Options::default().retry_unknown(true))
+        .await
+        .unwrap();
     assert_eq!(claimed(&retrying, 2, "+14155550102", true).await, Ok(()));
     assert!(
         claimed(&retrying, 1, "+14155550101", true).await.is_err(),

@@ -173,6 +173,9 @@ pub(crate) struct RunStart<'a> {
     pub retry_unknown: bool,
     /// Where its results go, if it said.
     pub results: Option<&'a str>,
+    /// How long an outcome waits for a store it cannot reach
+    /// ([`Options::journal_outage`](crate::Options::journal_outage)).
+    pub journal_outage: std::time::Duration,
 }
 
 /// An open batch journal (see the [crate docs](crate)). Clones share it.
@@ -258,12 +261,14 @@ impl Journal {
         self.store.results_files()
     }
 
-    /// A run begins (writing its results to `results`, if it says).
-    pub(crate) async fn begin_run(&self, retry_unknown: bool, results: Option<&str>) -> Result<(), String> {
+    /// A run begins, with these options (its results file, whether it
+    /// retries unknown outcomes, how long it waits for a lost store).
+    pub(crate) async fn begin_run(&self, options: &crate::Options) -> Result<(), String> {
         self.store
             .begin_run(RunStart {
-                retry_unknown,
-                results,
+                retry_unknown: options.retry_unknown,
+                results: options.results_file.as_deref(),
+                journal_outage: options.journal_outage,
             })
             .await
     }

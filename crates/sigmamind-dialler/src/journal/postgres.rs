@@ -31,6 +31,30 @@
 //! outcomes). A dialer also writes a heartbeat every few seconds, so that
 //! `sigmamind_dialers` shows who is running.
 //!
+//! # A connection that drops
+//! A database that restarts or fails over, or a proxy that ends an idle
+//! session, ends the dialer's sessions, and with them its advisory lock.
+//! From then on the dialer claims no new row (another dialer may have
+//! taken it for dead): the calls already in flight finish, and each
+//! outcome is written on a new connection, tried again with backoff for
+//! as long as the run's [`journal_outage`](crate::Options::journal_outage)
+//! allows (2 minutes by default). An outcome that still cannot be written
+//! stays in the results file (`journal_error`), and the run ends saying
+//! so. Writing an outcome is idempotent (a write whose answer was lost is
+//! written again harmlessly), and it also settles a row another dialer
+//! marked `unknown` for this dialer while it was away, unless a run that
+//! retries unknown outcomes has claimed it since.
+//!
+//! A dialer whose machine vanishes without closing its connections is
+//! noticed by the database through TCP keepalives, which every session
+//! asks for (`tcp_keepalives_idle` 30 s, then 3 probes 10 s apart): within
+//! about 60 s its sessions end and its lock is free. The dialer's own
+//! sockets probe the same way, so a database that vanishes is noticed as
+//! quickly, and a new connection is given up on after 10 s (libpq's
+//! `connect_timeout`, if the string gives one). Sessions are named
+//! (`application_name`: `sigmamind dialer HOST:PID:KEY`) unless the string
+//! names them, so that `pg_stat_activity` shows who is connected.
+//!
 //! # Schema
 //! Created on first use (idempotent, serialised between dialers by a
 //! transaction advisory lock); readable with plain SQL:
@@ -53,7 +77,9 @@
 //! not on this machine is never reached in plain text unless the string
 //! says `sslmode=disable`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio_postgres::{Client, Statement};
 
@@ -75,6 +101,49 @@ const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Serialises schema creation between dialers.
 const SCHEMA_LOCK: i64 = 0x5369_676d_614d_696e; // "SigmaMin"
 
+/// What every session asks of the server: probe a silent dialer's socket
+/// (a machine that vanished) so that its session, and its lock, end within
+/// about 60 s. Ignored on a Unix socket.
+const KEEPALIVES: &str =
+    "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3";
+
+/// How an outcome's write waits between tries while the database is away.
+const FIRST_PAUSE: Duration = Duration::from_millis(100);
+const LONGEST_PAUSE: Duration = Duration::from_secs(5);
+
+/// How the error of a row left `sending` begins, once it is marked
+/// `unknown` for a dialer that stopped or lost the journal: its dialer may
+/// still write the real outcome over it.
+const LEFT_BY_ITS_DIALER: &str = "no outcome recorded: its dialer (";
+
+/// What a claim says once the journal has been lost.
+const LOST: &str = "the connection to the journal was lost during the run (the database restarted, \
+                    failed over or ended this dialer's session): no new row is claimed; the calls in \
+                    flight are recorded once it is back; run again to dial the rest";
+
+const STATE_SQL: &str = "SELECT state, call_id, status, error, dialer FROM sigmamind_calls \
+                         WHERE campaign_id = $1 AND phone = $2";
+
+const CLAIM_SQL: &str = "INSERT INTO sigmamind_calls (campaign_id, phone, row_number, state, dialer) \
+     VALUES ($1, $2, $3, 'sending', $4) \
+     ON CONFLICT (campaign_id, phone) DO UPDATE SET state = 'sending', \
+       dialer = EXCLUDED.dialer, row_number = EXCLUDED.row_number, claimed_at = now(), \
+       call_id = NULL, status = NULL, error = NULL, attempts = 0, finished_at = NULL \
+     WHERE sigmamind_calls.state IN ('failed', 'refused') \
+        OR (sigmamind_calls.state = 'unknown' AND $5) \
+     RETURNING dialer";
+
+/// The outcome of this dialer's row: over its claim, over an `unknown`
+/// another dialer wrote for it while it was away (`$9` is
+/// [`LEFT_BY_ITS_DIALER`]), or over the same outcome written before (a
+/// write whose answer was lost).
+const FINISH_SQL: &str = "UPDATE sigmamind_calls SET state = $3, call_id = $4, status = $5, error = $6, \
+       attempts = $7, finished_at = now() \
+     WHERE campaign_id = $1 AND phone = $2 AND dialer = $8 \
+       AND (state = 'sending' \
+            OR (state = 'unknown' AND starts_with(error, $9)) \
+            OR (state = $3 AND call_id IS NOT DISTINCT FROM $4))";
+
 struct Connection {
     client: Client,
     state: Statement,
@@ -82,10 +151,62 @@ struct Connection {
     finish: Statement,
 }
 
+impl Connection {
+    /// A session that keeps the journal's settings, its statements prepared.
+    async fn open(target: &Target) -> Result<Connection, tokio_postgres::Error> {
+        let client = target.connect().await?;
+        Connection::prepare(client).await
+    }
+
+    async fn prepare(client: Client) -> Result<Connection, tokio_postgres::Error> {
+        client.batch_execute(KEEPALIVES).await?;
+        let state = client.prepare(STATE_SQL).await?;
+        let claim = client.prepare(CLAIM_SQL).await?;
+        let finish = client.prepare(FINISH_SQL).await?;
+        Ok(Connection {
+            client,
+            state,
+            claim,
+            finish,
+        })
+    }
+}
+
+/// Whether an error means the session is gone (a restart, a failover, a
+/// terminated backend, a network that failed), so that the statement may
+/// be tried again on a new connection.
+fn connection_lost(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.code() {
+        // connection_exception; admin_shutdown, crash_shutdown, cannot_connect_now
+        Some(code) => code.code().starts_with("08") || matches!(code.code(), "57P01" | "57P02" | "57P03"),
+        // Not the server's answer: the socket failed, or the connection ended.
+        None => error.as_db_error().is_none(),
+    }
+}
+
+/// Why an outcome was not written.
+enum Unwritten {
+    /// The session is gone: worth trying again on a new one.
+    Lost(tokio_postgres::Error),
+    /// The database answered no: trying again would not help.
+    Refused(String),
+}
+
 /// A dialer's connections to a campaign's journal.
 pub(crate) struct PostgresJournal {
-    connections: Vec<Connection>,
+    target: Target,
+    /// Its sessions; the first holds the dialer's advisory lock. A slot
+    /// whose session has closed is given a new one when next used.
+    connections: Vec<Mutex<Arc<Connection>>>,
     next: AtomicUsize,
+    /// A session was lost during the run: no new row is claimed.
+    lost: AtomicBool,
+    /// How long an outcome waits for the database, in milliseconds
+    /// ([`RunStart::journal_outage`]).
+    outage_ms: AtomicU64,
     campaign_id: i64,
     campaign: String,
     dialer: String,
@@ -165,12 +286,15 @@ impl PostgresJournal {
             path: format!("{database}, campaign {campaign}").into(),
             message,
         };
-        let mut connections = Vec::new();
-        for _ in 0..CONNECTIONS {
-            let client = target.connect().await.map_err(|e| fail(db(e)))?;
-            connections.push(client);
+        let lock_key = random_key();
+        let dialer = format!("{}:{}:{:08x}", hostname(), std::process::id(), lock_key as u32);
+        let mut target = target;
+        if target.config.get_application_name().is_none() {
+            target
+                .config
+                .application_name(format!("sigmamind dialer {dialer}"));
         }
-        let first = &connections[0];
+        let first = target.connect().await.map_err(|e| fail(db(e)))?;
         first
             .batch_execute(&format!(
                 "BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA} COMMIT;"
@@ -218,12 +342,10 @@ impl PostgresJournal {
                  another campaign"
             )));
         }
-        let lock_key = random_key();
         first
             .execute("SELECT pg_advisory_lock($1)", &[&lock_key])
             .await
             .map_err(|e| fail(db(e)))?;
-        let dialer = format!("{}:{}:{:08x}", hostname(), std::process::id(), lock_key as u32);
         let earlier = first
             .query_one(
                 "SELECT (SELECT count(*) FROM sigmamind_dialers WHERE campaign_id = $1), \
@@ -245,63 +367,40 @@ impl PostgresJournal {
             )
             .await
             .map_err(|e| fail(db(e)))?;
-        let mut prepared = Vec::new();
-        for client in connections {
-            let state = client
-                .prepare(
-                    "SELECT state, call_id, status, error, dialer FROM sigmamind_calls \
-                     WHERE campaign_id = $1 AND phone = $2",
-                )
-                .await
-                .map_err(|e| fail(db(e)))?;
-            let claim = client
-                .prepare(
-                    "INSERT INTO sigmamind_calls (campaign_id, phone, row_number, state, dialer) \
-                     VALUES ($1, $2, $3, 'sending', $4) \
-                     ON CONFLICT (campaign_id, phone) DO UPDATE SET state = 'sending', \
-                       dialer = EXCLUDED.dialer, row_number = EXCLUDED.row_number, claimed_at = now(), \
-                       call_id = NULL, status = NULL, error = NULL, attempts = 0, finished_at = NULL \
-                     WHERE sigmamind_calls.state IN ('failed', 'refused') \
-                        OR (sigmamind_calls.state = 'unknown' AND $5) \
-                     RETURNING dialer",
-                )
-                .await
-                .map_err(|e| fail(db(e)))?;
-            let finish = client
-                .prepare(
-                    "UPDATE sigmamind_calls SET state = $3, call_id = $4, status = $5, error = $6, \
-                       attempts = $7, finished_at = now() \
-                     WHERE campaign_id = $1 AND phone = $2 AND dialer = $8 AND state = 'sending'",
-                )
-                .await
-                .map_err(|e| fail(db(e)))?;
-            prepared.push(Connection {
-                client,
-                state,
-                claim,
-                finish,
-            });
+        let mut connections = vec![Mutex::new(Arc::new(
+            Connection::prepare(first).await.map_err(|e| fail(db(e)))?,
+        ))];
+        for _ in 1..CONNECTIONS {
+            let connection = Connection::open(&target).await.map_err(|e| fail(db(e)))?;
+            connections.push(Mutex::new(Arc::new(connection)));
         }
         let heartbeat = {
             let (target, dialer) = (target.clone(), dialer.clone());
             tokio::spawn(async move {
-                let Ok(client) = target.connect().await else {
-                    return;
-                };
+                let mut session: Option<Client> = None;
                 loop {
                     tokio::time::sleep(HEARTBEAT).await;
-                    let _ = client
-                        .execute(
-                            "UPDATE sigmamind_dialers SET heartbeat_at = now() WHERE dialer = $1",
-                            &[&dialer],
-                        )
-                        .await;
+                    // A session lost (a restart) is opened again at the next beat.
+                    if session.as_ref().is_none_or(Client::is_closed) {
+                        session = target.connect().await.ok();
+                    }
+                    if let Some(client) = &session {
+                        let _ = client
+                            .execute(
+                                "UPDATE sigmamind_dialers SET heartbeat_at = now() WHERE dialer = $1",
+                                &[&dialer],
+                            )
+                            .await;
+                    }
                 }
             })
         };
         Ok(PostgresJournal {
-            connections: prepared,
+            target,
+            connections,
             next: AtomicUsize::new(0),
+            lost: AtomicBool::new(false),
+            outage_ms: AtomicU64::new(120_000),
             campaign_id,
             campaign: campaign.to_owned(),
             dialer,
@@ -312,14 +411,52 @@ impl PostgresJournal {
         })
     }
 
-    fn connection(&self) -> &Connection {
+    /// The next session in turn.
+    async fn connection(&self) -> Result<Arc<Connection>, tokio_postgres::Error> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.connections.len();
-        &self.connections[i]
+        self.connection_at(i).await
+    }
+
+    /// The session in slot `i`, opened again if it has closed (which loses
+    /// the journal for the rest of the run: see the module docs).
+    async fn connection_at(&self, i: usize) -> Result<Arc<Connection>, tokio_postgres::Error> {
+        let current = self.connections[i].lock().expect("journal session").clone();
+        if !current.client.is_closed() {
+            return Ok(current);
+        }
+        self.lost.store(true, Ordering::SeqCst);
+        let fresh = Arc::new(Connection::open(&self.target).await?);
+        *self.connections[i].lock().expect("journal session") = fresh.clone();
+        Ok(fresh)
+    }
+
+    /// Whether the journal was lost during the run (the lock's session too).
+    fn is_lost(&self) -> bool {
+        if self.connections[0]
+            .lock()
+            .expect("journal session")
+            .client
+            .is_closed()
+        {
+            self.lost.store(true, Ordering::SeqCst);
+        }
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    /// Notes a failed statement: a lost session loses the journal, and
+    /// the run is told so.
+    fn failed(&self, error: tokio_postgres::Error) -> String {
+        if connection_lost(&error) {
+            self.lost.store(true, Ordering::SeqCst);
+            return format!("{LOST} ({})", db(error));
+        }
+        db(error)
     }
 
     /// Marks the rows of the campaign's dead dialers `unknown`.
     async fn reap(&self) -> Result<(), String> {
-        let client = &self.connections[0].client;
+        let connection = self.connection_at(0).await.map_err(db)?;
+        let client = &connection.client;
         let others = client
             .query(
                 "SELECT dialer, lock_key FROM sigmamind_dialers \
@@ -345,9 +482,9 @@ impl PostgresJournal {
             client
                 .execute(
                     "UPDATE sigmamind_calls SET state = 'unknown', finished_at = now(), \
-                       error = 'no outcome recorded: its dialer (' || dialer || ') stopped while placing this call' \
+                       error = $3 || dialer || ') stopped while placing this call' \
                      WHERE campaign_id = $1 AND dialer = $2 AND state = 'sending'",
-                    &[&self.campaign_id, &dialer],
+                    &[&self.campaign_id, &dialer, &LEFT_BY_ITS_DIALER],
                 )
                 .await
                 .map_err(db)?;
@@ -364,13 +501,13 @@ impl PostgresJournal {
 
     /// The number's row, as an outcome for this dialer.
     pub(crate) async fn state(&self, key: u64) -> Result<Option<Outcome>, String> {
-        let connection = self.connection();
+        let connection = self.connection().await.map_err(|e| self.failed(e))?;
         let phone = numbers::phone(key);
         let row = connection
             .client
             .query_opt(&connection.state, &[&self.campaign_id, &phone])
             .await
-            .map_err(db)?;
+            .map_err(|e| self.failed(e))?;
         Ok(row.map(|row| {
             let state: String = row.get(0);
             let dialer: String = row.get(4);
@@ -390,7 +527,15 @@ impl PostgresJournal {
     }
 
     async fn claim_row(&self, row: JournalRow<'_>, retry_unknown: bool) -> Result<Claim, String> {
-        let connection = self.connection();
+        // Once a session is lost, so is the lock that tells other dialers
+        // this one lives: they may mark its rows unknown. It claims no more.
+        if self.is_lost() {
+            return Err(LOST.to_owned());
+        }
+        let connection = self.connection().await.map_err(|e| self.failed(e))?;
+        if self.is_lost() {
+            return Err(LOST.to_owned());
+        }
         let phone = numbers::phone(row.key);
         let claimed = connection
             .client
@@ -405,7 +550,7 @@ impl PostgresJournal {
                 ],
             )
             .await
-            .map_err(db)?;
+            .map_err(|e| self.failed(e))?;
         if claimed.is_some() {
             return Ok(Claim::Claimed);
         }
@@ -415,8 +560,35 @@ impl PostgresJournal {
         Ok(Claim::Settled(outcome))
     }
 
+    /// Writes the outcome, on a new session if the database went away,
+    /// trying again with backoff within the run's `journal_outage`.
     async fn record_finish(&self, key: u64, finished: Finished, attempts: u32) -> Result<(), String> {
-        let connection = self.connection();
+        let outage = Duration::from_millis(self.outage_ms.load(Ordering::SeqCst));
+        let deadline = tokio::time::Instant::now() + outage;
+        let mut pause = FIRST_PAUSE;
+        loop {
+            let error = match self.write_finish(key, &finished, attempts).await {
+                Ok(()) => return Ok(()),
+                Err(Unwritten::Refused(message)) => return Err(message),
+                Err(Unwritten::Lost(error)) => error,
+            };
+            self.lost.store(true, Ordering::SeqCst);
+            if tokio::time::Instant::now() + pause > deadline {
+                return Err(format!(
+                    "the database did not come back within {} s ({}): this outcome is known only \
+                     from the results",
+                    outage.as_secs(),
+                    db(error)
+                ));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(LONGEST_PAUSE);
+        }
+    }
+
+    async fn write_finish(&self, key: u64, finished: &Finished, attempts: u32) -> Result<(), Unwritten> {
+        // A session that cannot be opened is the database being away.
+        let connection = self.connection().await.map_err(Unwritten::Lost)?;
         let phone = numbers::phone(key);
         let updated = connection
             .client
@@ -431,22 +603,43 @@ impl PostgresJournal {
                     &finished.error,
                     &(attempts as i32),
                     &self.dialer,
+                    &LEFT_BY_ITS_DIALER,
                 ],
             )
             .await
-            .map_err(db)?;
+            .map_err(|error| {
+                if connection_lost(&error) {
+                    Unwritten::Lost(error)
+                } else {
+                    Unwritten::Refused(db(error))
+                }
+            })?;
         if updated == 0 {
-            return Err(format!(
-                "the journal no longer holds {phone} as this dialer's: was this dialer taken for dead?"
-            ));
+            return Err(Unwritten::Refused(format!(
+                "the journal no longer holds {phone} as this dialer's: was this dialer taken for dead, \
+                 and the number claimed again by a run that retries unknown outcomes?"
+            )));
         }
         Ok(())
     }
 
-    /// The run ended: this dialer is done; the campaign's dead dialers reaped.
+    /// The run ended: rows this dialer still holds (outcomes it could not
+    /// write) are unknown to the others; this dialer is done; the
+    /// campaign's dead dialers reaped.
     async fn close_run(&self) {
         let _ = self.reap().await;
-        let client = &self.connections[0].client;
+        let Ok(connection) = self.connection_at(0).await else {
+            return; // the database is away: the others reap this dialer
+        };
+        let client = &connection.client;
+        let _ = client
+            .execute(
+                "UPDATE sigmamind_calls SET state = 'unknown', finished_at = now(), \
+                   error = $3 || dialer || ') could not record its outcome: see that dialer''s results' \
+                 WHERE campaign_id = $1 AND dialer = $2 AND state = 'sending'",
+                &[&self.campaign_id, &self.dialer, &LEFT_BY_ITS_DIALER],
+            )
+            .await;
         let _ = client
             .execute(
                 "UPDATE sigmamind_dialers SET finished_at = now(), heartbeat_at = now() WHERE dialer = $1",
@@ -474,7 +667,9 @@ impl Store for PostgresJournal {
     }
 
     /// A run begins: the rows of dialers that died are unknown now.
-    fn begin_run<'a>(&'a self, _: RunStart<'a>) -> StoreFuture<'a, Result<(), String>> {
+    fn begin_run<'a>(&'a self, run: RunStart<'a>) -> StoreFuture<'a, Result<(), String>> {
+        let outage = u64::try_from(run.journal_outage.as_millis()).unwrap_or(u64::MAX);
+        self.outage_ms.store(outage, Ordering::SeqCst);
         Box::pin(self.reap())
     }
 
@@ -520,6 +715,92 @@ fn random_key() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::contract::{batch, call};
+    use super::super::{Claim, Journal};
+    use crate::{Options, Outcome};
+
+    /// A dialer whose sessions were ended while it placed a call, and
+    /// which another dialer took for dead (its row `unknown`), still writes
+    /// the call's real outcome once it has a session again, and writing it
+    /// twice (an answer lost) is harmless; but it claims nothing more.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_outcome_written_after_the_session_was_lost_is_kept() {
+        let pg = tokio::task::spawn_blocking(sigmamind_test_servers::postgres::Postgres::start)
+            .await
+            .unwrap();
+        let url = pg.url();
+        let away = Journal::postgres(&url, "lost", &batch(), "http://api")
+            .await
+            .unwrap();
+        away.begin_run(&Options::default()).await.unwrap();
+        let (placing, key) = call(1, "+14155550101");
+        assert!(matches!(
+            away.claim(&placing, key, false).await.unwrap(),
+            Claim::Claimed
+        ));
+        // Its sessions end (its lock with them); another dialer begins and
+        // marks what it held unknown.
+        let ended = pg.sql(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name LIKE 'sigmamind dialer %'",
+        );
+        assert_eq!(ended, ["4"]);
+        let other = Journal::postgres(&url, "lost", &batch(), "http://api")
+            .await
+            .unwrap();
+        other.begin_run(&Options::default()).await.unwrap();
+        assert!(matches!(
+            other.settled(key, false).await.unwrap(),
+            Some(Outcome::Unknown { .. })
+        ));
+        // The call's answer comes: written on a new session, over the unknown.
+        let placed = Outcome::Placed {
+            call_id: Some("call_1".into()),
+        };
+        away.finish(&placing, key, &placed, 1).await.unwrap();
+        away.finish(&placing, key, &placed, 1).await.unwrap();
+        assert_eq!(other.settled(key, false).await.unwrap(), Some(placed.clone()));
+        // No new claim from the dialer that lost its journal.
+        let (next, next_key) = call(2, "+14155550102");
+        let refused = away.claim(&next, next_key, false).await.unwrap_err();
+        assert!(
+            refused.contains("the connection to the journal was lost"),
+            "{refused}"
+        );
+        assert!(matches!(
+            other.claim(&next, next_key, false).await.unwrap(),
+            Claim::Claimed
+        ));
+        // A row claimed again by a run that retries unknown outcomes is
+        // that run's: the first dialer's late answer is not written over it.
+        let (third, third_key) = call(3, "+14155550103");
+        let late = Journal::postgres(&url, "lost", &batch(), "http://api")
+            .await
+            .unwrap();
+        late.begin_run(&Options::default()).await.unwrap();
+        assert!(matches!(
+            late.claim(&third, third_key, false).await.unwrap(),
+            Claim::Claimed
+        ));
+        pg.sql(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'sigmamind dialer %{}'",
+            late.location().rsplit(':').next().unwrap().trim_end_matches(')')
+        ));
+        let retrying = Journal::postgres(&url, "lost", &batch(), "http://api")
+            .await
+            .unwrap();
+        retrying
+            .begin_run(&Options::default().retry_unknown(true))
+            .await
+            .unwrap();
+        assert!(matches!(
+            retrying.claim(&third, third_key, true).await.unwrap(),
+            Claim::Claimed
+        ));
+        let refused = late.finish(&third, third_key, &placed, 1).await.unwrap_err();
+        assert!(refused.contains("no longer holds"), "{refused}");
+    }
+
     /// The README sends a database administrator to the schema the
     /// journal runs, and pastes no copy of it that could fall behind.
     #[test]

@@ -56,6 +56,15 @@ impl Target {
         let mut config: Config = rest
             .parse()
             .map_err(|e| format!("not a PostgreSQL connection string: {e}"))?;
+        // A database that vanishes is noticed (the journal's module docs).
+        config
+            .keepalives(true)
+            .keepalives_idle(std::time::Duration::from_secs(30))
+            .keepalives_interval(std::time::Duration::from_secs(10))
+            .keepalives_retries(3);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
         let hosts = config.get_hosts();
         let socket = hosts.iter().any(|h| !matches!(h, Host::Tcp(_)));
         let local = hosts.iter().all(|h| match h {
