@@ -31,6 +31,8 @@ mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
+mod postgres_batch;
+#[cfg(feature = "postgres")]
 mod postgres_tls;
 
 use std::future::Future;

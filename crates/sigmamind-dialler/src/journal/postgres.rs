@@ -3,23 +3,28 @@
 //! journal and split its list between them.
 //!
 //! # How a number is claimed
-//! A dialer claims a number with one statement, committed before its
-//! request leaves:
+//! A dialer claims a number with a statement committed before its request
+//! leaves; the claims its workers ask for at about the same time share one
+//! statement and one commit (`postgres_batch.rs`: group commit), and each
+//! worker waits for that commit:
 //!
 //! ```sql
 //! INSERT INTO sigmamind_calls (campaign_id, phone, row_number, state, dialer)
-//! VALUES ($1, $2, $3, 'sending', $4)
+//! SELECT $1, phone, row_number, 'sending', $4 FROM unnest($2, $3) ... ORDER BY phone
 //! ON CONFLICT (campaign_id, phone) DO UPDATE SET state = 'sending', ...
 //! WHERE sigmamind_calls.state IN ('failed', 'refused')
 //!    OR (sigmamind_calls.state = 'unknown' AND $5)   -- retry unknown
-//! RETURNING dialer
+//! RETURNING phone                                    -- the numbers claimed
 //! ```
 //!
 //! The primary key `(campaign_id, phone)` decides: of two dialers claiming
 //! one number, PostgreSQL lets one insert and makes the other see the row
 //! (and, for a row being updated, wait for it and judge the new version),
-//! so no lock is held in a dialer's memory. The outcome is written after
-//! the answer (`UPDATE ... WHERE dialer = $self AND state = 'sending'`).
+//! so no lock is held in a dialer's memory; batches lock their rows in the
+//! order of the numbers, so two dialers' batches do not deadlock (one the
+//! database picks as a deadlock's victim anyway is sent again). The
+//! outcomes are written after the answers, batched the same way, only
+//! over rows this dialer holds.
 //!
 //! # A dialer that dies
 //! Each dialer holds a session advisory lock (`pg_advisory_lock`) on its own
@@ -77,11 +82,15 @@
 //! not on this machine is never reached in plain text unless the string
 //! says `sslmode=disable`.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_postgres::{Client, Statement};
+use tokio_postgres::Client;
+
+use super::postgres_batch::{
+    self, Batcher, ClaimItem, Connection, FinishItem, Found, Owner, Sessions, Unwritten,
+};
 
 use super::postgres_tls::Target;
 
@@ -101,12 +110,6 @@ const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Serialises schema creation between dialers.
 const SCHEMA_LOCK: i64 = 0x5369_676d_614d_696e; // "SigmaMin"
 
-/// What every session asks of the server: probe a silent dialer's socket
-/// (a machine that vanished) so that its session, and its lock, end within
-/// about 60 s. Ignored on a Unix socket.
-const KEEPALIVES: &str =
-    "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3";
-
 /// How an outcome's write waits between tries while the database is away.
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
 const LONGEST_PAUSE: Duration = Duration::from_secs(5);
@@ -121,89 +124,13 @@ const LOST: &str = "the connection to the journal was lost during the run (the d
                     failed over or ended this dialer's session): no new row is claimed; the calls in \
                     flight are recorded once it is back; run again to dial the rest";
 
-const STATE_SQL: &str = "SELECT state, call_id, status, error, dialer FROM sigmamind_calls \
-                         WHERE campaign_id = $1 AND phone = $2";
-
-const CLAIM_SQL: &str = "INSERT INTO sigmamind_calls (campaign_id, phone, row_number, state, dialer) \
-     VALUES ($1, $2, $3, 'sending', $4) \
-     ON CONFLICT (campaign_id, phone) DO UPDATE SET state = 'sending', \
-       dialer = EXCLUDED.dialer, row_number = EXCLUDED.row_number, claimed_at = now(), \
-       call_id = NULL, status = NULL, error = NULL, attempts = 0, finished_at = NULL \
-     WHERE sigmamind_calls.state IN ('failed', 'refused') \
-        OR (sigmamind_calls.state = 'unknown' AND $5) \
-     RETURNING dialer";
-
-/// The outcome of this dialer's row: over its claim, over an `unknown`
-/// another dialer wrote for it while it was away (`$9` is
-/// [`LEFT_BY_ITS_DIALER`]), or over the same outcome written before (a
-/// write whose answer was lost).
-const FINISH_SQL: &str = "UPDATE sigmamind_calls SET state = $3, call_id = $4, status = $5, error = $6, \
-       attempts = $7, finished_at = now() \
-     WHERE campaign_id = $1 AND phone = $2 AND dialer = $8 \
-       AND (state = 'sending' \
-            OR (state = 'unknown' AND starts_with(error, $9)) \
-            OR (state = $3 AND call_id IS NOT DISTINCT FROM $4))";
-
-struct Connection {
-    client: Client,
-    state: Statement,
-    claim: Statement,
-    finish: Statement,
-}
-
-impl Connection {
-    /// A session that keeps the journal's settings, its statements prepared.
-    async fn open(target: &Target) -> Result<Connection, tokio_postgres::Error> {
-        let client = target.connect().await?;
-        Connection::prepare(client).await
-    }
-
-    async fn prepare(client: Client) -> Result<Connection, tokio_postgres::Error> {
-        client.batch_execute(KEEPALIVES).await?;
-        let state = client.prepare(STATE_SQL).await?;
-        let claim = client.prepare(CLAIM_SQL).await?;
-        let finish = client.prepare(FINISH_SQL).await?;
-        Ok(Connection {
-            client,
-            state,
-            claim,
-            finish,
-        })
-    }
-}
-
-/// Whether an error means the session is gone (a restart, a failover, a
-/// terminated backend, a network that failed), so that the statement may
-/// be tried again on a new connection.
-fn connection_lost(error: &tokio_postgres::Error) -> bool {
-    if error.is_closed() {
-        return true;
-    }
-    match error.code() {
-        // connection_exception; admin_shutdown, crash_shutdown, cannot_connect_now
-        Some(code) => code.code().starts_with("08") || matches!(code.code(), "57P01" | "57P02" | "57P03"),
-        // Not the server's answer: the socket failed, or the connection ended.
-        None => error.as_db_error().is_none(),
-    }
-}
-
-/// Why an outcome was not written.
-enum Unwritten {
-    /// The session is gone: worth trying again on a new one.
-    Lost(tokio_postgres::Error),
-    /// The database answered no: trying again would not help.
-    Refused(String),
-}
-
 /// A dialer's connections to a campaign's journal.
 pub(crate) struct PostgresJournal {
-    target: Target,
-    /// Its sessions; the first holds the dialer's advisory lock. A slot
-    /// whose session has closed is given a new one when next used.
-    connections: Vec<Mutex<Arc<Connection>>>,
-    next: AtomicUsize,
-    /// A session was lost during the run: no new row is claimed.
-    lost: AtomicBool,
+    sessions: Arc<Sessions>,
+    /// Claims and outcomes, a batch per statement (`postgres_batch.rs`).
+    lookups: Batcher<String, Option<Found>>,
+    claims: Batcher<ClaimItem, bool>,
+    finishes: Batcher<FinishItem, bool>,
     /// How long an outcome waits for the database, in milliseconds
     /// ([`RunStart::journal_outage`]).
     outage_ms: AtomicU64,
@@ -235,7 +162,7 @@ impl Drop for PostgresJournal {
 /// A database error with its causes (a TLS handshake's reason is one), and
 /// what to do about the TLS ones. tokio-postgres's messages never hold the
 /// password.
-fn db(error: tokio_postgres::Error) -> String {
+pub(super) fn db(error: tokio_postgres::Error) -> String {
     let mut text = format!("PostgreSQL: {error}");
     let mut cause = std::error::Error::source(&error);
     while let Some(inner) = cause {
@@ -367,15 +294,20 @@ impl PostgresJournal {
             )
             .await
             .map_err(|e| fail(db(e)))?;
-        let mut connections = vec![Mutex::new(Arc::new(
-            Connection::prepare(first).await.map_err(|e| fail(db(e)))?,
-        ))];
-        for _ in 1..CONNECTIONS {
-            let connection = Connection::open(&target).await.map_err(|e| fail(db(e)))?;
-            connections.push(Mutex::new(Arc::new(connection)));
-        }
+        let first = Connection::prepare(first).await.map_err(|e| fail(db(e)))?;
+        let sessions = Arc::new(
+            Sessions::open(target.clone(), first, CONNECTIONS - 1)
+                .await
+                .map_err(|e| fail(db(e)))?,
+        );
+        let owner = Owner {
+            sessions: sessions.clone(),
+            campaign_id,
+            dialer: dialer.clone(),
+            left_by_its_dialer: LEFT_BY_ITS_DIALER,
+        };
         let heartbeat = {
-            let (target, dialer) = (target.clone(), dialer.clone());
+            let (target, dialer) = (sessions.target().clone(), dialer.clone());
             tokio::spawn(async move {
                 let mut session: Option<Client> = None;
                 loop {
@@ -396,10 +328,10 @@ impl PostgresJournal {
             })
         };
         Ok(PostgresJournal {
-            target,
-            connections,
-            next: AtomicUsize::new(0),
-            lost: AtomicBool::new(false),
+            sessions,
+            lookups: postgres_batch::lookups(owner.clone()),
+            claims: postgres_batch::claims(owner.clone()),
+            finishes: postgres_batch::finishes(owner),
             outage_ms: AtomicU64::new(120_000),
             campaign_id,
             campaign: campaign.to_owned(),
@@ -411,51 +343,21 @@ impl PostgresJournal {
         })
     }
 
-    /// The next session in turn.
-    async fn connection(&self) -> Result<Arc<Connection>, tokio_postgres::Error> {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.connections.len();
-        self.connection_at(i).await
-    }
-
-    /// The session in slot `i`, opened again if it has closed (which loses
-    /// the journal for the rest of the run: see the module docs).
-    async fn connection_at(&self, i: usize) -> Result<Arc<Connection>, tokio_postgres::Error> {
-        let current = self.connections[i].lock().expect("journal session").clone();
-        if !current.client.is_closed() {
-            return Ok(current);
+    /// A lookup or claim that failed, as the run is told it: a lost
+    /// session loses the journal.
+    fn failed(&self, error: Unwritten) -> String {
+        match error {
+            Unwritten::Lost(error) => {
+                self.sessions.lose();
+                format!("{LOST} ({error})")
+            }
+            Unwritten::Refused(error) => error,
         }
-        self.lost.store(true, Ordering::SeqCst);
-        let fresh = Arc::new(Connection::open(&self.target).await?);
-        *self.connections[i].lock().expect("journal session") = fresh.clone();
-        Ok(fresh)
-    }
-
-    /// Whether the journal was lost during the run (the lock's session too).
-    fn is_lost(&self) -> bool {
-        if self.connections[0]
-            .lock()
-            .expect("journal session")
-            .client
-            .is_closed()
-        {
-            self.lost.store(true, Ordering::SeqCst);
-        }
-        self.lost.load(Ordering::SeqCst)
-    }
-
-    /// Notes a failed statement: a lost session loses the journal, and
-    /// the run is told so.
-    fn failed(&self, error: tokio_postgres::Error) -> String {
-        if connection_lost(&error) {
-            self.lost.store(true, Ordering::SeqCst);
-            return format!("{LOST} ({})", db(error));
-        }
-        db(error)
     }
 
     /// Marks the rows of the campaign's dead dialers `unknown`.
     async fn reap(&self) -> Result<(), String> {
-        let connection = self.connection_at(0).await.map_err(db)?;
+        let connection = self.sessions.at(0).await.map_err(db)?;
         let client = &connection.client;
         let others = client
             .query(
@@ -501,57 +403,37 @@ impl PostgresJournal {
 
     /// The number's row, as an outcome for this dialer.
     pub(crate) async fn state(&self, key: u64) -> Result<Option<Outcome>, String> {
-        let connection = self.connection().await.map_err(|e| self.failed(e))?;
-        let phone = numbers::phone(key);
-        let row = connection
-            .client
-            .query_opt(&connection.state, &[&self.campaign_id, &phone])
+        let found = self
+            .lookups
+            .ask(numbers::phone(key))
             .await
             .map_err(|e| self.failed(e))?;
-        Ok(row.map(|row| {
-            let state: String = row.get(0);
-            let dialer: String = row.get(4);
-            match JournalState::parse(&state) {
-                Some(state) => Finished {
-                    state,
-                    call_id: row.get(1),
-                    status: row.get::<_, Option<i32>>(2).map(|s| s as u16),
-                    error: row.get(3),
-                }
-                .outcome(),
-                // `sending`: in flight, another dialer's (or a dead one's,
-                // until it is reaped: either way not to be dialled).
-                None => Outcome::Elsewhere { dialer },
+        Ok(found.map(|row| match JournalState::parse(&row.state) {
+            Some(state) => Finished {
+                state,
+                call_id: row.call_id,
+                status: row.status.map(|s| s as u16),
+                error: row.error,
             }
+            .outcome(),
+            // `sending`: in flight, another dialer's (or a dead one's,
+            // until it is reaped: either way not to be dialled).
+            None => Outcome::Elsewhere { dialer: row.dialer },
         }))
     }
 
     async fn claim_row(&self, row: JournalRow<'_>, retry_unknown: bool) -> Result<Claim, String> {
         // Once a session is lost, so is the lock that tells other dialers
         // this one lives: they may mark its rows unknown. It claims no more.
-        if self.is_lost() {
+        if self.sessions.is_lost() {
             return Err(LOST.to_owned());
         }
-        let connection = self.connection().await.map_err(|e| self.failed(e))?;
-        if self.is_lost() {
-            return Err(LOST.to_owned());
-        }
-        let phone = numbers::phone(row.key);
-        let claimed = connection
-            .client
-            .query_opt(
-                &connection.claim,
-                &[
-                    &self.campaign_id,
-                    &phone,
-                    &(row.row as i64),
-                    &self.dialer,
-                    &retry_unknown,
-                ],
-            )
-            .await
-            .map_err(|e| self.failed(e))?;
-        if claimed.is_some() {
+        let claim = ClaimItem {
+            phone: numbers::phone(row.key),
+            row: row.row as i64,
+            retry_unknown,
+        };
+        if self.claims.ask(claim).await.map_err(|e| self.failed(e))? {
             return Ok(Claim::Claimed);
         }
         let outcome = self.state(row.key).await?.unwrap_or(Outcome::Elsewhere {
@@ -562,23 +444,28 @@ impl PostgresJournal {
 
     /// Writes the outcome, on a new session if the database went away,
     /// trying again with backoff within the run's `journal_outage`.
-    async fn record_finish(&self, key: u64, finished: Finished, attempts: u32) -> Result<(), String> {
+    async fn record_finish(
+        &self,
+        row: usize,
+        key: u64,
+        finished: Finished,
+        attempts: u32,
+    ) -> Result<(), String> {
         let outage = Duration::from_millis(self.outage_ms.load(Ordering::SeqCst));
         let deadline = tokio::time::Instant::now() + outage;
         let mut pause = FIRST_PAUSE;
         loop {
-            let error = match self.write_finish(key, &finished, attempts).await {
+            let error = match self.write_finish(row, key, &finished, attempts).await {
                 Ok(()) => return Ok(()),
                 Err(Unwritten::Refused(message)) => return Err(message),
                 Err(Unwritten::Lost(error)) => error,
             };
-            self.lost.store(true, Ordering::SeqCst);
+            self.sessions.lose();
             if tokio::time::Instant::now() + pause > deadline {
                 return Err(format!(
-                    "the database did not come back within {} s ({}): this outcome is known only \
-                     from the results",
+                    "the database did not come back within {} s ({error}): this outcome is known \
+                     only from the results",
                     outage.as_secs(),
-                    db(error)
                 ));
             }
             tokio::time::sleep(pause).await;
@@ -586,41 +473,30 @@ impl PostgresJournal {
         }
     }
 
-    async fn write_finish(&self, key: u64, finished: &Finished, attempts: u32) -> Result<(), Unwritten> {
-        // A session that cannot be opened is the database being away.
-        let connection = self.connection().await.map_err(Unwritten::Lost)?;
+    async fn write_finish(
+        &self,
+        row: usize,
+        key: u64,
+        finished: &Finished,
+        attempts: u32,
+    ) -> Result<(), Unwritten> {
         let phone = numbers::phone(key);
-        let updated = connection
-            .client
-            .execute(
-                &connection.finish,
-                &[
-                    &self.campaign_id,
-                    &phone,
-                    &finished.state.name(),
-                    &finished.call_id,
-                    &finished.status.map(i32::from),
-                    &finished.error,
-                    &(attempts as i32),
-                    &self.dialer,
-                    &LEFT_BY_ITS_DIALER,
-                ],
-            )
-            .await
-            .map_err(|error| {
-                if connection_lost(&error) {
-                    Unwritten::Lost(error)
-                } else {
-                    Unwritten::Refused(db(error))
-                }
-            })?;
-        if updated == 0 {
-            return Err(Unwritten::Refused(format!(
-                "the journal no longer holds {phone} as this dialer's: was this dialer taken for dead, \
-                 and the number claimed again by a run that retries unknown outcomes?"
-            )));
+        let item = FinishItem {
+            phone: phone.clone(),
+            row: row as i64,
+            state: finished.state.name(),
+            call_id: finished.call_id.clone(),
+            status: finished.status.map(i32::from),
+            error: finished.error.clone(),
+            attempts: attempts as i32,
+        };
+        if self.finishes.ask(item).await? {
+            return Ok(());
         }
-        Ok(())
+        Err(Unwritten::Refused(format!(
+            "the journal no longer holds {phone} as this dialer's: was this dialer taken for dead, \
+             and the number claimed again by a run that retries unknown outcomes?"
+        )))
     }
 
     /// The run ended: rows this dialer still holds (outcomes it could not
@@ -628,7 +504,7 @@ impl PostgresJournal {
     /// campaign's dead dialers reaped.
     async fn close_run(&self) {
         let _ = self.reap().await;
-        let Ok(connection) = self.connection_at(0).await else {
+        let Ok(connection) = self.sessions.at(0).await else {
             return; // the database is away: the others reap this dialer
         };
         let client = &connection.client;
@@ -691,7 +567,7 @@ impl Store for PostgresJournal {
         finished: Finished,
         attempts: u32,
     ) -> StoreFuture<'a, Result<(), String>> {
-        Box::pin(self.record_finish(row.key, finished, attempts))
+        Box::pin(self.record_finish(row.row, row.key, finished, attempts))
     }
 
     fn end_run(&self) -> StoreFuture<'_, ()> {
