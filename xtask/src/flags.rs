@@ -53,6 +53,8 @@ pub enum Command {
     BenchHostile(BenchHostile),
     /// What calling hours and a ten-million-number suppression list cost a campaign-sized run.
     BenchLawful(BenchLawful),
+    /// What the PostgreSQL journal costs against the file journal: rows/s, peak RSS, round trips per row.
+    BenchJournal(BenchJournal),
     /// The dialler's number-to-time-zone table, from libphonenumber's data.
     ///
     /// Regenerates crates/sigmamind-dialler/src/number_zones.txt from the
@@ -74,6 +76,20 @@ pub struct BenchLawful {
     #[arg(long, default_value_t = 50)]
     pub concurrency: usize,
     /// Rounds, each a plain run and a run with hours and suppression.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+}
+
+/// `cargo xtask bench-journal`.
+#[derive(Debug, clap::Args)]
+pub struct BenchJournal {
+    /// Rows of the contact list.
+    #[arg(long, default_value_t = 100_000)]
+    pub rows: usize,
+    /// Requests in flight, per dialer.
+    #[arg(long, default_value_t = 50)]
+    pub concurrency: usize,
+    /// Rounds, each a file journal run, one dialer and three on PostgreSQL.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
 }
