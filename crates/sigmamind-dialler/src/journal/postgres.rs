@@ -592,6 +592,71 @@ fn random_key() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::super::contract::{batch, call};
+    use super::super::Identity;
+    use sigmamind_test_servers::postgres::{Postgres, TestAuthority};
+
+    /// Over TCP, every session asks the server to probe its socket (a
+    /// dialer whose machine vanished is noticed within about 60 s), its own
+    /// socket probes the server, and it is named for `pg_stat_activity`;
+    /// a name the string gives is kept.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sessions_ask_for_keepalives_and_say_who_they_are() {
+        let authority = TestAuthority::new("localhost");
+        let ca_pem = authority.ca_pem.clone();
+        let pg = tokio::task::spawn_blocking(move || Postgres::start_with_tls(&authority))
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, ca_pem).unwrap();
+        let url = format!(
+            "postgres://sigmamind@localhost:{}/postgres?sslmode=verify-full&sslrootcert={}",
+            pg.port(),
+            ca.display()
+        );
+        let identity = Identity::of(&batch(), "http://api");
+        let journal = super::PostgresJournal::connect(&url, "keepalives", &identity)
+            .await
+            .unwrap();
+        let config = &journal.sessions.target().config;
+        assert!(config.get_keepalives());
+        assert_eq!(config.get_keepalives_idle(), std::time::Duration::from_secs(30));
+        for _ in 0..super::CONNECTIONS {
+            let session = journal.sessions.any().await.unwrap();
+            let row = session
+                .client
+                .query_one(
+                    "SELECT current_setting('tcp_keepalives_idle'), current_setting('tcp_keepalives_interval'), \
+                            current_setting('tcp_keepalives_count'), current_setting('application_name')",
+                    &[],
+                )
+                .await
+                .unwrap();
+            let (idle, interval, count, name): (String, String, String, String) =
+                (row.get(0), row.get(1), row.get(2), row.get(3));
+            assert_eq!(
+                (idle.as_str(), interval.as_str(), count.as_str()),
+                ("30", "10", "3")
+            );
+            assert_eq!(name, format!("sigmamind dialer {}", journal.dialer));
+        }
+        let named = super::PostgresJournal::connect(
+            &format!("{url}&application_name=campaign-east"),
+            "keepalives",
+            &identity,
+        )
+        .await
+        .unwrap();
+        let session = named.sessions.any().await.unwrap();
+        let name: String = session
+            .client
+            .query_one("SELECT current_setting('application_name')", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(name, "campaign-east");
+    }
+
     use super::super::{Claim, Journal};
     use crate::{Options, Outcome};
 
