@@ -195,7 +195,7 @@ async fn a_terminated_session_loses_no_outcome() {
     let dir = tempfile::tempdir().unwrap();
     let (in_flight, output) = run_through(&server, &pg, dir.path(), "120", || {
         let ended = pg.sql(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM pg_stat_activity \
              WHERE application_name LIKE 'sigmamind dialer %'",
         );
         // Its four sessions, and its heartbeat's once it has beaten.

@@ -154,14 +154,39 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// The system's authorities and the `sslrootcert` file's.
+/// A bundle of certificates is far smaller than this (a cloud's global
+/// bundle is about 200 KB).
+const MOST_BUNDLE_BYTES: u64 = 16 << 20;
+
+/// The `sslrootcert` file, read only if it is a regular file of a bundle's
+/// size: a device or a pipe named there would be read forever, or block.
+fn read_bundle(path: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a bundle of certificates in PEM is expected)".to_owned());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MOST_BUNDLE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MOST_BUNDLE_BYTES {
+        return Err(format!(
+            "larger than any bundle of certificates ({} MiB at most)",
+            MOST_BUNDLE_BYTES >> 20
+        ));
+    }
+    Ok(bytes)
+}
+
 fn roots(root_cert: Option<&str>) -> Result<RootCertStore, String> {
     let mut roots = RootCertStore::empty();
     let (added, _) = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
     let _ = added;
     if let Some(path) = root_cert {
         use rustls::pki_types::pem::PemObject;
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("sslrootcert {path}: {e}"))?
+        let bytes = read_bundle(path).map_err(|e| format!("sslrootcert {path}: {e}"))?;
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
             .collect::<Result<_, _>>()
             .map_err(|e| format!("sslrootcert {path}: {e}"))?;
         if certs.is_empty() {
@@ -329,6 +354,28 @@ mod tests {
         assert_eq!(split_tls_settings("postgres://h/d").unwrap().1, Mode::Unsaid);
         let error = split_tls_settings("postgres://h/d?sslmode=maybe").unwrap_err();
         assert!(error.contains("sslmode=maybe: expected disable"), "{error}");
+    }
+
+    /// A device, a pipe or a directory named as `sslrootcert` is refused
+    /// before it is read (a device never ends; a pipe would block).
+    #[test]
+    fn a_root_certificate_that_is_not_a_file_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        for path in [
+            "/dev/zero".to_owned(),
+            fifo.display().to_string(),
+            dir.path().display().to_string(),
+        ] {
+            let url = format!("postgres://u@db.example/c?sslmode=verify-full&sslrootcert={path}");
+            let error = Target::parse(&url).err().expect("refused");
+            assert!(
+                error.contains(&format!("sslrootcert {path}: not a regular file")),
+                "{error}"
+            );
+        }
     }
 
     #[test]
