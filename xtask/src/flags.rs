@@ -55,6 +55,8 @@ pub enum Command {
     BenchLawful(BenchLawful),
     /// What the PostgreSQL journal costs against the file journal: rows/s, peak RSS, round trips per row.
     BenchJournal(BenchJournal),
+    /// Instructions per call (callgrind), the SDK against plain reqwest and serde.
+    BenchInstructions(BenchInstructions),
     /// The dialler's number-to-time-zone table, from libphonenumber's data.
     ///
     /// Regenerates crates/sigmamind-dialler/src/number_zones.txt from the
@@ -92,6 +94,15 @@ pub struct BenchJournal {
     /// Rounds, each a file journal run, one dialer and three on PostgreSQL.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
+}
+
+/// `cargo xtask bench-instructions`.
+#[derive(Debug, clap::Args)]
+pub struct BenchInstructions {
+    /// Calls of the longer run; the shorter makes a tenth of them, and the
+    /// difference, per call, leaves start-up out.
+    #[arg(long, default_value_t = 2_000)]
+    pub calls: usize,
 }
 
 /// `cargo xtask number-zones`.

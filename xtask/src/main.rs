@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::BenchHostile(args) => commands::bench_hostile::run(&ws, &args),
         Command::BenchLawful(args) => commands::bench_lawful::run(&ws, &args),
         Command::BenchJournal(args) => commands::bench_journal::run(&ws, &args),
+        Command::BenchInstructions(args) => commands::bench_instructions::run(&ws, &args),
         Command::NumberZones(args) => commands::number_zones::run(&ws, &args),
     };
     match result {

@@ -125,8 +125,8 @@ pub(crate) fn write_list(path: &Path, first: usize, rows: usize) -> Result<(), S
 /// `sigmamind mock serve` in its own process.
 pub(crate) struct Server {
     child: Child,
-    base_url: String,
-    key: String,
+    pub(crate) base_url: String,
+    pub(crate) key: String,
 }
 
 impl Server {

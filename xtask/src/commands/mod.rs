@@ -3,6 +3,7 @@
 pub mod bench_build;
 pub mod bench_campaign;
 pub mod bench_hostile;
+pub mod bench_instructions;
 pub mod bench_journal;
 pub mod bench_lawful;
 pub mod bench_scale;
