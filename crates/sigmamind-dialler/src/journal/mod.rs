@@ -176,7 +176,9 @@ pub(crate) struct RunStart<'a> {
     /// Where its results go, if it said.
     pub results: Option<&'a str>,
     /// How long an outcome waits for a store it cannot reach
-    /// ([`Options::journal_outage`](crate::Options::journal_outage)).
+    /// ([`Options::journal_outage`](crate::Options::journal_outage)); the
+    /// stores on this machine are never out of reach.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub journal_outage: std::time::Duration,
 }
 
