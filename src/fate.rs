@@ -357,6 +357,18 @@ pub const RULES: [&(dyn Rule + Sync); 10] = [
     &AnyOtherStatus,
 ];
 
+/// [`classify`] for an answer, reading its body only when the verdict may
+/// depend on it: a success is processed whatever its body names, so its
+/// body is not searched for a call id (the decoder reads it next). The
+/// same verdict as `classify(Exchange::answered(status, body))`, always.
+pub fn classify_answer(status: StatusCode, body: &[u8]) -> Verdict {
+    let by_status = classify(Exchange::Answered(status));
+    if by_status.fate == Fate::Processed {
+        return by_status;
+    }
+    classify(Exchange::answered(status, body))
+}
+
 /// Judges one exchange by [`RULES`], in order (see the [module docs](self)).
 pub fn classify(exchange: Exchange) -> Verdict {
     RULES
@@ -388,6 +400,24 @@ mod tests {
     fn judged(exchange: Exchange) -> (Fate, Resend, &'static str) {
         let v = classify(exchange);
         (v.fate, v.resend, v.rule)
+    }
+
+    /// Skipping a success's body changes no verdict: for every status, an
+    /// answer judged processed by its status alone is judged the same
+    /// whether its body names a call or not.
+    #[test]
+    fn a_success_is_judged_the_same_without_reading_its_body() {
+        let naming = br#"{"callId":"call_1"}"#;
+        for code in 100..=599 {
+            let status = StatusCode::from_u16(code).unwrap();
+            for body in [&naming[..], b"{}", b""] {
+                assert_eq!(
+                    classify_answer(status, body),
+                    classify(Exchange::answered(status, body)),
+                    "{code}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Observed, ResponseInfo};
-use crate::fate::{classify, Exchange};
+use crate::fate::{classify, classify_answer, Exchange, Verdict};
 use crate::retry::{jitter, parse_retry_after, Attempt, RetryPolicy};
 use crate::trace::AttemptSpan;
 
@@ -97,9 +97,11 @@ enum Reply {
 
 /// An answer whose status and headers arrived, with what was read of its body.
 struct Arrived {
-    status: reqwest::StatusCode,
-    version: reqwest::Version,
-    headers: HeaderMap,
+    /// Status, version and headers. Not the extensions hyper put there:
+    /// kept past the read (and so past the moment the connection could be
+    /// reused), they changed when a connection the server had closed was
+    /// tried again (`KeepAliveDropped` in `tests/hostile.rs`, under load).
+    parts: http::response::Parts,
     /// What was read: the whole body, or its first `limit` bytes.
     body: bytes::Bytes,
     /// The body broke off (a lost connection, the attempt's timeout).
@@ -109,19 +111,19 @@ struct Arrived {
 }
 
 impl Reply {
-    /// What this attempt showed, for the classifier: the status, and
-    /// whether what arrived of the body names a call.
-    fn exchange(&self) -> Exchange {
+    /// The classifier's verdict on this attempt (a success's body is not
+    /// searched for a call id: see [`classify_answer`]).
+    fn verdict(&self) -> Verdict {
         match self {
-            Reply::Failed(error) if error.is_connect() => Exchange::ConnectFailed,
-            Reply::Failed(_) => Exchange::NoCompleteAnswer,
-            Reply::Arrived(arrived) => Exchange::answered(arrived.status, &arrived.body),
+            Reply::Failed(error) if error.is_connect() => classify(Exchange::ConnectFailed),
+            Reply::Failed(_) => classify(Exchange::NoCompleteAnswer),
+            Reply::Arrived(arrived) => classify_answer(arrived.parts.status, &arrived.body),
         }
     }
 
     fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
-            Reply::Arrived(arrived) => retry_after(&arrived.headers),
+            Reply::Arrived(arrived) => retry_after(&arrived.parts.headers),
             Reply::Failed(_) => None,
         }
     }
@@ -139,21 +141,32 @@ async fn read(result: reqwest::Result<reqwest::Response>, limit: usize) -> Reply
         Ok(response) => response,
         Err(error) => return Reply::Failed(error),
     };
+    // The usual answer arrives in one chunk, kept as it came (no copy);
+    // a second chunk starts a buffer.
+    let mut first: Option<bytes::Bytes> = None;
     let mut body: Vec<u8> = Vec::new();
     let mut truncated = false;
     let broken = loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                let room = limit - body.len();
+                let held = first.as_ref().map_or(0, bytes::Bytes::len) + body.len();
+                let room = limit - held;
                 let take = chunk.len().min(room);
-                // Grow by doubling, but never past the limit: a body at the
-                // limit holds `limit` bytes, not twice that.
-                let needed = body.len() + take;
-                if needed > body.capacity() {
-                    let target = needed.max(body.capacity() * 2).min(limit);
-                    body.reserve_exact(target - body.len());
+                if held == 0 && first.is_none() {
+                    first = Some(chunk.slice(..take));
+                } else {
+                    if let Some(first) = first.take() {
+                        body.extend_from_slice(&first);
+                    }
+                    // Grow by doubling, but never past the limit: a body at
+                    // the limit holds `limit` bytes, not twice that.
+                    let needed = body.len() + take;
+                    if needed > body.capacity() {
+                        let target = needed.max(body.capacity() * 2).min(limit);
+                        body.reserve_exact(target - body.len());
+                    }
+                    body.extend_from_slice(&chunk[..take]);
                 }
-                body.extend_from_slice(&chunk[..take]);
                 if take < chunk.len() {
                     truncated = true;
                     break None;
@@ -163,14 +176,14 @@ async fn read(result: reqwest::Result<reqwest::Response>, limit: usize) -> Reply
             Err(error) => break Some(error),
         }
     };
-    let mut body = bytes::Bytes::from(body);
+    let mut body = first.unwrap_or_else(|| bytes::Bytes::from(body));
     if body.starts_with(UTF8_BOM) {
         body = body.slice(UTF8_BOM.len()..);
     }
+    let (mut parts, _rest) = http::Response::from(response).into_parts();
+    parts.extensions = http::Extensions::new();
     Reply::Arrived(Arrived {
-        status: response.status(),
-        version: response.version(),
-        headers: std::mem::take(response.headers_mut()),
+        parts,
         body,
         broken,
         truncated,
@@ -207,17 +220,17 @@ pub(crate) async fn execute(
             .instrument(async { read(http.execute(this_try).await, body_limit).await })
             .await;
         span.finish(match &reply {
-            Reply::Arrived(arrived) => Some(arrived.status),
+            Reply::Arrived(arrived) => Some(arrived.parts.status),
             Reply::Failed(_) => None,
         });
 
         let this = Attempt {
             number: attempt,
-            resend: classify(reply.exchange()).resend,
+            resend: reply.verdict().resend,
             idempotent,
             retry_after: reply.retry_after(),
             status: match &reply {
-                Reply::Arrived(arrived) => Some(arrived.status.as_u16()),
+                Reply::Arrived(arrived) => Some(arrived.parts.status.as_u16()),
                 Reply::Failed(_) => None,
             },
         };
@@ -264,14 +277,13 @@ fn finish(
         Reply::Arrived(arrived) => arrived,
     };
     let Arrived {
-        status,
-        version,
-        headers,
+        parts,
         body,
         broken,
         truncated,
     } = arrived;
-    let wait = retry_after(&headers);
+    let (status, headers) = (parts.status, &parts.headers);
+    let wait = retry_after(headers);
     record(|e| {
         e.attempts = attempts;
         e.retryable = retryable;
@@ -298,11 +310,7 @@ fn finish(
     } else {
         body
     };
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok(reqwest::Response::from(rebuilt))
+    Ok(reqwest::Response::from(http::Response::from_parts(parts, body)))
 }
 
 #[cfg(test)]
