@@ -116,9 +116,10 @@ pub(crate) struct BatchArgs {
     campaign: Option<String>,
     /// How long the outcome of a call already sent waits for a PostgreSQL
     /// journal that went away (a failover, a restart) before it is left to
-    /// the results file (column journal_error). No new row is claimed once
-    /// the journal is lost.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    /// the results file (column journal_error); at most a week. No new row
+    /// is claimed once the journal is lost.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(0..=604_800))]
     journal_outage: u64,
     /// The results file: .jsonl or .json for JSON lines, else CSV
     /// [default: <CONTACTS>.results.csv].

@@ -232,6 +232,32 @@ fn durations_too_long_or_malformed_are_refused_naming_the_flag() {
     }
 }
 
+/// `--journal-outage` beyond a week (or beyond what a clock can add) is
+/// refused naming the flag, before anything is read or sent.
+#[test]
+fn a_journal_outage_past_a_week_is_refused_naming_the_flag() {
+    for outage in ["604801", "18446744073709551615", "-1", "2m"] {
+        let flag = format!("--journal-outage={outage}");
+        let out = sigmamind(
+            &[
+                "calls",
+                "create-batch",
+                "contacts.csv",
+                "--from",
+                "+14155552671",
+                &flag,
+            ],
+            &[],
+        );
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{outage}: {stderr}");
+        assert!(
+            stderr.contains("--journal-outage") && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
+}
+
 #[test]
 fn help_shows_an_example() {
     let out = sigmamind(&["calls", "create", "--help"], &[]);

@@ -45,7 +45,8 @@
 //! as long as the run's [`journal_outage`](crate::Options::journal_outage)
 //! allows (2 minutes by default). An outcome that still cannot be written
 //! stays in the results file (`journal_error`), and the run ends saying
-//! so. Writing an outcome is idempotent (a write whose answer was lost is
+//! so. The journal stays lost for later runs through it too: connect
+//! again ([`Journal::postgres`](super::Journal::postgres)) to dial on. Writing an outcome is idempotent (a write whose answer was lost is
 //! written again harmlessly), and it also settles a row another dialer
 //! marked `unknown` for this dialer while it was away, unless a run that
 //! retries unknown outcomes has claimed it since.
@@ -127,7 +128,7 @@ const LOST: &str = "the connection to the journal was lost during the run (the d
 /// A dialer's connections to a campaign's journal.
 pub(crate) struct PostgresJournal {
     sessions: Arc<Sessions>,
-    /// Claims and outcomes, a batch per statement (`postgres_batch.rs`).
+    /// Lookups, claims and outcomes, a batch per statement (`postgres_batch.rs`).
     lookups: Batcher<String, Option<Found>>,
     claims: Batcher<ClaimItem, bool>,
     finishes: Batcher<FinishItem, bool>,
@@ -452,7 +453,8 @@ impl PostgresJournal {
         attempts: u32,
     ) -> Result<(), String> {
         let outage = Duration::from_millis(self.outage_ms.load(Ordering::SeqCst));
-        let deadline = tokio::time::Instant::now() + outage;
+        // An outage longer than the clock can count waits as long as it must.
+        let deadline = tokio::time::Instant::now().checked_add(outage);
         let mut pause = FIRST_PAUSE;
         loop {
             let error = match self.write_finish(row, key, &finished, attempts).await {
@@ -461,7 +463,7 @@ impl PostgresJournal {
                 Err(Unwritten::Lost(error)) => error,
             };
             self.sessions.lose();
-            if tokio::time::Instant::now() + pause > deadline {
+            if deadline.is_some_and(|deadline| tokio::time::Instant::now() + pause > deadline) {
                 return Err(format!(
                     "the database did not come back within {} s ({error}): this outcome is known \
                      only from the results",
@@ -673,7 +675,10 @@ mod tests {
         let away = Journal::postgres(&url, "lost", &batch(), "http://api")
             .await
             .unwrap();
-        away.begin_run(&Options::default()).await.unwrap();
+        // However long it may wait: the longest outage a run can ask for.
+        away.begin_run(&Options::default().journal_outage(std::time::Duration::MAX))
+            .await
+            .unwrap();
         let (placing, key) = call(1, "+14155550101");
         assert!(matches!(
             away.claim(&placing, key, false).await.unwrap(),
