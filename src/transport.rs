@@ -97,10 +97,9 @@ enum Reply {
 
 /// An answer whose status and headers arrived, with what was read of its body.
 struct Arrived {
-    /// Status, version and headers. Not the extensions hyper put there:
-    /// kept past the read (and so past the moment the connection could be
-    /// reused), they changed when a connection the server had closed was
-    /// tried again (`KeepAliveDropped` in `tests/hostile.rs`, under load).
+    /// Status, version and headers; as extensions, only the URL answered
+    /// (reqwest's own, so that the rebuilt response keeps it instead of
+    /// reqwest parsing a placeholder URL for every response).
     parts: http::response::Parts,
     /// What was read: the whole body, or its first `limit` bytes.
     body: bytes::Bytes,
@@ -180,8 +179,17 @@ async fn read(result: reqwest::Result<reqwest::Response>, limit: usize) -> Reply
     if body.starts_with(UTF8_BOM) {
         body = body.slice(UTF8_BOM.len()..);
     }
+    let url = response.url().clone();
     let (mut parts, _rest) = http::Response::from(response).into_parts();
-    parts.extensions = http::Extensions::new();
+    parts.extensions = {
+        use reqwest::ResponseBuilderExt;
+        let carrier = http::Response::builder().url(url).body(());
+        carrier
+            .expect("a response with only a URL builds")
+            .into_parts()
+            .0
+            .extensions
+    };
     Reply::Arrived(Arrived {
         parts,
         body,
