@@ -9,20 +9,11 @@
 //! so the count repeats for the same binary and input). `plain` is reqwest
 //! and serde alone; `sdk` is the SDK's whole path.
 
-use sigmamind::types::{Call, CreateCallRequest};
+use sigmamind::types::Call;
 
-fn request() -> CreateCallRequest {
-    CreateCallRequest::try_from(
-        CreateCallRequest::builder()
-            .from_phone_number("+14155552671")
-            .to_phone_number("+14155552672")
-            .dynamic_variables(serde_json::Map::from_iter([
-                ("customer_name".to_owned(), "Michael".into()),
-                ("account_id".to_owned(), "ACC-001".into()),
-            ])),
-    )
-    .unwrap()
-}
+#[path = "support/request.rs"]
+mod support;
+use support::request;
 
 fn main() {
     // `cargo bench` runs every bench with `--bench`: this one only on purpose.

@@ -10,22 +10,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sigmamind::types::{Call, CreateCallRequest};
-use sigmamind_mock::{MockOptions, MockServer};
-use tokio::sync::Semaphore;
+use sigmamind::types::Call;
 
-fn request() -> CreateCallRequest {
-    CreateCallRequest::try_from(
-        CreateCallRequest::builder()
-            .from_phone_number("+14155552671")
-            .to_phone_number("+14155552672")
-            .dynamic_variables(serde_json::Map::from_iter([
-                ("customer_name".to_owned(), "Michael".into()),
-                ("account_id".to_owned(), "ACC-001".into()),
-            ])),
-    )
-    .unwrap()
-}
+#[path = "support/request.rs"]
+mod support;
+use sigmamind_mock::{MockOptions, MockServer};
+use support::request;
+use tokio::sync::Semaphore;
 
 async fn run<F, Fut>(requests: usize, concurrency: usize, one: F) -> Duration
 where

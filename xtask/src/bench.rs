@@ -175,6 +175,19 @@ pub fn timed_cargo(dir: &Path, target: &Path, args: &[&str]) -> Result<Duration,
     Ok(elapsed)
 }
 
+/// The median of rates measured in rounds; an even number of rounds takes
+/// the mean of the middle two (not the higher one, which would flatter the
+/// slower run); none, 0.
+pub fn median_rate(rates: &[f64]) -> f64 {
+    let mut sorted = rates.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 0 => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        n => sorted[n / 2],
+    }
+}
+
 /// The median of `runs` timings of `f`.
 pub fn median_of<T>(runs: usize, mut f: impl FnMut() -> Result<T, String>) -> Result<Duration, String> {
     let mut times = Vec::with_capacity(runs);

@@ -83,18 +83,9 @@ pub fn run(ws: &Workspace, args: &BenchJournal) -> Result<(), String> {
             placed_once(&pg, &campaign, args.rows, which)?;
         }
     }
-    let median = |rates: &[f64]| {
-        let mut sorted = rates.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        match sorted.len() {
-            0 => 0.0,
-            n if n % 2 == 0 => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-            n => sorted[n / 2],
-        }
-    };
-    let file = median(&rates[0]);
+    let file = crate::bench::median_rate(&rates[0]);
     for (which, name) in runs.iter().enumerate() {
-        let rate = median(&rates[which]);
+        let rate = crate::bench::median_rate(&rates[which]);
         println!(
             "median of {} rounds: {name}: {rate:.0} rows/s ({:.3}× the file journal)",
             args.rounds,

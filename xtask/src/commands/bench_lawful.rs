@@ -60,21 +60,13 @@ pub fn run(ws: &Workspace, args: &BenchLawful) -> Result<(), String> {
             }
         }
     }
-    // An even number of rounds takes the mean of the middle two (not the
-    // higher one, which would flatter the slower run).
-    let median = |rates: &[f64]| {
-        let mut sorted = rates.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        match sorted.len() {
-            0 => 0.0,
-            n if n % 2 == 0 => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-            n => sorted[n / 2],
-        }
-    };
     for (round, (plain, lawful)) in plain_rates.iter().zip(&lawful_rates).enumerate() {
         println!("round {}: ratio {:.3}", round + 1, lawful / plain);
     }
-    let (plain, lawful) = (median(&plain_rates), median(&lawful_rates));
+    let (plain, lawful) = (
+        crate::bench::median_rate(&plain_rates),
+        crate::bench::median_rate(&lawful_rates),
+    );
     let ratio = lawful / plain;
     println!(
         "median rows/s of {} rounds: {plain:.0} plain, {lawful:.0} with hours and suppression: ratio {ratio:.3} (goal ≥ 0.8)",
