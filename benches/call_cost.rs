@@ -3,17 +3,16 @@
 //! `sigmamind mock serve` in another process, so that only the client's
 //! work is counted. Run by hand: `call_cost sdk|reqwest CALLS BASE_URL KEY`.
 //!
-//! Both sides send the same `CreateCallRequest` JSON with the same key and
-//! decode the answer into `types::Call`, one call after another on one
-//! thread (a current-thread runtime: no worker threads waking each other,
-//! so the count repeats for the same binary and input). `plain` is reqwest
-//! and serde alone; `sdk` is the SDK's whole path.
-
-use sigmamind::types::Call;
+//! Both sides send the same request (`support::plain_create_call` says
+//! what "the same" covers) and decode the answer into `types::Call`, one
+//! call after another on one thread (a current-thread runtime: no worker
+//! threads waking each other, so the count repeats for the same binary and
+//! input). `reqwest` is reqwest and serde alone; `sdk` is the SDK's whole
+//! path.
 
 #[path = "support/request.rs"]
 mod support;
-use support::request;
+use support::{plain_client, plain_create_call, request};
 
 fn main() {
     // `cargo bench` runs every bench with `--bench`: this one only on purpose.
@@ -45,18 +44,11 @@ fn main() {
                 }
             }
             "reqwest" => {
-                let http = reqwest::Client::new();
+                let http = plain_client();
                 let url = format!("{base_url}/v1/calls");
+                let key = reqwest::header::HeaderValue::from_str(key).unwrap();
                 for _ in 0..calls {
-                    let response = http
-                        .post(&url)
-                        .header("x-api-key", key.as_str())
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert!(response.status().is_success());
-                    let call: Call = response.json().await.unwrap();
+                    let call = plain_create_call(&http, &url, &key, body.clone()).await;
                     assert!(call.call_id.is_some());
                 }
             }

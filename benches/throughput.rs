@@ -1,9 +1,10 @@
 //! Client throughput against the local server, SDK vs plain reqwest, in one
 //! run: `cargo bench --bench throughput [-- REQUESTS ROUNDS]`.
 //!
-//! Both sides send the same `CreateCallRequest` JSON with the same key to the
-//! same `MockServer` and decode the answer into `types::Call`; what differs
-//! is the SDK layer (builder checks, hooks, retry loop, error mapping).
+//! Both sides send the same request (`support::plain_create_call` says what
+//! "the same" covers) to the same `MockServer` and decode the answer into
+//! `types::Call`; what differs is the SDK layer (builder checks, hooks,
+//! retry loop, error mapping).
 //! Rounds alternate SDK and plain so that machine noise hits both; medians
 //! are reported, and their ratio is the number that matters.
 
@@ -15,7 +16,7 @@ use sigmamind::types::Call;
 #[path = "support/request.rs"]
 mod support;
 use sigmamind_mock::{MockOptions, MockServer};
-use support::request;
+use support::{plain_client, plain_create_call, request};
 use tokio::sync::Semaphore;
 
 async fn run<F, Fut>(requests: usize, concurrency: usize, one: F) -> Duration
@@ -58,9 +59,9 @@ fn main() {
     runtime.block_on(async move {
         let server = MockServer::start_with(MockOptions::default().record_requests(false)).await;
         let sdk = server.client();
-        let raw = reqwest::Client::new();
+        let raw = plain_client();
         let url = format!("{}/v1/calls", server.base_url());
-        let key = server.api_key().to_owned();
+        let key = reqwest::header::HeaderValue::from_str(server.api_key()).unwrap();
         let body = request();
         println!(
             "create_call, {requests} requests per round, {rounds} rounds, medians (one run, same server)"
@@ -84,17 +85,7 @@ fn main() {
                 raw_times.push(
                     run(requests, concurrency, move || {
                         let (http, url, key, req) = (http.clone(), url.clone(), key.clone(), req.clone());
-                        async move {
-                            let response = http
-                                .post(url)
-                                .header("x-api-key", key)
-                                .json(&req)
-                                .send()
-                                .await
-                                .unwrap();
-                            assert_eq!(response.status().as_u16(), 201);
-                            response.json::<Call>().await.unwrap()
-                        }
+                        async move { plain_create_call(&http, &url, &key, req).await }
                     })
                     .await,
                 );
