@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, OperationInfo};
-use reqwest::header::{HeaderValue, USER_AGENT};
+use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
 
 use crate::error::Error;
 use crate::retry::RetryPolicy;
@@ -17,6 +17,9 @@ pub const API_KEY_ENV: &str = "SIGMAMIND_API_KEY";
 pub const BASE_URL_ENV: &str = "SIGMAMIND_BASE_URL";
 /// The header the API reads the key from (the spec's `ApiKeyAuth` scheme).
 pub const API_KEY_HEADER: &str = "x-api-key";
+/// [`API_KEY_HEADER`] as a header name, made once (inserting by `&str`
+/// checks the name again for every request).
+const API_KEY_HEADER_NAME: HeaderName = HeaderName::from_static(API_KEY_HEADER);
 /// `User-Agent` sent with every request.
 pub const SDK_USER_AGENT: &str = concat!("sigmamind-rust/", env!("CARGO_PKG_VERSION"));
 
@@ -69,7 +72,6 @@ impl fmt::Debug for ApiKey {
 pub struct ClientState {
     pub(crate) api_key: ApiKey,
     pub(crate) user_agent: HeaderValue,
-    pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     /// The most of a response body read (see [`ClientBuilder::max_response_body`]).
     pub(crate) max_response_body: usize,
@@ -84,7 +86,6 @@ impl fmt::Debug for ClientState {
         f.debug_struct("ClientState")
             .field("api_key", &self.api_key)
             .field("user_agent", &self.user_agent)
-            .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("max_response_body", &self.max_response_body)
             .field("retry_wait", &self.retry_wait.as_ref().map(|_| "custom"))
@@ -256,6 +257,10 @@ impl ClientBuilder {
             .http_client
             .unwrap_or_default()
             .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            // The client's, not each request's: reqwest applies it to every
+            // request (each attempt) alike, and a per-request timeout costs
+            // an allocation per request (`Request::timeout_mut`).
+            .timeout(self.timeout.unwrap_or(Duration::from_secs(30)))
             // Never: see `http_client`.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -263,7 +268,6 @@ impl ClientBuilder {
         let state = ClientState {
             api_key,
             user_agent,
-            timeout: Some(self.timeout.unwrap_or(Duration::from_secs(30))),
             retry: self.retry,
             max_response_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
             drift: Default::default(),
@@ -388,11 +392,8 @@ impl ClientHooks<ClientState> for Client {
     ) -> Result<(), progenitor_client::Error<E>> {
         let state = self.inner();
         let headers = request.headers_mut();
-        headers.insert(API_KEY_HEADER, state.api_key.header_value());
+        headers.insert(API_KEY_HEADER_NAME, state.api_key.header_value());
         headers.insert(USER_AGENT, state.user_agent.clone());
-        if let Some(timeout) = state.timeout {
-            request.timeout_mut().get_or_insert(timeout);
-        }
         Ok(())
     }
 
@@ -404,7 +405,7 @@ impl ClientHooks<ClientState> for Client {
         // Boxed: the retry loop's state is large, and progenitor's operation
         // future would otherwise carry (and move) it inline.
         let state = self.inner();
-        Box::pin(crate::transport::execute(
+        (crate::transport::execute(
             self.client(),
             &state.retry,
             state.retry_wait.as_deref(),

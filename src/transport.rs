@@ -22,11 +22,14 @@ use crate::retry::{jitter, parse_retry_after, Attempt, RetryPolicy};
 use crate::trace::AttemptSpan;
 
 tokio::task_local! {
-    static OBSERVED: RefCell<Observed>;
+    // Boxed, and only once something is recorded: tokio swaps a task-local's
+    // value in and out of its slot at every poll, and a pointer is cheaper
+    // to swap than the record itself (the swaps showed up as memcpy).
+    static OBSERVED: RefCell<Option<Box<Observed>>>;
 }
 
 fn record(f: impl FnOnce(&mut Observed)) {
-    let recorded = OBSERVED.try_with(|o| f(&mut o.borrow_mut()));
+    let recorded = OBSERVED.try_with(|o| f(o.borrow_mut().get_or_insert_with(Box::default)));
     debug_assert!(
         recorded.is_ok(),
         "transport::execute ran outside transport::send: what it observed would be lost"
@@ -48,13 +51,16 @@ pub(crate) async fn send<T, E>(
 where
     T: DeserializeOwned + crate::drift::Inspect,
 {
-    let (result, observed) = OBSERVED
-        .scope(RefCell::new(Observed::default()), async {
-            let result = operation.await;
-            (result, OBSERVED.with(|o| o.take()))
+    // The error is made inside the scope: handing the result and the record
+    // out as a pair moved the (large) result once more.
+    let value = OBSERVED
+        .scope(RefCell::new(None), async {
+            operation.await.map_err(|e| {
+                let observed = OBSERVED.with(|o| o.take()).map_or_else(Observed::default, |o| *o);
+                Error::from_operation::<T, E>(operation_id, e, observed)
+            })
         })
-        .await;
-    let value = result.map_err(|e| Error::from_operation::<T, E>(operation_id, e, observed))?;
+        .await?;
     // Drift: what the response carries that the spec does not know.
     let mut found = crate::drift::Findings::default();
     let status = value.status().as_u16();
@@ -179,17 +185,19 @@ async fn read(result: reqwest::Result<reqwest::Response>, limit: usize) -> Reply
     if body.starts_with(UTF8_BOM) {
         body = body.slice(UTF8_BOM.len()..);
     }
-    let url = response.url().clone();
-    let (mut parts, _rest) = http::Response::from(response).into_parts();
-    parts.extensions = {
+    // Parts made here rather than taken from `http::Response::from(response)`,
+    // which would box the (spent) body only for it to be dropped.
+    let (mut parts, ()) = {
         use reqwest::ResponseBuilderExt;
-        let carrier = http::Response::builder().url(url).body(());
-        carrier
+        http::Response::builder()
+            .url(response.url().clone())
+            .body(())
             .expect("a response with only a URL builds")
             .into_parts()
-            .0
-            .extensions
     };
+    parts.status = response.status();
+    parts.version = response.version();
+    parts.headers = std::mem::take(response.headers_mut());
     Reply::Arrived(Arrived {
         parts,
         body,
@@ -243,7 +251,13 @@ pub(crate) async fn execute(
             },
         };
         let retryable = policy.is_retryable(&this);
-        if let Some(delay) = policy.next_delay(&this, jitter()) {
+        // No random number for an attempt that cannot be resent.
+        let delay = if retryable {
+            policy.next_delay(&this, jitter())
+        } else {
+            None
+        };
+        if let Some(delay) = delay {
             let resend = match wait {
                 Some(wait) => wait.wait(&this, delay).await,
                 None => {

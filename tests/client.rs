@@ -412,6 +412,25 @@ async fn a_timeout_is_reported_as_a_timeout_and_not_retried() {
     assert_eq!(server.request_count(), 1);
 }
 
+/// The client's timeout is set on the HTTP client it builds: one the
+/// caller's own `reqwest::ClientBuilder` carries gives way to it.
+#[tokio::test]
+async fn the_timeout_applies_over_a_callers_http_client() {
+    let server = MockServer::start().await;
+    server.push_fault(Fault::Delay(Duration::from_millis(800)));
+    let client = Client::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .http_client(reqwest::Client::builder().timeout(Duration::from_secs(600)))
+        .timeout(Duration::from_millis(200))
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap();
+    // A timeout, not the answer the server sends after 800 ms.
+    let err = client.create_call().body(request()).send().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { attempts: 1, .. }), "{err:?}");
+}
+
 #[tokio::test]
 async fn a_non_json_body_is_undecodable() {
     let server = MockServer::start().await;
