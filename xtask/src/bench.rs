@@ -2,8 +2,9 @@
 //! on this machine in one run, as ratios against the same generated code
 //! compiled without a build script.
 
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use sigmamind_codegen::Spec;
@@ -92,29 +93,44 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `output` if its command succeeded; otherwise an error saying that `what`
+/// failed, with what it wrote to stderr. Every bench reports a failed run so.
+pub fn succeeded(output: Output, what: impl Display) -> Result<Output, String> {
+    if output.status.success() {
+        return Ok(output);
+    }
+    Err(format!(
+        "{what} failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    ))
+}
+
+/// Runs `command` to its end: its output, or an error saying that `what`
+/// could not run or failed (see [`succeeded`]).
+pub fn output_of(command: &mut Command, what: impl Display) -> Result<Output, String> {
+    let output = command.output().map_err(|e| format!("cannot run {what}: {e}"))?;
+    succeeded(output, what)
+}
+
 /// A user's crate at `to` that depends on `sigmamind` as packaged from the
 /// workspace at `ws` (`cargo package`, unpacked), with default features.
 pub fn downstream_of_package(ws: &Path, to: &Path) -> Result<PathBuf, String> {
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(ws)
-        .args([
-            "package",
-            "--quiet",
-            "--no-verify",
-            "--allow-dirty",
-            "--package",
-            "sigmamind-codegen",
-            "--package",
-            "sigmamind",
-        ])
-        .output()
-        .map_err(|e| format!("cannot run cargo package: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "cargo package failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
+    output_of(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(ws)
+            .args([
+                "package",
+                "--quiet",
+                "--no-verify",
+                "--allow-dirty",
+                "--package",
+                "sigmamind-codegen",
+                "--package",
+                "sigmamind",
+            ]),
+        "cargo package",
+    )?;
     // `cargo package` writes where cargo builds, wherever that is.
     let packages = crate::workspace::target_dir(ws)?.join("package");
     let unpacked = to.join("unpacked");
@@ -157,22 +173,15 @@ pub fn downstream_of_package(ws: &Path, to: &Path) -> Result<PathBuf, String> {
 /// wall time.
 pub fn timed_cargo(dir: &Path, target: &Path, args: &[&str]) -> Result<Duration, String> {
     let started = Instant::now();
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target)
-        .env_remove("RUSTFLAGS")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    let elapsed = started.elapsed();
-    if !out.status.success() {
-        return Err(format!(
-            "cargo {args:?} in {} failed:\n{}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(elapsed)
+    output_of(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", target)
+            .env_remove("RUSTFLAGS")
+            .args(args),
+        format_args!("cargo {args:?} in {}", dir.display()),
+    )?;
+    Ok(started.elapsed())
 }
 
 /// The median of rates measured in rounds; an even number of rounds takes
@@ -293,4 +302,24 @@ pub fn scratch(root: &Path, name: &str) -> Result<PathBuf, String> {
 /// Seconds with two decimals.
 pub fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_run_is_an_error_naming_it_with_its_stderr() {
+        let err = output_of(
+            Command::new("sh").args(["-c", "echo broken >&2; exit 3"]),
+            "the probe",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("the probe failed (exit status: 3):"), "{err}");
+        assert!(err.contains("broken"), "{err}");
+        let ok = output_of(Command::new("sh").args(["-c", "echo fine"]), "the probe").unwrap();
+        assert_eq!(ok.stdout, b"fine\n");
+        let missing = output_of(&mut Command::new("/nonexistent/tool"), "the tool").unwrap_err();
+        assert!(missing.starts_with("cannot run the tool: "), "{missing}");
+    }
 }

@@ -205,11 +205,6 @@ pub(crate) fn dial_with(
             .env("SIGMAMIND_BASE_URL", &server.base_url);
     })?;
     let seconds = started.elapsed().as_secs_f64();
-    if !output.status.success() {
-        return Err(format!(
-            "the dialler failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
+    crate::bench::succeeded(output, "the dialler")?;
     Ok((seconds, peak))
 }

@@ -105,12 +105,7 @@ fn peak_kb(binary: &Path, dir: &Path, words: &[&str], url: &str) -> Result<u64, 
             .env("SIGMAMIND_BASE_URL", url);
     })?;
     // Exit 0 (placed) is what both servers must give: a 2xx is a placed call.
-    if !output.status.success() {
-        return Err(format!(
-            "{words:?} against {url} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
+    crate::bench::succeeded(output, format_args!("{words:?} against {url}"))?;
     Ok(peak)
 }
 

@@ -51,9 +51,8 @@ pub fn run(ws: &Workspace, args: &BenchInstructions) -> Result<(), String> {
 
 /// Builds `benches/call_cost.rs` (release) and says where cargo put it.
 fn build_bench(ws: &Workspace) -> Result<PathBuf, String> {
-    let out = ws
-        .cargo()
-        .args([
+    let out = crate::bench::output_of(
+        ws.cargo().args([
             "bench",
             "--package",
             "sigmamind",
@@ -61,15 +60,9 @@ fn build_bench(ws: &Workspace) -> Result<PathBuf, String> {
             "call_cost",
             "--no-run",
             "--message-format=json",
-        ])
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "building benches/call_cost.rs failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
+        ]),
+        "building benches/call_cost.rs",
+    )?;
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
@@ -81,19 +74,14 @@ fn build_bench(ws: &Workspace) -> Result<PathBuf, String> {
 /// The instructions `calls` calls take, start-up included.
 fn instructions(bench: &Path, dir: &Path, server: &Server, mode: &str, calls: usize) -> Result<u64, String> {
     let out_file = dir.join(format!("callgrind.{mode}.{calls}"));
-    let run = Command::new("valgrind")
-        .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", out_file.display()))
-        .arg(bench)
-        .args([mode, &calls.to_string(), &server.base_url, &server.key])
-        .output()
-        .map_err(|e| format!("cannot run valgrind: {e}"))?;
-    if !run.status.success() {
-        return Err(format!(
-            "call_cost {mode} {calls} failed under callgrind:\n{}",
-            String::from_utf8_lossy(&run.stderr)
-        ));
-    }
+    crate::bench::output_of(
+        Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out_file.display()))
+            .arg(bench)
+            .args([mode, &calls.to_string(), &server.base_url, &server.key]),
+        format_args!("call_cost {mode} {calls} under callgrind"),
+    )?;
     let profile = std::fs::read_to_string(&out_file).map_err(|e| format!("{}: {e}", out_file.display()))?;
     profile
         .lines()
