@@ -400,15 +400,16 @@ pub(super) fn finishes(owner: Owner) -> Batcher<FinishItem, bool> {
         async move {
             let mut written = HashSet::new();
             for round in rounds(&items, |item| ((), item.phone.as_str())) {
-                let pick =
-                    |f: &dyn Fn(&FinishItem) -> _| round.iter().map(|&i| f(&items[i])).collect::<Vec<_>>();
-                let phones: Vec<Option<String>> = pick(&|item| Some(item.phone.clone()));
-                let states: Vec<Option<String>> = pick(&|item| Some(item.state.to_owned()));
-                let call_ids: Vec<Option<String>> = pick(&|item| item.call_id.clone());
-                let errors: Vec<Option<String>> = pick(&|item| item.error.clone());
-                let rows: Vec<i64> = round.iter().map(|&i| items[i].row).collect();
-                let statuses: Vec<Option<i32>> = round.iter().map(|&i| items[i].status).collect();
-                let attempts: Vec<i32> = round.iter().map(|&i| items[i].attempts).collect();
+                // One array per column, borrowed from the items.
+                let members: Vec<&FinishItem> = round.iter().map(|&i| &items[i]).collect();
+                let phones: Vec<&str> = members.iter().map(|item| item.phone.as_str()).collect();
+                let states: Vec<&str> = members.iter().map(|item| item.state).collect();
+                let call_ids: Vec<Option<&str>> =
+                    members.iter().map(|item| item.call_id.as_deref()).collect();
+                let errors: Vec<Option<&str>> = members.iter().map(|item| item.error.as_deref()).collect();
+                let rows: Vec<i64> = members.iter().map(|item| item.row).collect();
+                let statuses: Vec<Option<i32>> = members.iter().map(|item| item.status).collect();
+                let attempts: Vec<i32> = members.iter().map(|item| item.attempts).collect();
                 let done = with_deadlock_tries(|| async {
                     let connection = owner.sessions.any().await?;
                     Ok(connection
