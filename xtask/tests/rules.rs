@@ -656,6 +656,56 @@ fn property_types_change() {
     );
 }
 
+/// Seen between two releases of GitHub's description: `integer` gained
+/// `format: int64`, which was reported as a breaking change from `i64` to
+/// `i64`. The same Rust type is no change to code; another Rust type is.
+#[test]
+fn a_format_that_keeps_the_rust_type_is_docs_only() {
+    let note = |schema: serde_json::Value| changed(|s| s.pointer_mut(REQUEST).unwrap()["note"] = schema);
+    for (was, is) in [
+        (
+            json!({"type": "integer"}),
+            json!({"type": "integer", "format": "int64"}),
+        ),
+        (
+            json!({"type": "string"}),
+            json!({"type": "string", "format": "uri"}),
+        ),
+        (
+            json!({"type": "number", "format": "double"}),
+            json!({"type": "number"}),
+        ),
+    ] {
+        only(&note(was), &note(is), "property-format-changed", Level::Docs);
+    }
+    let all = rules(
+        &note(json!({"type": "integer"})),
+        &note(json!({"type": "integer", "format": "int64"})),
+    );
+    assert!(all[0].3.contains("its Rust type stays `i64`"), "{all:#?}");
+    for (was, is) in [
+        (
+            json!({"type": "integer"}),
+            json!({"type": "integer", "format": "int32"}),
+        ),
+        (
+            json!({"type": "string"}),
+            json!({"type": "string", "format": "date-time"}),
+        ),
+        (
+            json!({"type": "number"}),
+            json!({"type": "number", "format": "float"}),
+        ),
+    ] {
+        only(
+            &note(was),
+            &note(is),
+            "request-property-type-changed",
+            Level::Breaking,
+        );
+    }
+}
+
 #[test]
 fn nullability() {
     let note = |nullable: bool| {

@@ -174,19 +174,49 @@ fn type_of(doc: &Value, schema: &Value) -> String {
 
 /// The Rust type the generator makes of a [`type_of`] description.
 fn rust_of(kind: &str) -> String {
+    if let Some(scalar) = scalar_rust_of(kind) {
+        return format!("`{scalar}`");
+    }
     let rust = match kind {
-        "string" => "`String`",
-        "string (date-time)" => "`DateTime<Utc>`",
-        "integer (int32)" => "`i32`",
-        "integer" | "integer (int64)" => "`i64`",
-        "number" | "number (double)" => "`f64`",
-        "boolean" => "`bool`",
         "array" => "a `Vec`",
         "object" => "a struct or map",
         k if k.starts_with("one of") => "an enum of the members",
         _ => "`serde_json::Value`",
     };
     rust.to_owned()
+}
+
+/// The Rust type typify makes of a scalar [`type_of`] description, as its
+/// `convert_string`, `convert_integer` and `convert_number` choose by
+/// format (bounds that narrow an integer are left to the surface check):
+/// `None` for what is not a scalar.
+fn scalar_rust_of(kind: &str) -> Option<&'static str> {
+    let (base, format) = match kind.split_once(" (") {
+        Some((base, format)) => (base, format.strip_suffix(')')),
+        None => (kind, None),
+    };
+    Some(match (base, format) {
+        ("string", Some("date-time")) => "DateTime<Utc>",
+        ("string", Some("date")) => "NaiveDate",
+        ("string", Some("uuid")) => "Uuid",
+        ("string", Some("ip")) => "IpAddr",
+        ("string", Some("ipv4")) => "Ipv4Addr",
+        ("string", Some("ipv6")) => "Ipv6Addr",
+        // Any other string format is a `String` to typify.
+        ("string", _) => "String",
+        ("integer", Some("int8")) => "i8",
+        ("integer", Some("uint8")) => "u8",
+        ("integer", Some("int16")) => "i16",
+        ("integer", Some("uint16")) => "u16",
+        ("integer", Some("int" | "int32")) => "i32",
+        ("integer", Some("uint" | "uint32")) => "u32",
+        ("integer", Some("uint64")) => "u64",
+        ("integer", _) => "i64",
+        ("number", Some("float")) => "f32",
+        ("number", _) => "f64",
+        ("boolean", _) => "bool",
+        _ => return None,
+    })
 }
 
 /// The credentials of a security requirement, by what the client sends
@@ -611,6 +641,17 @@ impl<'a> Differ<'a> {
         // that it is one (a widening `string` → `oneOf` is a type change).
         if kind_of(o) != kind_of(n) {
             let (was, is) = (type_of(self.old, o), type_of(self.new, n));
+            // A format added or changed that the generator maps to the same
+            // Rust type (`integer` → `integer (int64)`: `i64` either way).
+            if let Some(rust) = scalar_rust_of(&was).filter(|rust| scalar_rust_of(&is) == Some(rust)) {
+                self.push(
+                    rules::PROPERTY_FORMAT_CHANGED,
+                    Level::Docs,
+                    location,
+                    format!("format changed from {was} to {is}: its Rust type stays `{rust}`"),
+                );
+                return true;
+            }
             let rule = match side {
                 Side::Request => rules::REQUEST_PROPERTY_TYPE_CHANGED,
                 Side::Response => rules::RESPONSE_PROPERTY_TYPE_CHANGED,

@@ -80,6 +80,8 @@ rules! {
         "A request field's type changed: its Rust type changes.", "rules::property_types_change";
     RESPONSE_PROPERTY_TYPE_CHANGED = "response-property-type-changed", [Breaking],
         "A response field's type changed (a widening to one of two types too): its Rust type changes.", "rules::property_types_change";
+    PROPERTY_FORMAT_CHANGED = "property-format-changed", [Docs],
+        "A field's format changed and the generator makes the same Rust type of both (`integer` and `integer (int64)` are both `i64`).", "rules::a_format_that_keeps_the_rust_type_is_docs_only";
     REQUEST_PROPERTY_BECAME_NULLABLE = "request-property-became-nullable", [Breaking, Compatible],
         "A request field accepts null: breaking when required (`T` becomes `Option<T>`), else compatible.", "rules::a_required_request_field_that_becomes_nullable_is_breaking";
     REQUEST_PROPERTY_BECAME_NOT_NULLABLE = "request-property-became-not-nullable", [Breaking],
