@@ -179,6 +179,51 @@ fn reordered_members_are_the_same_members() {
     );
 }
 
+/// FIXTURE shaped like GitHub's `repository-rule-detailed` (ghes-3.17,
+/// @octokit/openapi 22.0.0 → 23.0.2): members with no name of their own
+/// (`allOf` of a rule and the ruleset's info), moved within the list. The
+/// generator names such members by position, so the move changes what its
+/// variants hold: one breaking finding that says so, not a removal and an
+/// addition at every position that moved.
+#[test]
+fn reordered_members_without_names_are_one_finding() {
+    let with_members = |order: &[&str]| {
+        changed(|s| {
+            for name in ["RuleCreation", "RuleWorkflows", "RuleMaxFileSize", "RulesetInfo"] {
+                s["components"]["schemas"][name] = json!({
+                    "type": "object",
+                    "properties": {name.to_lowercase(): {"type": "string"}}
+                });
+            }
+            let members: Vec<Value> = order
+                .iter()
+                .map(|n| {
+                    json!({"allOf": [
+                        {"$ref": format!("#/components/schemas/{n}")},
+                        {"$ref": "#/components/schemas/RulesetInfo"}
+                    ]})
+                })
+                .collect();
+            s.pointer_mut(CALL).unwrap()["rule"] = json!({"description": "d", "oneOf": members});
+        })
+    };
+    let old = with_members(&["RuleCreation", "RuleMaxFileSize", "RuleWorkflows"]);
+    let new = with_members(&["RuleCreation", "RuleWorkflows", "RuleMaxFileSize"]);
+    let message = only(&old, &new, "schema-composition-changed", Level::Breaking);
+    assert!(
+        message.contains("2 of them have no name of their own")
+            && message.contains("CallRuleVariant1 is what CallRuleVariant2 was, CallRuleVariant2 is what CallRuleVariant1 was"),
+        "{message}"
+    );
+    // Not also called a reordering that keeps the variants.
+    assert!(
+        !rules(&old, &new).iter().any(|c| c.0 == "schema-composition-reordered"),
+        "{message}"
+    );
+    // Unmoved: nothing.
+    assert!(rules(&old, &old).is_empty());
+}
+
 #[test]
 fn ref_bodies_and_responses_are_followed() {
     // Bodies and responses moved under components: nothing changes.

@@ -132,6 +132,38 @@ fn open_enums(document: &Value) -> BTreeSet<String> {
     }
 }
 
+/// Members whose key now holds another member's content: `(old key, new
+/// key)` for each new member whose content differs from the old member of
+/// its key and equals that of another old member, both keys being in both
+/// lists. Members the generator names by position (inline ones, hoisted as
+/// `…Variant3`) move so when the list is reordered; `old` and `new` hold
+/// each member's content (its reference followed).
+fn moved_members(old: &[(String, &Value)], new: &[(String, &Value)]) -> Vec<(String, String)> {
+    fn content_at<'v>(list: &[(String, &'v Value)], key: &str) -> Option<&'v Value> {
+        list.iter().find(|(k, _)| k == key).map(|(_, m)| *m)
+    }
+    let in_both = |key: &str| old.iter().any(|(k, _)| k == key) && new.iter().any(|(k, _)| k == key);
+    let mut taken: Vec<&str> = Vec::new();
+    let mut moved = Vec::new();
+    for (key, member) in new.iter().filter(|(k, _)| in_both(k)) {
+        if content_at(old, key) == Some(*member) {
+            continue;
+        }
+        let twin = old.iter().find(|(k, m)| {
+            k != key
+                && m == member
+                && in_both(k)
+                && !taken.contains(&k.as_str())
+                && content_at(new, k) != Some(*m)
+        });
+        if let Some((was, _)) = twin {
+            taken.push(was);
+            moved.push((was.clone(), key.clone()));
+        }
+    }
+    moved
+}
+
 /// A schema's kind, unions by keyword only.
 fn kind_of(schema: &Value) -> String {
     for key in ["oneOf", "anyOf"] {
@@ -975,7 +1007,46 @@ impl<'a> Differ<'a> {
                             .map(|(i, m)| (member_key(parent, m, i), m))
                             .collect()
                     };
-                    let (old_members, new_members) = (keyed(o, om), keyed(n, nm));
+                    let (old_members, mut new_members) = (keyed(o, om), keyed(n, nm));
+                    // Members with no name of their own are named by position
+                    // (hoisted as `…Variant3`): one that moved is the same
+                    // schema under another name. Found by content, each is
+                    // compared with itself, and the move is reported once,
+                    // as what it is.
+                    let content =
+                        |doc: &'a Value, list: &[(String, &'a Value)]| -> Vec<(String, &'a Value)> {
+                            list.iter().map(|(k, m)| (k.clone(), unwrap(doc, m).0)).collect()
+                        };
+                    let moved =
+                        moved_members(&content(self.old, &old_members), &content(self.new, &new_members));
+                    if !moved.is_empty() {
+                        let shown: Vec<String> = moved
+                            .iter()
+                            .map(|(was, is)| format!("{is} is what {was} was"))
+                            .collect();
+                        self.push(
+                            rules::SCHEMA_COMPOSITION_CHANGED,
+                            Level::Breaking,
+                            location,
+                            format!(
+                                "`{key}` members reordered; {} of them have no name of their own and are named \
+                                 by position, so those generated variants now hold other members ({})",
+                                moved.len(),
+                                shown.join(", ")
+                            ),
+                        );
+                        // The moved members' types are what changed (their
+                        // names being those of the positions they now hold).
+                        if let Some(change) = self.changes.last_mut() {
+                            change.types.extend(moved.iter().map(|(_, is)| is.clone()));
+                        }
+                        // Each member takes the key it had (all at once: keys swap).
+                        for (key, _) in &mut new_members {
+                            if let Some((was, _)) = moved.iter().find(|(_, is)| is == key) {
+                                *key = was.clone();
+                            }
+                        }
+                    }
                     let mut added = Vec::new();
                     for (member, nmember) in &new_members {
                         match old_members.iter().find(|(k, _)| k == member) {
@@ -1014,7 +1085,7 @@ impl<'a> Differ<'a> {
                                 named(&added)
                             ),
                         );
-                    } else if order(&old_members) != order(&new_members) {
+                    } else if moved.is_empty() && order(&old_members) != order(&new_members) {
                         self.push(
                             rules::SCHEMA_COMPOSITION_REORDERED,
                             Level::Docs,
