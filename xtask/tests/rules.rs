@@ -217,11 +217,35 @@ fn reordered_members_without_names_are_one_finding() {
     );
     // Not also called a reordering that keeps the variants.
     assert!(
-        !rules(&old, &new).iter().any(|c| c.0 == "schema-composition-reordered"),
+        !rules(&old, &new)
+            .iter()
+            .any(|c| c.0 == "schema-composition-reordered"),
         "{message}"
     );
     // Unmoved: nothing.
     assert!(rules(&old, &old).is_empty());
+}
+
+/// The generator makes a type of every component, and GitHub's
+/// description has hundreds no operation reaches (webhook payloads): a
+/// field removed from one is a breaking change the rules name, at the
+/// component, not an unclassified surface change.
+#[test]
+fn a_component_no_operation_reaches_is_compared_too() {
+    let with_payload = |fields: Value| {
+        changed(|s| {
+            s["components"]["schemas"]["WebhookPayload"] = json!({"type": "object", "properties": fields});
+        })
+    };
+    let old = with_payload(json!({"action": {"type": "string"}, "team_discussions": {"type": "string"}}));
+    let new = with_payload(json!({"action": {"type": "string"}}));
+    let message = only(&old, &new, "response-property-removed", Level::Breaking);
+    assert!(message.contains("response field removed"), "{message}");
+    let all = rules(&old, &new);
+    assert_eq!(
+        all[0].2, "components.schemas.WebhookPayload.team_discussions",
+        "{all:#?}"
+    );
 }
 
 #[test]

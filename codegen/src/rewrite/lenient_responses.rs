@@ -19,6 +19,11 @@ use crate::attrs::{has_serde_flag, serde_keys, serde_value};
 /// The `#[serde(...)]` field keys the generated `Deserialize` carries over.
 const UNDERSTOOD_KEYS: [&str; 4] = ["rename", "skip_serializing_if", "default", "flatten"];
 
+/// typify's mark of a required field that may be null (an `Option` that
+/// must be present): the generated `Deserialize` decodes it as a required
+/// field, strictly, which is what the mark asks for.
+const PRESENT_BUT_NULLABLE: &str = "::std::option::Option::deserialize";
+
 /// Replaces the derived `Deserialize` of every struct with a flattened
 /// `extra` map by one that keeps mistyped optional fields in `extra` (see
 /// the module docs). Fails on a field attribute it would not carry over.
@@ -42,8 +47,11 @@ pub fn make_responses_lenient(file: &mut syn::File) -> Result<(), RewriteError> 
             .filter(|f| !has_serde_flag(&f.attrs, "flatten"))
         {
             let name = field.ident.clone().expect("named field");
+            let present_but_nullable =
+                serde_value(&field.attrs, "deserialize_with").as_deref() == Some(PRESENT_BUT_NULLABLE);
             if let Some(key) = serde_keys(&field.attrs)
                 .into_iter()
+                .filter(|k| !(present_but_nullable && k == "deserialize_with"))
                 .find(|k| !UNDERSTOOD_KEYS.contains(&k.as_str()))
             {
                 return Err(format!(
@@ -53,7 +61,9 @@ pub fn make_responses_lenient(file: &mut syn::File) -> Result<(), RewriteError> 
             }
             plan.push(FieldPlan {
                 wire: serde_value(&field.attrs, "rename").unwrap_or_else(|| name.to_string()),
-                optional: is_option(&field.ty),
+                // Required though nullable: it must be there (a missing
+                // one fails), so it does not read as absent.
+                optional: is_option(&field.ty) && !present_but_nullable,
                 defaulted: has_serde_flag(&field.attrs, "default"),
                 ty: field.ty.clone(),
                 name,
@@ -195,6 +205,52 @@ mod tests {
             err.contains("`call_id` of `Call` has `#[serde(deserialize_with)]`"),
             "{err}"
         );
+    }
+
+    /// typify marks a required, nullable field `deserialize_with =
+    /// "::std::option::Option::deserialize"` (GitHub's `actor.gravatar_id`):
+    /// decoded as a required field (present, strict: null is `None`), not
+    /// refused and not relaxed into reading as absent.
+    #[test]
+    fn a_required_nullable_field_is_decoded_as_required() {
+        let mut file: syn::File = parse_quote! {
+            pub mod types {
+                #[derive(::serde::Deserialize)]
+                pub struct Actor {
+                    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+                    pub gravatar_id: Option<String>,
+                    #[serde(default, skip_serializing_if = "Option::is_none")]
+                    pub login: Option<String>,
+                    #[serde(flatten)]
+                    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+                }
+            }
+        };
+        make_responses_lenient(&mut file).unwrap();
+        let text = quote!(#file).to_string();
+        // Strict and required: its own value, and a missing one is an error.
+        assert!(
+            text.contains(
+                "\"gravatar_id\" => field_0 = :: std :: option :: Option :: Some (map . next_value () ?)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("missing_field (\"gravatar_id\")"), "{text}");
+        // The optional field is still lenient.
+        assert!(text.contains("fits :: < Option < String > >"), "{text}");
+        // Another `deserialize_with` is still refused.
+        let mut other: syn::File = parse_quote! {
+            pub mod types {
+                #[derive(::serde::Deserialize)]
+                pub struct Actor {
+                    #[serde(deserialize_with = "my::own")]
+                    pub gravatar_id: Option<String>,
+                    #[serde(flatten)]
+                    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+                }
+            }
+        };
+        assert!(make_responses_lenient(&mut other).is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::{Change, Level};
 /// Every change the rules find between two effective specs (the types by
 /// place are [`super::places`]'s, the surface [`super::surface`]'s).
 pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
+    let unreached = unreached_components(old, new);
     let mut d = Differ {
         old,
         new,
@@ -27,6 +28,18 @@ pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
         open_enums: open_enums(new),
     };
     d.operations();
+    // The generator makes a type of every component, reached or not (a
+    // webhook's payload): what no operation reaches is compared too, as a
+    // response (what a webhook delivers is received, not sent).
+    for (name, reference) in &unreached {
+        d.schema(
+            Side::Response,
+            &format!("components.schemas.{name}"),
+            reference,
+            reference,
+            true,
+        );
+    }
     d.security_and_servers();
     for change in &mut d.changes {
         let own = operation_of(&change.location).map(str::to_owned);
@@ -35,6 +48,31 @@ pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
         change.also_at.retain(|op| Some(op) != own.as_ref());
     }
     d.changes
+}
+
+/// The components in both documents that no operation of either reaches,
+/// each with a `$ref` to it (the same text names it in both).
+fn unreached_components(old: &Value, new: &Value) -> Vec<(String, Value)> {
+    let reached: BTreeSet<String> = transform::reached_components(old)
+        .into_iter()
+        .chain(transform::reached_components(new))
+        .collect();
+    let names = |doc: &Value| -> BTreeSet<String> {
+        doc.pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .map(|schemas| schemas.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    names(old)
+        .intersection(&names(new))
+        .filter(|name| !reached.contains(*name))
+        .map(|name| {
+            (
+                name.clone(),
+                serde_json::json!({"$ref": format!("#/components/schemas/{name}")}),
+            )
+        })
+        .collect()
 }
 
 /// The operation (`GET /path`) a location sits in, if it sits in one.

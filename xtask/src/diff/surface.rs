@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
-use sigmamind_codegen::spec::{blocked_operations, mixed_success_kinds, METHODS};
+use sigmamind_codegen::spec::{blocked_operations, mixed_success_kinds, schema_name, METHODS};
 use sigmamind_codegen::{generate_file, surface, transform, Options, Spec};
 
 use super::{rules, Change, Level};
@@ -223,13 +223,64 @@ fn without(document: &Value, left_out: &[String]) -> Value {
         }
     }
     let reached_after = transform::reached_components(&document);
+    let mut unreached: BTreeSet<String> = reached_before.difference(&reached_after).cloned().collect();
+    // A component that something left in the document still names (a
+    // shared parameter under `components`, another kept component) stays,
+    // and so does what it names, or the document would point at nothing.
+    loop {
+        let mut named = BTreeSet::new();
+        schema_refs_outside(&document, &unreached, &mut named);
+        let still: Vec<String> = unreached.intersection(&named).cloned().collect();
+        if still.is_empty() {
+            break;
+        }
+        for name in still {
+            unreached.remove(&name);
+        }
+    }
     if let Some(schemas) = document
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
     {
-        schemas.retain(|name, _| !reached_before.contains(name) || reached_after.contains(name));
+        schemas.retain(|name, _| !unreached.contains(name));
     }
     document
+}
+
+/// The schemas `document` names by `$ref`, outside the components in
+/// `skipped` (`/components/schemas/NAME`).
+fn schema_refs_outside(document: &Value, skipped: &BTreeSet<String>, out: &mut BTreeSet<String>) {
+    fn walk(value: &Value, out: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(schema_name) {
+                    out.insert(name.to_owned());
+                }
+                map.values().for_each(|child| walk(child, out));
+            }
+            Value::Array(items) => items.iter().for_each(|child| walk(child, out)),
+            _ => {}
+        }
+    }
+    let Value::Object(root) = document else { return };
+    for (key, value) in root {
+        if key != "components" {
+            walk(value, out);
+            continue;
+        }
+        let Value::Object(components) = value else {
+            continue;
+        };
+        for (kind, entries) in components {
+            match (kind.as_str(), entries) {
+                ("schemas", Value::Object(schemas)) => schemas
+                    .iter()
+                    .filter(|(name, _)| !skipped.contains(*name))
+                    .for_each(|(_, schema)| walk(schema, out)),
+                _ => walk(entries, out),
+            }
+        }
+    }
 }
 
 /// The surface listing of an effective spec without the operations
@@ -322,4 +373,47 @@ fn sections(surface: &str) -> BTreeMap<String, Vec<String>> {
 
 fn section_is_operation(key: &str) -> bool {
     key.contains(' ')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Seen on GitHub's description: a shared parameter under
+    /// `components/parameters` names a schema only a left-out operation
+    /// used. The schema stays (and what it names), or the document would
+    /// point at nothing; one nothing names goes.
+    #[test]
+    fn leaving_an_operation_out_keeps_what_the_document_still_names() {
+        let document = json!({
+            "openapi": "3.0.3",
+            "paths": {
+                "/search": {"get": {
+                    "operationId": "search",
+                    "parameters": [{"$ref": "#/components/parameters/kind"}],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Found"}
+                    }}}}
+                }},
+                "/kept": {"get": {"operationId": "kept", "responses": {"204": {"description": "none"}}}}
+            },
+            "components": {
+                "parameters": {"kind": {"name": "kind", "in": "query", "schema": {"$ref": "#/components/schemas/Kind"}}},
+                "schemas": {
+                    "Kind": {"allOf": [{"$ref": "#/components/schemas/KindBase"}]},
+                    "KindBase": {"type": "string", "enum": ["a", "b"]},
+                    "Found": {"type": "object", "properties": {"n": {"type": "integer"}}}
+                }
+            }
+        });
+        let left = without(&document, &["GET /search: cannot be generated".to_owned()]);
+        let schemas = left.pointer("/components/schemas").unwrap().as_object().unwrap();
+        assert!(
+            schemas.contains_key("Kind") && schemas.contains_key("KindBase"),
+            "{schemas:?}"
+        );
+        assert!(!schemas.contains_key("Found"), "{schemas:?}");
+        assert!(left.pointer("/paths/~1search").is_none());
+    }
 }
