@@ -70,7 +70,13 @@ pub fn render(spec: &Spec, file: &syn::File) -> String {
                         let _ = writeln!(out, "  .{name}(): {ty}");
                     }
                 }
-                Item::Impl(block) if type_name(&block.self_ty).starts_with(&builder) => {
+                // The builder's own impl (`CreateCall<'a>`), not another
+                // builder whose name starts with this one's (`CreateCallAgain`).
+                Item::Impl(block)
+                    if type_name(&block.self_ty)
+                        .strip_prefix(builder.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('<')) =>
+                {
                     for member in &block.items {
                         if let ImplItem::Fn(f) = member {
                             if f.sig.ident == "send" {

@@ -142,6 +142,36 @@ fn new_response_enums_are_generated_open_without_code_changes() {
     assert!(surface.contains("  status: Option<AgentStatus>"), "{surface}");
 }
 
+/// Seen on GitHub's description: `teams/list` listed the `send()` of
+/// `teams/list-members-in-org` and every other operation whose builder's
+/// name starts with `TeamsList`. Each operation lists its own.
+#[test]
+fn each_operation_lists_only_its_own_send() {
+    let mut document = shipped();
+    document["paths"]["/v1/calls/again"] = json!({"post": {
+        "operationId": "create_call_again",
+        "responses": {"204": {"description": "Placed again."}}
+    }});
+    let surface = surface_of(document);
+    let section = |header: &str| -> Vec<String> {
+        surface
+            .lines()
+            .skip_while(|l| !l.starts_with(header))
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .map(str::to_owned)
+            .collect()
+    };
+    let sends = |header: &str| {
+        section(header)
+            .into_iter()
+            .filter(|l| l.contains(".send()"))
+            .count()
+    };
+    assert_eq!(sends("POST /v1/calls "), 1, "{surface}");
+    assert_eq!(sends("POST /v1/calls/again "), 1, "{surface}");
+}
+
 #[test]
 fn generation_is_deterministic() {
     let spec = Spec::load(SPEC).unwrap();

@@ -76,7 +76,7 @@ fn unreached_components(old: &Value, new: &Value) -> Vec<(String, Value)> {
 }
 
 /// The operation (`GET /path`) a location sits in, if it sits in one.
-fn operation_of(location: &str) -> Option<&str> {
+pub(super) fn operation_of(location: &str) -> Option<&str> {
     let mut words = location.match_indices(' ');
     let (first, _) = words.next()?;
     let method = &location[..first];

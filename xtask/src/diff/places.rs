@@ -50,11 +50,25 @@ pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
         let Some(first) = fields.first() else { continue };
         let mut types = vec![was.clone(), is.clone()];
         types.extend(fields.iter().filter_map(|p| holder(&new_book, p)));
-        let elsewhere = match fields.len() {
-            1 => String::new(),
-            n => format!(" (and at {} more places)", n - 1),
+        // Its reach: the operations of the other places (JSON `also_at`,
+        // printed as "and at N more operations"); other places of its own
+        // operation, or outside any, are counted here.
+        let own = super::compare::operation_of(first);
+        let (mut reach, mut elsewhere) = (BTreeSet::new(), 0);
+        for place in &fields[1..] {
+            match super::compare::operation_of(place).filter(|operation| Some(*operation) != own) {
+                Some(operation) => {
+                    reach.insert(operation.to_owned());
+                }
+                None => elsewhere += 1,
+            }
+        }
+        let elsewhere = match elsewhere {
+            0 => String::new(),
+            1 => " (and at 1 more place)".to_owned(),
+            n => format!(" (and at {n} more places)"),
         };
-        out.push(Change::new(
+        let mut change = Change::new(
             rules::TYPE_RENAMED_AT_PLACE,
             Level::Breaking,
             first,
@@ -63,7 +77,9 @@ pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
                  field stops compiling"
             ),
             types,
-        ));
+        );
+        change.also_at = reach.into_iter().collect();
+        out.push(change);
     }
     let (old_types, new_types) = (components(old), components(new));
     let (old_placed, new_placed) = (placed(&old_book), placed(&new_book));

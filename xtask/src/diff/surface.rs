@@ -319,7 +319,9 @@ pub(super) fn unclassified(old: &str, new: &str, explained: &[Change]) -> Vec<Ch
         let named = explained.iter().filter(|c| c.level != Level::Docs).any(|c| {
             c.types.iter().any(|t| t == key)
                 || section_is_operation(key)
-                    && (c.location == *key || c.location.starts_with(&format!("{key} ")))
+                    && (c.location == *key
+                        || c.location.starts_with(&format!("{key} "))
+                        || c.also_at.iter().any(|operation| operation == key))
         });
         if named {
             continue;
@@ -415,5 +417,26 @@ mod tests {
         );
         assert!(!schemas.contains_key("Found"), "{schemas:?}");
         assert!(left.pointer("/paths/~1search").is_none());
+    }
+
+    /// Seen on GitHub's description: `SimpleUser` became `TeamMember` at
+    /// the members lists of two operations, named once at the first; the
+    /// other operation's `send()` line changed too, and the change's reach
+    /// (`also_at`) explains it.
+    #[test]
+    fn a_change_explains_the_operations_it_reaches() {
+        let old = "GET /teams/{id}/members  ->  Client::members()\n  .send() -> Vec<SimpleUser>\n";
+        let new = "GET /teams/{id}/members  ->  Client::members()\n  .send() -> Vec<TeamMember>\n";
+        let mut change = Change::new(
+            rules::TYPE_RENAMED_AT_PLACE,
+            Level::Breaking,
+            "GET /orgs/{org}/teams/{slug}/members 200[]",
+            "the type here is now `TeamMember` (was `SimpleUser`)",
+            Vec::new(),
+        );
+        let unexplained = unclassified(old, new, std::slice::from_ref(&change));
+        assert_eq!(unexplained.len(), 1, "{unexplained:#?}");
+        change.also_at = vec!["GET /teams/{id}/members".to_owned()];
+        assert!(unclassified(old, new, &[change]).is_empty());
     }
 }
