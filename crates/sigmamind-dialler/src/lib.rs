@@ -84,7 +84,6 @@ pub use table::{read_contacts, Contacts, ResultsWriter};
 pub use zones::{zones_of, LIBPHONENUMBER_RELEASE};
 
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -555,8 +554,9 @@ pub enum BatchError {
     },
     /// The journal cannot be opened, read, trusted or written.
     Journal {
-        /// The journal's path.
-        path: PathBuf,
+        /// Which journal: a file's path as given, or a PostgreSQL journal's
+        /// database, host and campaign (never its password).
+        at: String,
         /// What is wrong.
         message: String,
     },
@@ -567,7 +567,7 @@ impl fmt::Display for BatchError {
         match self {
             BatchError::Contacts { message } => write!(f, "contact list: {message}"),
             BatchError::Suppression { list, message } => write!(f, "suppression list {list}: {message}"),
-            BatchError::Journal { path, message } => write!(f, "journal {}: {message}", path.display()),
+            BatchError::Journal { at, message } => write!(f, "journal {at}: {message}"),
         }
     }
 }

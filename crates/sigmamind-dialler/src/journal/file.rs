@@ -213,7 +213,7 @@ impl FileJournal {
     pub(crate) fn open(path: &Path, identity: &Identity) -> Result<FileJournal, BatchError> {
         let path = path.to_owned();
         let fail = |message: String| BatchError::Journal {
-            path: path.clone(),
+            at: path.display().to_string(),
             message,
         };
         // A device, a pipe or a directory would be read for ever, block, or

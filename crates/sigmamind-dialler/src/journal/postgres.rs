@@ -191,8 +191,9 @@ pub(super) fn db(error: tokio_postgres::Error) -> String {
 
 impl PostgresJournal {
     pub(crate) async fn connect(url: &str, campaign: &str, identity: &Identity) -> Result<Self, BatchError> {
+        // Not the URL itself: it may carry a password.
         let target = Target::parse(url).map_err(|message| BatchError::Journal {
-            path: "postgres".into(),
+            at: "(a PostgreSQL URL)".into(),
             message,
         })?;
         let config = &target.config;
@@ -211,7 +212,7 @@ impl PostgresJournal {
                 .unwrap_or_default()
         );
         let fail = |message: String| BatchError::Journal {
-            path: format!("{database}, campaign {campaign}").into(),
+            at: format!("{database}, campaign {campaign}"),
             message,
         };
         let lock_key = random_key();
@@ -596,6 +597,35 @@ mod tests {
     use super::super::contract::{batch, call};
     use super::super::Identity;
     use sigmamind_test_servers::postgres::{Postgres, TestAuthority};
+
+    /// An error says which journal it is about: the database, host and
+    /// campaign, or for a URL that cannot be read only that it is one (the
+    /// URL may carry a password); never a made-up path.
+    #[tokio::test]
+    async fn an_error_names_the_database_and_campaign_never_the_password() {
+        let identity = Identity::of(&batch(), "http://api");
+        // Nothing listens on port 9 of loopback.
+        let url = "postgres://dialer:s3cret@127.0.0.1:9/campaigns?connect_timeout=2";
+        let err = super::PostgresJournal::connect(url, "spring", &identity)
+            .await
+            .err()
+            .unwrap();
+        let crate::BatchError::Journal { at, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(at, "database campaigns on 127.0.0.1, campaign spring");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let unreadable = "postgres://dialer:s3cret@db.example/campaigns?sslmode=sometimes";
+        let err = super::PostgresJournal::connect(unreadable, "spring", &identity)
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().starts_with("journal (a PostgreSQL URL): "),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
 
     /// Over TCP, every session asks the server to probe its socket (a
     /// dialer whose machine vanished is noticed within about 60 s), its own
