@@ -142,3 +142,10 @@ pub const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/sigmamind.js
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The guide's code (`docs/guide.md`), compiled as doc tests for the same
+/// reason (the file is not packaged: only `cargo test` in this repository
+/// reads it).
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+struct GuideDoctests;
