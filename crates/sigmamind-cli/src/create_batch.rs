@@ -278,11 +278,15 @@ pub(crate) async fn create_batch(args: BatchArgs) -> ExitCode {
             recovered.runs
         );
     }
-    if recovered.torn_bytes > 0 {
+    if let Some(torn) = recovered
+        .file
+        .as_ref()
+        .map(|file| file.torn_bytes)
+        .filter(|&n| n > 0)
+    {
         eprintln!(
-            "note: the journal ended in an incomplete record ({} bytes) left by an interrupted run; \
-             it was cut off (its request had not been sent)",
-            recovered.torn_bytes
+            "note: the journal ended in an incomplete record ({torn} bytes) left by an interrupted run; \
+             it was cut off (its request had not been sent)"
         );
     }
     let results_path = args

@@ -75,7 +75,7 @@ mod zones;
 
 pub use chrono_tz::Tz;
 pub use hours::{parse_days, CallingHours, Clock, SystemClock};
-pub use journal::{Journal, Recovered};
+pub use journal::{FileRecovered, Journal, Recovered};
 pub use pacer::Rate;
 pub use plan::{Batch, Checked, Contact, PlannedCall, RowError, RowProblem};
 pub use run::{run, run_waiting};

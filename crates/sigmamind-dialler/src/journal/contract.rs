@@ -195,6 +195,14 @@ async fn the_file_store_keeps_the_contract() {
         async move { Journal::open_again(&path, &batch(), "http://api") }
     })
     .await;
+    // What opening found: every run begun (the first open began two), the
+    // six numbers, and the file's complete records.
+    let opened = Journal::open_again(&path, &batch(), "http://api");
+    let recovered = opened.recovered();
+    assert_eq!((recovered.runs, recovered.numbers), (4, 6), "{recovered:?}");
+    let file = recovered.file.as_ref().expect("a file journal reads a file");
+    assert_eq!(file.torn_bytes, 0);
+    assert!(file.records > 6, "{file:?}");
 }
 
 #[tokio::test]
@@ -223,4 +231,12 @@ async fn the_postgres_store_keeps_the_contract() {
         }
     })
     .await;
+    // What joining the campaign found: a run per dialer that joined before
+    // (three), the six numbers, and no file.
+    let opened = Journal::postgres(&url, "contract", &batch(), "http://api")
+        .await
+        .unwrap();
+    let recovered = opened.recovered();
+    assert_eq!((recovered.runs, recovered.numbers), (3, 6), "{recovered:?}");
+    assert_eq!(recovered.file, None);
 }

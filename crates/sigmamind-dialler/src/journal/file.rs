@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use super::format::{now, Finished, JournalState, Record, FORMAT, MAX_CALL_ID, MAX_LINE, VERSION};
-use super::{settles, Claim, Identity, JournalRow, Recovered, RunStart, Store, StoreFuture};
+use super::{settles, Claim, FileRecovered, Identity, JournalRow, Recovered, RunStart, Store, StoreFuture};
 use crate::numbers;
 use crate::{BatchError, Outcome};
 
@@ -288,10 +288,12 @@ impl FileJournal {
         let mut earlier = read.earlier;
         earlier.fold();
         let recovered = Recovered {
-            records: read.records.max(1),
             runs: read.runs.count,
-            torn_bytes: read.torn_bytes as usize,
             numbers: earlier.slots.len(),
+            file: Some(FileRecovered {
+                records: read.records.max(1),
+                torn_bytes: read.torn_bytes as usize,
+            }),
         };
         Ok(FileJournal {
             path,
@@ -735,9 +737,9 @@ mod tests {
             Some(Outcome::NotSent { .. })
         ));
         assert_eq!(journal.earlier(key("+14155550004")), None);
-        assert_eq!(journal.recovered().records, 5);
+        assert_eq!(journal.recovered().file.as_ref().unwrap().records, 5);
         assert_eq!(journal.recovered().numbers, 3);
-        assert_eq!(journal.recovered().torn_bytes, 0);
+        assert_eq!(journal.recovered().file.as_ref().unwrap().torn_bytes, 0);
     }
 
     #[tokio::test]
@@ -757,7 +759,7 @@ mod tests {
         let length_before = std::fs::metadata(&path).unwrap().len();
 
         let journal = open(&path);
-        assert_eq!(journal.recovered().torn_bytes, torn.len());
+        assert_eq!(journal.recovered().file.as_ref().unwrap().torn_bytes, torn.len());
         assert_eq!(
             std::fs::metadata(&path).unwrap().len(),
             length_before - torn.len() as u64
@@ -772,7 +774,7 @@ mod tests {
             "{text}"
         );
         let journal = open(&path);
-        assert_eq!(journal.recovered().torn_bytes, 0);
+        assert_eq!(journal.recovered().file.as_ref().unwrap().torn_bytes, 0);
         assert!(matches!(
             journal.earlier(key("+14155550002")),
             Some(Outcome::Unknown { .. })
@@ -800,7 +802,7 @@ mod tests {
         for cut in header_len..=whole.len() {
             std::fs::write(&cut_path, &whole[..cut]).unwrap();
             let journal = open(&cut_path);
-            let complete = &whole[..cut - journal.recovered().torn_bytes];
+            let complete = &whole[..cut - journal.recovered().file.as_ref().unwrap().torn_bytes];
             assert!(complete.ends_with(b"\n"), "cut at {cut}");
             let text = String::from_utf8_lossy(complete);
             for (row, phone) in [(1, "+14155550001"), (2, "+14155550002"), (3, "+14155550003")] {
@@ -904,6 +906,6 @@ mod tests {
         }
         drop(journal);
         let journal = open(&path);
-        assert_eq!(journal.recovered().records, 201);
+        assert_eq!(journal.recovered().file.as_ref().unwrap().records, 201);
     }
 }

@@ -78,15 +78,25 @@ impl std::fmt::Display for Identity {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Recovered {
-    /// Complete records read (the header included; file journals).
-    pub records: usize,
-    /// Runs recorded before this one.
+    /// Runs recorded before this one (a database journal records a run per
+    /// dialer that joined the campaign).
     pub runs: usize,
+    /// Numbers earlier runs recorded.
+    pub numbers: usize,
+    /// What reading a file journal found; `None` for a store that keeps no
+    /// file (a database, memory).
+    pub file: Option<FileRecovered>,
+}
+
+/// What reading a file journal found ([`Recovered::file`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FileRecovered {
+    /// Complete records read (the header included).
+    pub records: usize,
     /// Bytes of an incomplete last record, cut off (a run was killed while
     /// writing it; its request had not been sent).
     pub torn_bytes: usize,
-    /// Numbers earlier runs recorded.
-    pub numbers: usize,
 }
 
 /// What the journal said when a row was to be claimed.
@@ -194,7 +204,7 @@ impl Journal {
     /// URL): a journal written for another caller number, agent or API is
     /// refused, as is a journal that another run holds, one written by a
     /// newer sigmamind, or one whose records are damaged anywhere but at the
-    /// end. An incomplete last record is cut off ([`Recovered::torn_bytes`]).
+    /// end. An incomplete last record is cut off ([`FileRecovered::torn_bytes`]).
     pub fn open(path: impl AsRef<Path>, batch: &Batch, api: &str) -> Result<Journal, BatchError> {
         let store = file::FileJournal::open(path.as_ref(), &Identity::of(batch, api))?;
         Ok(Journal {

@@ -284,10 +284,9 @@ impl PostgresJournal {
             .await
             .map_err(|e| fail(db(e)))?;
         let recovered = Recovered {
-            records: 0,
             runs: earlier.get::<_, i64>(0) as usize,
-            torn_bytes: 0,
             numbers: earlier.get::<_, i64>(1) as usize,
+            file: None,
         };
         first
             .execute(
@@ -539,8 +538,7 @@ impl Store for PostgresJournal {
         )
     }
 
-    /// What the campaign holds (`records` and `torn_bytes` are a file's:
-    /// always 0 here).
+    /// What the campaign holds (no file: [`Recovered::file`] is `None`).
     fn recovered(&self) -> &Recovered {
         &self.recovered
     }
