@@ -291,9 +291,11 @@ pub fn with_peak_rss(
     Ok((output, peak))
 }
 
-/// A temp directory under the workspace's `target/`, emptied.
-pub fn scratch(root: &Path, name: &str) -> Result<PathBuf, String> {
-    let dir = root.join("target").join(name);
+/// A scratch directory `name` where cargo builds the workspace
+/// ([`Workspace::target_dir`](crate::workspace::Workspace::target_dir):
+/// `CARGO_TARGET_DIR` when set, never a `target/` it did not choose), emptied.
+pub fn scratch(ws: &crate::workspace::Workspace, name: &str) -> Result<PathBuf, String> {
+    let dir = ws.target_dir()?.join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     Ok(dir)

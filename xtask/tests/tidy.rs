@@ -159,3 +159,30 @@ fn readmes_and_docs_name_only_paths_that_exist() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// xtask finds cargo's output only through `Workspace::target_dir`
+/// (`CARGO_TARGET_DIR`, `build.target-dir` or `target/`, as cargo says):
+/// a path spelt `target/…` from the workspace's root breaks every command
+/// for anyone whose builds go elsewhere (tests/target_dir.rs runs one).
+#[test]
+fn xtask_names_no_target_directory_of_its_own() {
+    let mut files = Vec::new();
+    source_files(&root().join("xtask/src"), &root(), &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(root().join(&file)).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let spelt = line.contains("\"target/")
+                || line.contains("root.join(\"target\")")
+                || line.contains("root().join(\"target\")");
+            if spelt {
+                found.push(format!("{}:{}: {}", file.display(), number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "use Workspace::target_dir:\n{}",
+        found.join("\n")
+    );
+}

@@ -11,7 +11,7 @@ pub fn run(ws: &Workspace, args: &BenchBuild) -> Result<(), String> {
         build_script_steps, copy_workspace, median_of, plain_crate, scratch, secs, timed_cargo,
     };
     let root = ws.root.clone();
-    let dir = scratch(&root, "bench-build")?;
+    let dir = scratch(ws, "bench-build")?;
     let ws_spec = ws.path(EFFECTIVE);
     let (ws, plain) = (dir.join("workspace"), dir.join("plain"));
     copy_workspace(&root, &ws)?;

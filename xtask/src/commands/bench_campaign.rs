@@ -22,7 +22,7 @@ use crate::workspace::Workspace;
 /// Runs the command.
 pub fn run(ws: &Workspace, args: &BenchCampaign) -> Result<(), String> {
     let binary = crate::bench::release_cli(ws)?;
-    let dir = crate::bench::scratch(&ws.root, "bench-campaign")?;
+    let dir = crate::bench::scratch(ws, "bench-campaign")?;
     println!(
         "{:>10} {:>8} {:>10} {:>12} {:>12} {:>12}",
         "rows", "run", "seconds", "rows/s", "peak RSS MB", "bytes/row"

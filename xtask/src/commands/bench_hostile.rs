@@ -23,7 +23,7 @@ const CALL: &str = r#"{"callId":"call_bench","status":"scheduled","callType":"ou
 /// Runs the command.
 pub fn run(ws: &Workspace, args: &BenchHostile) -> Result<(), String> {
     let binary = crate::bench::release_cli(ws)?;
-    let dir = crate::bench::scratch(&ws.root, "bench-hostile")?;
+    let dir = crate::bench::scratch(ws, "bench-hostile")?;
     let list = dir.join("contacts.csv");
     let mut csv = String::from("phone\n");
     for i in 0..args.rows {

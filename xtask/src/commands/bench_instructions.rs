@@ -24,7 +24,7 @@ pub fn run(ws: &Workspace, args: &BenchInstructions) -> Result<(), String> {
     }
     let cli = crate::bench::release_cli(ws)?;
     let bench = build_bench(ws)?;
-    let dir = crate::bench::scratch(&ws.root, "bench-instructions")?;
+    let dir = crate::bench::scratch(ws, "bench-instructions")?;
     let server = Server::start(&cli)?;
     let (short, long) = (args.calls / 10, args.calls);
     println!("instructions per create_call, client only (callgrind; server in another process)");

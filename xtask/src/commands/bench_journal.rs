@@ -23,7 +23,7 @@ use crate::workspace::Workspace;
 /// Runs the command.
 pub fn run(ws: &Workspace, args: &BenchJournal) -> Result<(), String> {
     let binary = crate::bench::release_cli(ws)?;
-    let dir = crate::bench::scratch(&ws.root, "bench-journal")?;
+    let dir = crate::bench::scratch(ws, "bench-journal")?;
     let list = dir.join("list.csv");
     write_list(&list, 0, args.rows)?;
     let pg = sigmamind_test_servers::postgres::Postgres::start();

@@ -22,7 +22,7 @@ use crate::workspace::Workspace;
 /// Runs the command.
 pub fn run(ws: &Workspace, args: &BenchLawful) -> Result<(), String> {
     let binary = crate::bench::release_cli(ws)?;
-    let dir = crate::bench::scratch(&ws.root, "bench-lawful")?;
+    let dir = crate::bench::scratch(ws, "bench-lawful")?;
     let list = dir.join("list.csv");
     let dnc = dir.join("dnc.txt");
     write_list(&list, 0, args.rows)?;

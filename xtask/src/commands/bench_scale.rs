@@ -9,8 +9,7 @@ use crate::workspace::Workspace;
 pub fn run(ws: &Workspace, args: &BenchScale) -> Result<(), String> {
     let sizes = &args.sizes;
     use crate::bench::{scratch, secs, timed_cargo};
-    let root = ws.root.clone();
-    let dir = scratch(&root, "bench-scale")?;
+    let dir = scratch(ws, "bench-scale")?;
     let target = dir.join("target");
     println!(
         "{:>10} {:>10} {:>14} {:>14} {:>16}",
