@@ -53,6 +53,9 @@ pub(crate) struct FileJournal {
     /// nothing is claimed through this journal any more.
     stale: std::sync::Mutex<Option<String>>,
     recovered: Recovered,
+    /// The format version of the file, which its records are written in
+    /// to its end (`format.rs`).
+    version: u32,
     /// The results files earlier runs wrote (as they named them).
     results_files: Vec<String>,
     /// `None` only while dropping.
@@ -128,7 +131,7 @@ impl Earlier {
     }
 
     /// Applies one record.
-    fn replay(&mut self, record: Record, runs: &mut Runs) -> Result<(), String> {
+    fn replay(&mut self, record: Record, runs: &mut Runs, version: u32) -> Result<(), String> {
         let (phone, finished) = match record {
             Record::Header { .. } => return Err("a second header in the journal".to_owned()),
             Record::Run { results, .. } => {
@@ -145,7 +148,11 @@ impl Earlier {
                 state,
                 call_id,
                 ..
-            } => (phone, Some((state, call_id))),
+            } => {
+                let state = JournalState::parse(&state, version)
+                    .ok_or_else(|| format!("`{state}` is no outcome of a version {version} journal"))?;
+                (phone, Some((state, call_id)))
+            }
         };
         let key = numbers::key(&phone).ok_or_else(|| format!("`{phone}` is not a +E.164 number"))?;
         let slot = match finished {
@@ -172,7 +179,7 @@ impl Earlier {
                 id_at: 0,
                 id_len: 0,
             },
-            Some((JournalState::RefusedByServer | JournalState::NotSent, _)) => NumberEntry {
+            Some((JournalState::Refused | JournalState::NotSent, _)) => NumberEntry {
                 state: NumberState::NotPlaced,
                 id_at: 0,
                 id_len: 0,
@@ -301,6 +308,7 @@ impl FileJournal {
             served: std::sync::atomic::AtomicBool::new(false),
             stale: std::sync::Mutex::new(None),
             recovered,
+            version: read.version.unwrap_or(VERSION),
             results_files: read.runs.results_files,
             writer: Some(Appender(sender)),
             thread: Some(thread),
@@ -416,7 +424,8 @@ impl Store for FileJournal {
         finished: Finished,
         attempts: u32,
     ) -> StoreFuture<'a, Result<(), String>> {
-        Box::pin(self.append_owned(finished_record(row.row, row.phone, finished, attempts)))
+        let record = finished_record(row.row, row.phone, finished, attempts, self.version);
+        Box::pin(self.append_owned(record))
     }
 }
 
@@ -496,6 +505,8 @@ struct Runs {
 
 struct Contents {
     header: Option<Identity>,
+    /// The header's version.
+    version: Option<u32>,
     earlier: Earlier,
     records: usize,
     runs: Runs,
@@ -511,6 +522,7 @@ fn read_records(file: &File) -> Result<Contents, String> {
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut contents = Contents {
         header: None,
+        version: None,
         earlier: Earlier::default(),
         records: 0,
         runs: Runs::default(),
@@ -573,11 +585,12 @@ fn read_records(file: &File) -> Result<Contents, String> {
                     ));
                 }
                 contents.header = Some(Identity { from, agent, api });
+                contents.version = Some(version);
             }
             (0, _) => return Err("not a sigmamind batch journal: no header".to_owned()),
             (_, record) => contents
                 .earlier
-                .replay(record, &mut contents.runs)
+                .replay(record, &mut contents.runs, contents.version.unwrap_or(VERSION))
                 .map_err(|e| format!("line {number}: {e}"))?,
         }
         contents.records += 1;
@@ -628,12 +641,19 @@ fn sync_parent(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// A finished record of `outcome` for a row, after `attempts` requests.
-pub(super) fn finished_record(row: usize, phone: &str, finished: Finished, attempts: u32) -> Record {
+/// A finished record of `outcome` for a row, after `attempts` requests, in
+/// a journal of `version`.
+pub(super) fn finished_record(
+    row: usize,
+    phone: &str,
+    finished: Finished,
+    attempts: u32,
+    version: u32,
+) -> Record {
     Record::Finished {
         row,
         phone: phone.to_owned(),
-        state: finished.state,
+        state: finished.state.name(version).to_owned(),
         call_id: finished.call_id,
         status: finished.status,
         error: finished.error,
@@ -689,6 +709,7 @@ mod tests {
                 error: None,
             },
             1,
+            VERSION,
         )
     }
 
@@ -704,12 +725,13 @@ mod tests {
             3,
             "+14155550003",
             Finished {
-                state: JournalState::RefusedByServer,
+                state: JournalState::Refused,
                 call_id: None,
                 status: Some(422),
                 error: Some("no".into()),
             },
             1,
+            VERSION,
         );
         write(
             &path,
@@ -872,7 +894,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            error.contains("reads sigmamind-batch-journal up to version 1"),
+            error.contains(&format!("reads sigmamind-batch-journal up to version {VERSION}")),
             "{error}"
         );
     }
@@ -907,5 +929,104 @@ mod tests {
         drop(journal);
         let journal = open(&path);
         assert_eq!(journal.recovered().file.as_ref().unwrap().records, 201);
+    }
+
+    /// A journal of version 1 is read with version 1's names (`failed`:
+    /// the server refused it; `refused`: never sent; either way dialled
+    /// again) and written in them to its end, so the release that began it
+    /// still reads it; a new journal is version 2, its states named as the
+    /// outcomes are. A name of the other version is damage.
+    #[tokio::test]
+    async fn each_journal_keeps_the_names_of_its_version() {
+        let dir = dir();
+        let old = dir.path().join("v1.jsonl");
+        let header = |version: u32| {
+            format!(
+                "{{\"event\":\"journal\",\"format\":\"{FORMAT}\",\"version\":{version},\"from\":\"+14155552671\",\"agent\":null,\"api\":\"http://api\",\"at\":\"t\"}}\n"
+            )
+        };
+        let outcome = |row: usize, state: &str| {
+            format!("{{\"event\":\"outcome\",\"row\":{row},\"phone\":\"+1415555010{row}\",\"state\":\"{state}\",\"at\":\"t\"}}\n")
+        };
+        std::fs::write(
+            &old,
+            header(1)
+                + &outcome(1, "placed")
+                + &outcome(2, "failed")
+                + &outcome(3, "refused")
+                + &outcome(4, "unknown"),
+        )
+        .unwrap();
+        let journal = open(&old);
+        assert!(matches!(
+            journal.earlier(key("+14155550101")),
+            Some(Outcome::Placed { .. })
+        ));
+        assert!(matches!(
+            journal.earlier(key("+14155550102")),
+            Some(Outcome::NotSent { .. })
+        ));
+        assert!(matches!(
+            journal.earlier(key("+14155550103")),
+            Some(Outcome::NotSent { .. })
+        ));
+        assert!(matches!(
+            journal.earlier(key("+14155550104")),
+            Some(Outcome::Unknown { .. })
+        ));
+        let row = JournalRow {
+            row: 5,
+            phone: "+14155550105",
+            key: key("+14155550105"),
+        };
+        let finished = |state| Finished {
+            state,
+            call_id: None,
+            status: Some(422),
+            error: Some("no".into()),
+        };
+        journal
+            .finish(row, finished(JournalState::Refused), 1)
+            .await
+            .unwrap();
+        drop(journal);
+        let text = std::fs::read_to_string(&old).unwrap();
+        assert!(text.starts_with(&header(1)), "{text}");
+        let last = text.lines().last().unwrap();
+        assert!(last.contains("\"state\":\"failed\""), "{last}");
+        drop(open(&old));
+
+        let new = dir.path().join("v2.jsonl");
+        let journal = open(&new);
+        journal
+            .finish(row, finished(JournalState::Refused), 1)
+            .await
+            .unwrap();
+        let row6 = JournalRow {
+            row: 6,
+            phone: "+14155550106",
+            key: key("+14155550106"),
+        };
+        journal
+            .finish(row6, finished(JournalState::NotSent), 0)
+            .await
+            .unwrap();
+        drop(journal);
+        let text = std::fs::read_to_string(&new).unwrap();
+        assert!(text.starts_with(&header(2)[..80]), "{text}");
+        let states: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.split("\"state\":\"").nth(1))
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
+        assert_eq!(states, ["refused", "not_sent"]);
+
+        // A name of the other version: not a journal this release wrote.
+        std::fs::write(&new, header(2) + &outcome(2, "failed")).unwrap();
+        let error = FileJournal::open(&new, &identity()).unwrap_err().to_string();
+        assert!(
+            error.contains("line 2: `failed` is no outcome of a version 2 journal"),
+            "{error}"
+        );
     }
 }

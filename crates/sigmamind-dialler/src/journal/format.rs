@@ -3,10 +3,21 @@
 //! either can change without touching journals on disk.
 //!
 //! # Versions
-//! The header names the format and its version. A journal of version 1
-//! (this one: the first released) must stay readable by every later
-//! release: a change adds a version, and the reader keeps reading the older
-//! ones; a journal of a newer version than the reader knows is refused.
+//! The header names the format and its version. A journal of any released
+//! version must stay readable by every later release: a change adds a
+//! version, and the reader keeps reading the older ones; a journal of a
+//! newer version than the reader knows is refused.
+//!
+//! - Version 1 (the first released) named how a request ended `placed`,
+//!   `failed` (the server refused it), `refused` (never sent) and
+//!   `unknown`, names of its own.
+//! - Version 2 names them as the dialler's [`Outcome`]s are named, from the
+//!   classifier to the results file: `placed`, `refused`, `not_sent`,
+//!   `unknown`. `refused` means another thing in each version, so a file
+//!   is written in its header's version to its end (a version 1 journal
+//!   stays version 1, readable by the releases that wrote it), and the
+//!   PostgreSQL journal renames its rows once, when a release of version 2
+//!   first opens its tables (`postgres_schema.sql`).
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +26,7 @@ use crate::Outcome;
 /// The header's format name.
 pub(crate) const FORMAT: &str = "sigmamind-batch-journal";
 /// The version this release writes.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 
 /// One line of a file journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,7 +64,8 @@ pub(crate) enum Record {
     Finished {
         row: usize,
         phone: String,
-        state: JournalState,
+        /// [`JournalState::name`] in the journal's version.
+        state: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         call_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,44 +84,54 @@ fn is_zero(attempts: &u32) -> bool {
     *attempts == 0
 }
 
-/// How a request ended, as journals write it. These are the names of
-/// version 1 on disk, kept so that journals already written read the same:
-/// `failed` is today's [`Outcome::Refused`] (the server refused it), and
-/// `refused` is today's [`Outcome::NotSent`] and [`Outcome::Invalid`]
-/// (never sent). Either way the number was not placed and is dialled again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// How a request ended, as journals keep it: the [`Outcome`]s a journal
+/// records, named on disk by [`JournalState::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum JournalState {
     /// The API answered with a call (or a 2xx).
     Placed,
     /// The server refused it: not placed.
-    #[serde(rename = "failed")]
-    RefusedByServer,
+    Refused,
     /// Never sent: not placed.
-    #[serde(rename = "refused")]
     NotSent,
     /// Sent, and nothing says whether it was placed.
     Unknown,
 }
 
 impl JournalState {
-    /// The name in the database journal (`placed`...): the same as in the
-    /// file journal (a test holds them together).
-    #[cfg(feature = "postgres")]
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            JournalState::Placed => "placed",
-            JournalState::RefusedByServer => "failed",
-            JournalState::NotSent => "refused",
-            JournalState::Unknown => "unknown",
+    /// Every state.
+    #[cfg(test)]
+    pub(crate) const ALL: [JournalState; 4] = [
+        JournalState::Placed,
+        JournalState::Refused,
+        JournalState::NotSent,
+        JournalState::Unknown,
+    ];
+
+    /// The state's name in a journal of `version` (module docs): from
+    /// version 2, its [`Outcome::name`].
+    pub(crate) fn name(self, version: u32) -> &'static str {
+        match (self, version) {
+            (JournalState::Placed, _) => "placed",
+            (JournalState::Unknown, _) => "unknown",
+            (JournalState::Refused, 1) => "failed",
+            (JournalState::NotSent, 1) => "refused",
+            (JournalState::Refused, _) => "refused",
+            (JournalState::NotSent, _) => "not_sent",
         }
     }
 
-    /// The state of a name, as the file journal's serde form reads it
-    /// (`None` for any other text, such as the database's `sending`).
-    #[cfg(feature = "postgres")]
-    pub(crate) fn parse(name: &str) -> Option<JournalState> {
-        serde_json::from_value(serde_json::Value::from(name)).ok()
+    /// The state named `name` in a journal of `version` (`None` for any
+    /// other text, such as the database's `sending`).
+    pub(crate) fn parse(name: &str, version: u32) -> Option<JournalState> {
+        [
+            JournalState::Placed,
+            JournalState::Refused,
+            JournalState::NotSent,
+            JournalState::Unknown,
+        ]
+        .into_iter()
+        .find(|state| state.name(version) == name)
     }
 }
 
@@ -138,9 +160,7 @@ impl Finished {
     pub(crate) fn of(outcome: &Outcome) -> Option<Finished> {
         let (state, call_id, status, error) = match outcome {
             Outcome::Placed { call_id } => (JournalState::Placed, call_id.clone(), None, None),
-            Outcome::Refused { status, error } => {
-                (JournalState::RefusedByServer, None, *status, Some(error.clone()))
-            }
+            Outcome::Refused { status, error } => (JournalState::Refused, None, *status, Some(error.clone())),
             Outcome::Invalid { error } | Outcome::NotSent { error } => {
                 (JournalState::NotSent, None, None, Some(error.clone()))
             }
@@ -164,7 +184,7 @@ impl Finished {
             JournalState::Placed => Outcome::Placed {
                 call_id: self.call_id,
             },
-            JournalState::RefusedByServer => Outcome::Refused {
+            JournalState::Refused => Outcome::Refused {
                 status: self.status,
                 error,
             },
@@ -208,15 +228,25 @@ mod tests {
             assert_eq!(serde_json::to_string(&record).unwrap(), line);
         }
     }
-    /// The database journal names states as the file journal does.
-    #[cfg(feature = "postgres")]
+    /// Version 2 names each state as the outcome it comes back as; version
+    /// 1's names read back as they were meant.
     #[test]
-    fn database_names_are_the_file_names() {
-        use JournalState::*;
-        for state in [Placed, RefusedByServer, NotSent, Unknown] {
-            assert_eq!(serde_json::to_value(state).unwrap(), state.name());
-            assert_eq!(JournalState::parse(state.name()), Some(state));
+    fn version_2_names_are_the_outcomes_names() {
+        for state in JournalState::ALL {
+            let finished = Finished {
+                state,
+                call_id: None,
+                status: None,
+                error: None,
+            };
+            assert_eq!(state.name(2), finished.outcome().name());
+            for version in [1, 2] {
+                assert_eq!(JournalState::parse(state.name(version), version), Some(state));
+            }
         }
-        assert_eq!(JournalState::parse("sending"), None);
+        assert_eq!(JournalState::parse("failed", 1), Some(JournalState::Refused));
+        assert_eq!(JournalState::parse("refused", 1), Some(JournalState::NotSent));
+        assert_eq!(JournalState::parse("failed", 2), None);
+        assert_eq!(JournalState::parse("sending", 2), None);
     }
 }

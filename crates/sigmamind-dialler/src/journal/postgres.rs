@@ -12,7 +12,7 @@
 //! INSERT INTO sigmamind_calls (campaign_id, phone, row_number, state, dialer)
 //! SELECT $1, phone, row_number, 'sending', $4 FROM unnest($2, $3) ... ORDER BY phone
 //! ON CONFLICT (campaign_id, phone) DO UPDATE SET state = 'sending', ...
-//! WHERE sigmamind_calls.state IN ('failed', 'refused')
+//! WHERE sigmamind_calls.state IN ('refused', 'not_sent')
 //!    OR (sigmamind_calls.state = 'unknown' AND $5)   -- retry unknown
 //! RETURNING phone                                    -- the numbers claimed
 //! ```
@@ -180,6 +180,10 @@ pub(super) fn db(error: tokio_postgres::Error) -> String {
     } else if text.contains("NotValidForName") || text.contains("not valid for name") {
         " (the server's certificate does not name the host in the connection string: connect by the \
          name it was issued for)"
+    } else if text.contains("must be owner of table sigmamind_") {
+        " (the journal's tables are of format 1: the first dialer of format 2 renames their states, \
+         which needs the tables' owner; run it once as the owner, or have the owner apply \
+         src/journal/postgres_schema.sql)"
     } else if text.contains("server does not support TLS") {
         " (the server offers no TLS: enable it there; sslmode=disable would send the journal in plain text)"
     } else {
@@ -409,7 +413,7 @@ impl PostgresJournal {
             .ask(numbers::phone(key))
             .await
             .map_err(|e| self.failed(e))?;
-        Ok(found.map(|row| match JournalState::parse(&row.state) {
+        Ok(found.map(|row| match JournalState::parse(&row.state, VERSION) {
             Some(state) => Finished {
                 state,
                 call_id: row.call_id,
@@ -486,7 +490,7 @@ impl PostgresJournal {
         let item = FinishItem {
             phone: phone.clone(),
             row: row as i64,
-            state: finished.state.name(),
+            state: finished.state.name(VERSION),
             call_id: finished.call_id.clone(),
             status: finished.status.map(i32::from),
             error: finished.error.clone(),
@@ -785,5 +789,146 @@ mod tests {
         assert!(readme.contains("`src/journal/postgres_schema.sql`"));
         assert!(!readme.contains("CREATE TABLE"), "README pastes the schema");
         assert!(super::SCHEMA.contains("CREATE TABLE IF NOT EXISTS sigmamind_calls"));
+    }
+
+    /// The tables as a release of journal format 1 created them.
+    const SCHEMA_OF_FORMAT_1: &str = "
+        CREATE TABLE sigmamind_campaigns (
+            campaign_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE,
+            from_number text NOT NULL, agent text NOT NULL, api text NOT NULL,
+            format_version integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+        CREATE TABLE sigmamind_calls (
+            campaign_id bigint NOT NULL REFERENCES sigmamind_campaigns (campaign_id),
+            phone text NOT NULL, row_number bigint NOT NULL,
+            state text NOT NULL CHECK (state IN ('sending', 'placed', 'failed', 'refused', 'unknown')),
+            call_id text, status integer, error text, attempts integer NOT NULL DEFAULT 0,
+            dialer text NOT NULL, claimed_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz,
+            PRIMARY KEY (campaign_id, phone));
+        CREATE TABLE sigmamind_dialers (
+            dialer text PRIMARY KEY, campaign_id bigint NOT NULL REFERENCES sigmamind_campaigns (campaign_id),
+            host text NOT NULL, pid integer NOT NULL, lock_key bigint NOT NULL,
+            started_at timestamptz NOT NULL DEFAULT now(), heartbeat_at timestamptz NOT NULL DEFAULT now(),
+            finished_at timestamptz);";
+
+    /// A campaign of format 1 and its rows, as a format 1 dialer wrote them:
+    /// `failed` (the server refused it) and `refused` (never sent).
+    fn format_1_campaign(pg: &Postgres, name: &str) {
+        pg.sql(&format!(
+            "INSERT INTO sigmamind_campaigns (name, from_number, agent, api, format_version) \
+             VALUES ('{name}', '+14155552671', '', 'http://api', 1)"
+        ));
+        pg.sql(&format!(
+            "INSERT INTO sigmamind_calls (campaign_id, phone, row_number, state, call_id, status, error, dialer) \
+             SELECT campaign_id, v.* FROM sigmamind_campaigns, (VALUES \
+               ('+14155550101', 1, 'placed', 'call_1', NULL::integer, NULL, 'old:1:a'), \
+               ('+14155550102', 2, 'failed', NULL, 422, 'no', 'old:1:a'), \
+               ('+14155550103', 3, 'refused', NULL, NULL, 'stopped', 'old:1:a'), \
+               ('+14155550104', 4, 'unknown', NULL, NULL, 'timed out', 'old:1:a')) \
+               AS v(phone, row_number, state, call_id, status, error, dialer) \
+             WHERE name = '{name}'"
+        ));
+    }
+
+    fn states(pg: &Postgres, campaign: &str) -> Vec<String> {
+        pg.sql(&format!(
+            "SELECT c.state FROM sigmamind_calls c JOIN sigmamind_campaigns k USING (campaign_id) \
+             WHERE k.name = '{campaign}' ORDER BY c.row_number"
+        ))
+    }
+
+    /// Tables of format 1 are renamed once, when a dialer of format 2 first
+    /// opens them: what each row meant is kept (the server's refusals stay
+    /// refusals, with their status; a request never sent stays never sent,
+    /// and both are dialled again), the campaign says format 2 (a format 1
+    /// release then refuses it), and a format 1 dialer still running can no
+    /// longer write its old name for a refusal. A campaign that a format 1
+    /// dialer starts later is renamed at the next opening.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tables_of_format_1_are_renamed_when_format_2_first_opens_them() {
+        let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+        pg.sql(SCHEMA_OF_FORMAT_1);
+        format_1_campaign(&pg, "spring");
+        let journal = Journal::postgres(&pg.url(), "spring", &batch(), "http://api")
+            .await
+            .unwrap();
+        assert_eq!(
+            states(&pg, "spring"),
+            ["placed", "refused", "not_sent", "unknown"]
+        );
+        assert_eq!(
+            pg.sql("SELECT DISTINCT format_version FROM sigmamind_campaigns"),
+            [super::VERSION.to_string()]
+        );
+        let key = |phone| crate::numbers::key(phone).unwrap();
+        assert_eq!(
+            journal.store.last_outcome(key("+14155550102")).await.unwrap(),
+            Some(Outcome::Refused {
+                status: Some(422),
+                error: "no".into()
+            })
+        );
+        assert_eq!(
+            journal.store.last_outcome(key("+14155550103")).await.unwrap(),
+            Some(Outcome::NotSent {
+                error: "stopped".into()
+            })
+        );
+        journal.begin_run(&Options::default()).await.unwrap();
+        for (row, phone, dialled_again) in [
+            (1, "+14155550101", false),
+            (2, "+14155550102", true),
+            (3, "+14155550103", true),
+            (4, "+14155550104", false),
+        ] {
+            let (call, key) = call(row, phone);
+            let claim = journal.claim(&call, key, false).await.unwrap();
+            assert_eq!(
+                matches!(claim, Claim::Claimed),
+                dialled_again,
+                "{phone}: {claim:?}"
+            );
+        }
+        journal.end_run().await;
+        drop(journal);
+
+        // A format 1 dialer that was running: its name for a refusal is refused.
+        let (client, connection) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        let old_write = client
+            .execute(
+                "UPDATE sigmamind_calls SET state = 'failed' WHERE phone = '+14155550102'",
+                &[],
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{old_write:?}").contains("sigmamind_calls_state_check"),
+            "{old_write:?}"
+        );
+
+        // A campaign a format 1 release starts afterwards (its dialer never
+        // writes `failed` now), renamed when format 2 opens the tables again;
+        // the campaign already renamed is left as it is.
+        pg.sql(
+            "INSERT INTO sigmamind_campaigns (name, from_number, agent, api, format_version) \
+             VALUES ('summer', '+14155552671', '', 'http://api', 1)",
+        );
+        pg.sql(
+            "INSERT INTO sigmamind_calls (campaign_id, phone, row_number, state, error, dialer) \
+             SELECT campaign_id, '+14155550105', 5, 'refused', 'stopped', 'old:2:b' \
+             FROM sigmamind_campaigns WHERE name = 'summer'",
+        );
+        let before = states(&pg, "spring");
+        Journal::postgres(&pg.url(), "summer", &batch(), "http://api")
+            .await
+            .unwrap();
+        assert_eq!(states(&pg, "summer"), ["not_sent"]);
+        assert_eq!(states(&pg, "spring"), before);
+        assert_eq!(
+            pg.sql("SELECT DISTINCT format_version FROM sigmamind_campaigns"),
+            [super::VERSION.to_string()]
+        );
     }
 }

@@ -56,7 +56,7 @@ const CLAIM_SQL: &str = "INSERT INTO sigmamind_calls (campaign_id, phone, row_nu
      ON CONFLICT (campaign_id, phone) DO UPDATE SET state = 'sending', \
        dialer = EXCLUDED.dialer, row_number = EXCLUDED.row_number, claimed_at = now(), \
        call_id = NULL, status = NULL, error = NULL, attempts = 0, finished_at = NULL \
-     WHERE sigmamind_calls.state IN ('failed', 'refused') \
+     WHERE sigmamind_calls.state IN ('refused', 'not_sent') \
         OR (sigmamind_calls.state = 'unknown' AND $5) \
      RETURNING phone";
 

@@ -11,7 +11,9 @@ CREATE TABLE IF NOT EXISTS sigmamind_calls (
     campaign_id bigint NOT NULL REFERENCES sigmamind_campaigns (campaign_id),
     phone       text NOT NULL,             -- +E.164
     row_number  bigint NOT NULL,
-    state       text NOT NULL CHECK (state IN ('sending', 'placed', 'failed', 'refused', 'unknown')),
+    state       text NOT NULL          -- how its request ended, named as the dialler's outcomes
+                CONSTRAINT sigmamind_calls_state_check
+                CHECK (state IN ('sending', 'placed', 'refused', 'not_sent', 'unknown')),
     call_id     text,
     status      integer,
     error       text,
@@ -31,3 +33,30 @@ CREATE TABLE IF NOT EXISTS sigmamind_dialers (
     heartbeat_at timestamptz NOT NULL DEFAULT now(),
     finished_at  timestamptz
 );
+-- Format 2: the states are named as the dialler's outcomes. Tables that a
+-- release of format 1 created name the server's refusal 'failed' and a
+-- request never sent 'refused'; the first dialer of format 2 to open them
+-- renames those rows and widens nothing else (this needs the tables' owner).
+-- Rows that a format 1 dialer writes afterwards are renamed the same way
+-- when the next format 2 dialer opens the tables (its campaign says 1).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_constraint
+               WHERE conname = 'sigmamind_calls_state_check'
+                 AND pg_get_constraintdef(oid) NOT LIKE '%not_sent%') THEN
+        ALTER TABLE sigmamind_calls DROP CONSTRAINT sigmamind_calls_state_check;
+    END IF;
+    IF EXISTS (SELECT 1 FROM sigmamind_campaigns WHERE format_version = 1) THEN
+        UPDATE sigmamind_calls AS c
+           SET state = CASE c.state WHEN 'failed' THEN 'refused' ELSE 'not_sent' END
+          FROM sigmamind_campaigns AS k
+         WHERE k.campaign_id = c.campaign_id AND k.format_version = 1
+           AND c.state IN ('failed', 'refused');
+        UPDATE sigmamind_campaigns SET format_version = 2 WHERE format_version = 1;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'sigmamind_calls_state_check') THEN
+        ALTER TABLE sigmamind_calls ADD CONSTRAINT sigmamind_calls_state_check
+            CHECK (state IN ('sending', 'placed', 'refused', 'not_sent', 'unknown'));
+    END IF;
+END
+$$;
