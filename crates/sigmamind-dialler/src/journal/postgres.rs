@@ -90,7 +90,7 @@ use std::time::Duration;
 use tokio_postgres::Client;
 
 use super::postgres_batch::{
-    self, Batcher, ClaimItem, Connection, FinishItem, Found, Owner, Sessions, Unwritten,
+    self, db, Batcher, ClaimItem, Connection, FinishItem, Found, Owner, Sessions, Unwritten,
 };
 
 use super::postgres_tls::Target;
@@ -158,39 +158,6 @@ impl Drop for PostgresJournal {
     fn drop(&mut self) {
         self.heartbeat.abort();
     }
-}
-
-/// A database error with its causes (a TLS handshake's reason is one), and
-/// what to do about the TLS ones. tokio-postgres's messages never hold the
-/// password.
-pub(super) fn db(error: tokio_postgres::Error) -> String {
-    let mut text = format!("PostgreSQL: {error}");
-    let mut cause = std::error::Error::source(&error);
-    while let Some(inner) = cause {
-        let inner_text = inner.to_string();
-        if !text.ends_with(&inner_text) {
-            text.push_str(": ");
-            text.push_str(&inner_text);
-        }
-        cause = inner.source();
-    }
-    let hint = if text.contains("UnknownIssuer") {
-        " (the server's certificate is signed by an authority this machine does not trust: give its \
-         certificate as sslrootcert=FILE)"
-    } else if text.contains("NotValidForName") || text.contains("not valid for name") {
-        " (the server's certificate does not name the host in the connection string: connect by the \
-         name it was issued for)"
-    } else if text.contains("must be owner of table sigmamind_") {
-        " (the journal's tables are of format 1: the first dialer of format 2 renames their states, \
-         which needs the tables' owner; run it once as the owner, or have the owner apply \
-         src/journal/postgres_schema.sql)"
-    } else if text.contains("server does not support TLS") {
-        " (the server offers no TLS: enable it there; sslmode=disable would send the journal in plain text)"
-    } else {
-        ""
-    };
-    text.push_str(hint);
-    text
 }
 
 impl PostgresJournal {
