@@ -27,7 +27,7 @@ use std::panic::{self, AssertUnwindSafe};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;
 
-pub use options::{DriftInspection, Options, SendAdapter};
+pub use options::{DriftInspection, Options, OptionsText, SendAdapter};
 pub use spec::{Spec, SpecError};
 
 /// Generates Rust source for a checked spec (see [`render`]).

@@ -88,3 +88,88 @@ impl Options {
         }
     }
 }
+
+/// [`Options`] as text, to hand to another thread: syn's paths hold
+/// tokens that stay on the thread that made them. [`OptionsText::options`]
+/// parses them again, into the same settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionsText {
+    types_path: String,
+    client_state: Option<String>,
+    send_adapter: Option<(String, String)>,
+    drift: Option<(String, String)>,
+    error_body_trait: Option<String>,
+}
+
+impl Options {
+    /// These settings as text (see [`OptionsText`]).
+    pub fn to_text(&self) -> OptionsText {
+        OptionsText {
+            types_path: tokens(&self.types_path),
+            client_state: self.client_state.as_ref().map(tokens),
+            send_adapter: self
+                .send_adapter
+                .as_ref()
+                .map(|a| (tokens(&a.function), tokens(&a.error_type))),
+            drift: self
+                .drift
+                .as_ref()
+                .map(|d| (tokens(&d.trait_), tokens(&d.findings))),
+            error_body_trait: self.error_body_trait.as_ref().map(tokens),
+        }
+    }
+}
+
+impl OptionsText {
+    /// The settings again, on this thread.
+    pub fn options(&self) -> Options {
+        fn parse<T: syn::parse::Parse>(text: &str) -> T {
+            syn::parse_str(text).expect("the text of a path or type that was parsed once")
+        }
+        Options {
+            types_path: parse(&self.types_path),
+            client_state: self.client_state.as_deref().map(parse),
+            send_adapter: self
+                .send_adapter
+                .as_ref()
+                .map(|(function, error_type)| SendAdapter {
+                    function: parse(function),
+                    error_type: parse(error_type),
+                }),
+            drift: self.drift.as_ref().map(|(trait_, findings)| DriftInspection {
+                trait_: parse(trait_),
+                findings: parse(findings),
+            }),
+            error_body_trait: self.error_body_trait.as_deref().map(parse),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Settings sent to another thread as text come back the same.
+    #[test]
+    fn options_survive_their_text() {
+        let options = Options {
+            types_path: syn::parse_quote!(crate::types),
+            client_state: Some(syn::parse_quote!(crate::client::Inner)),
+            send_adapter: Some(SendAdapter {
+                function: syn::parse_quote!(crate::transport::send),
+                error_type: syn::parse_quote!(crate::Error),
+            }),
+            drift: Some(DriftInspection {
+                trait_: syn::parse_quote!(crate::drift::Inspect),
+                findings: syn::parse_quote!(crate::drift::Findings<'_>),
+            }),
+            error_body_trait: Some(syn::parse_quote!(crate::ErrorBody)),
+        };
+        let text = options.to_text();
+        let again = std::thread::spawn(move || text.options().to_text())
+            .join()
+            .unwrap();
+        assert_eq!(again, options.to_text());
+        assert_eq!(format!("{:?}", again.options()), format!("{options:?}"));
+    }
+}

@@ -3,6 +3,7 @@
 //! whether they are required, enum values, newtype rules). Snapshotted, so a
 //! spec change reads like a changelog in review.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use heck::ToUpperCamelCase;
@@ -24,7 +25,7 @@ pub fn render(spec: &Spec, file: &syn::File) -> String {
         info["version"].as_str().unwrap_or("?")
     );
     let _ = writeln!(out, "\n## Operations");
-    let builders = module(file, "builder");
+    let builder_lines = builder_lines(module(file, "builder"));
     for (path, method, operation) in operations(&spec.document) {
         let id = operation["operationId"].as_str().unwrap_or("?");
         let _ = writeln!(out, "\n{} {path}  ->  Client::{id}()", method.to_uppercase());
@@ -53,51 +54,16 @@ pub fn render(spec: &Spec, file: &syn::File) -> String {
             );
         }
         let builder = id.to_upper_camel_case();
-        for item in builders {
-            match item {
-                Item::Struct(s) if s.ident == builder => {
-                    for field in &s.fields {
-                        let name = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();
-                        if name == "client" {
-                            continue;
-                        }
-                        // Builder fields hold `Result<T, String>` until `send`.
-                        let ty = type_name(&field.ty);
-                        let ty = ty
-                            .strip_prefix("Result<")
-                            .and_then(|t| t.strip_suffix(", String>"))
-                            .unwrap_or(&ty);
-                        let _ = writeln!(out, "  .{name}(): {ty}");
-                    }
-                }
-                // The builder's own impl (`CreateCall<'a>`), not another
-                // builder whose name starts with this one's (`CreateCallAgain`).
-                Item::Impl(block)
-                    if type_name(&block.self_ty)
-                        .strip_prefix(builder.as_str())
-                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('<')) =>
-                {
-                    for member in &block.items {
-                        if let ImplItem::Fn(f) = member {
-                            if f.sig.ident == "send" {
-                                let _ = writeln!(
-                                    out,
-                                    "  .send() -> {}",
-                                    clean(&f.sig.output.to_token_stream().to_string())
-                                        .trim_start_matches("->")
-                                        .trim()
-                                );
-                            }
-                        }
-                    }
-                }
-                _ => {}
+        if let Some(lines) = builder_lines.get(builder.as_str()) {
+            for line in lines {
+                let _ = writeln!(out, "{line}");
             }
         }
     }
 
     let _ = writeln!(out, "\n## Types");
     let types = module(file, "types");
+    let rules = rules(types);
     for item in types {
         match item {
             Item::Struct(s) => {
@@ -108,7 +74,7 @@ pub fn render(spec: &Spec, file: &syn::File) -> String {
                         .map(|f| type_name(&f.ty))
                         .collect::<Vec<_>>();
                     let _ = writeln!(out, "\nnewtype {}({})", s.ident, inner.join(", "));
-                    for rule in rules(types, &s.ident.to_string()) {
+                    for rule in rules.get(s.ident.to_string().as_str()).into_iter().flatten() {
                         let _ = writeln!(out, "  rule: {rule}");
                     }
                     continue;
@@ -182,19 +148,69 @@ fn module<'a>(file: &'a syn::File, name: &str) -> &'a [Item] {
         .unwrap_or(&[])
 }
 
-/// The rules typify enforces in a newtype's `FromStr`, by their error text.
-fn rules(types: &[Item], name: &str) -> Vec<String> {
-    let mut found = Vec::new();
+/// Each builder's lines, by the builder's name: its fields (what the
+/// operation takes) and its own `send()`, in the order the file has them.
+/// Indexed once: a spec has hundreds of operations and builders.
+fn builder_lines(builders: &[Item]) -> HashMap<String, Vec<String>> {
+    let mut lines: HashMap<String, Vec<String>> = HashMap::new();
+    for item in builders {
+        match item {
+            Item::Struct(s) => {
+                let entry = lines.entry(s.ident.to_string()).or_default();
+                for field in &s.fields {
+                    let name = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();
+                    if name == "client" {
+                        continue;
+                    }
+                    // Builder fields hold `Result<T, String>` until `send`.
+                    let ty = type_name(&field.ty);
+                    let ty = ty
+                        .strip_prefix("Result<")
+                        .and_then(|t| t.strip_suffix(", String>"))
+                        .unwrap_or(&ty);
+                    entry.push(format!("  .{name}(): {ty}"));
+                }
+            }
+            // The builder's own impl (`CreateCall<'a>`), under its name
+            // without generics: not another builder whose name starts
+            // with this one's (`CreateCallAgain`).
+            Item::Impl(block) => {
+                let self_ty = type_name(&block.self_ty);
+                let name = self_ty.split('<').next().unwrap_or_default().to_owned();
+                for member in &block.items {
+                    if let ImplItem::Fn(f) = member {
+                        if f.sig.ident == "send" {
+                            lines.entry(name.clone()).or_default().push(format!(
+                                "  .send() -> {}",
+                                clean(&f.sig.output.to_token_stream().to_string())
+                                    .trim_start_matches("->")
+                                    .trim()
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    lines
+}
+
+/// The rules typify enforces in each newtype's `FromStr`, by their error
+/// text, by the newtype's name.
+fn rules(types: &[Item]) -> HashMap<String, Vec<String>> {
+    let mut found: HashMap<String, Vec<String>> = HashMap::new();
     for item in types {
         let Item::Impl(block) = item else { continue };
         let is_from_str = block
             .trait_
             .as_ref()
             .is_some_and(|(path, _)| path.segments.last().is_some_and(|s| s.ident == "FromStr"));
-        if !is_from_str || type_name(&block.self_ty) != name {
+        if !is_from_str {
             continue;
         }
-        collect_literals(block.to_token_stream(), &mut found);
+        let rules = found.entry(type_name(&block.self_ty)).or_default();
+        collect_literals(block.to_token_stream(), rules);
     }
     found
 }

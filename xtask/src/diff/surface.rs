@@ -44,29 +44,58 @@ pub(super) fn both(
         Some(_) => transform::Success::AnyTwoHundred,
         None => transform::Success::AsDocumented,
     };
-    for document in [old, new] {
+    let mixed = |document: &Value| -> Vec<String> {
         let Ok(spec) = Spec::from_value("spec", without(document, &left)) else {
-            continue;
+            return Vec::new();
         };
-        if let Ok((prepared, _)) = transform::prepare(&spec, success) {
-            left.extend(
-                mixed_success_kinds(&prepared)
-                    .into_iter()
-                    .map(|b| format!("{} {}: {}", b.method.to_uppercase(), b.path, b.why)),
-            );
-        }
-    }
+        let Ok((prepared, _)) = transform::prepare(&spec, success) else {
+            return Vec::new();
+        };
+        mixed_success_kinds(&prepared)
+            .into_iter()
+            .map(|b| format!("{} {}: {}", b.method.to_uppercase(), b.path, b.why))
+            .collect()
+    };
+    let (in_old, in_new) = std::thread::scope(|scope| {
+        let in_old = scope.spawn(|| mixed(old));
+        let in_new = mixed(new);
+        (
+            in_old
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            in_new,
+        )
+    });
+    left.extend(in_old.into_iter().chain(in_new));
     tidy(&mut left);
     // Then what a failed generation names, a few rounds at most.
     for _ in 0..8 {
-        let error = match (of(old, &left, options), of(new, &left, options)) {
+        // The two documents at once: each generation is the report's
+        // longest step.
+        let text = options.to_text();
+        let (o, n) = std::thread::scope(|scope| {
+            let o = scope.spawn(|| of(old, &left, &text.options()));
+            let n = of(new, &left, options);
+            (
+                o.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                n,
+            )
+        });
+        let errors: Vec<String> = match (o, n) {
             (Ok(o), Ok(n)) => return (Ok((o, n)), left),
-            (Err(e), _) | (_, Err(e)) => e,
+            (o, n) => {
+                let mut errors: Vec<String> = [o.err(), n.err()].into_iter().flatten().collect();
+                errors.dedup();
+                errors
+            }
         };
-        let mut named = named_by(&error, old, new);
+        let mut named: Vec<String> = errors
+            .iter()
+            .flat_map(|error| named_by(error, old, new))
+            .collect();
         named.retain(|n| !left.iter().any(|l| same_operation(l, n)));
         if named.is_empty() {
-            return (Err(error), left);
+            return (Err(errors.join("; ")), left);
         }
         left.extend(named);
         tidy(&mut left);

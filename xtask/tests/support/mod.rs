@@ -38,6 +38,20 @@ pub fn changed(f: impl FnOnce(&mut Value)) -> Value {
     taken.document
 }
 
+/// FIXTURE like [`changed`], for a document the generator cannot take as
+/// written (a request body of two media types: progenitor takes one): the
+/// rules compare it all the same, and the surface check leaves the
+/// operation out.
+pub fn changed_beyond_the_generator(f: impl FnOnce(&mut Value)) -> Value {
+    let mut v = shipped();
+    f(&mut v);
+    let taken = sigmamind_codegen::intake::run(&v, None, &book(), true).expect("test specs take in");
+    let refused = sigmamind_codegen::Spec::from_value("changed.json", taken.document.clone())
+        .expect_err("the generator takes this document: use `changed`");
+    assert!(refused.problem.contains("media types"), "{refused:?}");
+    taken.document
+}
+
 /// (rule, level, location, message) of each change between two specs.
 pub fn rules(old: &Value, new: &Value) -> Vec<(&'static str, xtask::diff::Level, String, String)> {
     xtask::diff::diff(old, new)
