@@ -250,6 +250,27 @@ pub fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// The struct the generator (typify) makes inside a nullable object
+/// component `name`, which becomes `newtype name(Option<Inner>)`: named
+/// after the schema's `title` as typify names things (upper camel case), or
+/// `{name}Inner` without one. `None` for any other schema.
+pub fn nullable_object_inner(name: &str, schema: &Value) -> Option<String> {
+    use heck::ToUpperCamelCase;
+    let nullable = schema.get("nullable") == Some(&Value::Bool(true));
+    let object =
+        schema.get("type").and_then(Value::as_str) == Some("object") || schema.get("properties").is_some();
+    if !(nullable && object) {
+        return None;
+    }
+    Some(match schema.get("title").and_then(Value::as_str) {
+        Some(title) => title
+            .replace('\'', "")
+            .replace(|c: char| !(c.is_alphanumeric() || c == '_'), "-")
+            .to_upper_camel_case(),
+        None => format!("{name}Inner"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -179,3 +179,55 @@ fn generation_is_deterministic() {
     let b = generate(&spec, &Options::standalone()).unwrap();
     assert_eq!(a, b);
 }
+
+/// Seen on GitHub's description: a nullable object component becomes a
+/// newtype over `Option` of a struct typify names after the schema's
+/// `title` (`NullableIssueReference(Option<IssueReference>)`), or
+/// `{name}Inner`. The change report finds those structs by this rule.
+#[test]
+fn a_nullable_object_holds_the_struct_the_rule_names() {
+    let mut document = shipped();
+    let object = |title: Option<&str>| {
+        let mut schema = json!({
+            "type": "object", "nullable": true,
+            "properties": {"number": {"type": "integer"}}
+        });
+        if let Some(title) = title {
+            schema["title"] = json!(title);
+        }
+        schema
+    };
+    let cases = [
+        ("NullableIssueReference", Some("Issue Reference")),
+        ("NullablePinnedComment", Some("Pinned issue-comment's context")),
+        ("CodeScanningOptions", None),
+    ];
+    let mut properties = serde_json::Map::new();
+    for (name, title) in cases {
+        document["components"]["schemas"][name] = object(title);
+        properties.insert(
+            name.to_lowercase(),
+            json!({"$ref": format!("#/components/schemas/{name}")}),
+        );
+    }
+    document["components"]["schemas"]["Holder"] = json!({"type": "object", "properties": properties});
+    document["paths"]["/v1/holders"] = json!({"get": {
+        "operationId": "get_holder",
+        "responses": {"200": {"description": "A holder.", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Holder"}
+        }}}}
+    }});
+    let surface = surface_of(document.clone());
+    for (name, _) in cases {
+        let schema = &document["components"]["schemas"][name];
+        let inner = sigmamind_codegen::schema::nullable_object_inner(name, schema).unwrap();
+        assert!(
+            surface.contains(&format!("newtype {name}(Option<{inner}>)")),
+            "{name} -> {inner}:\n{surface}"
+        );
+        assert!(
+            surface.contains(&format!("\nstruct {inner}\n")),
+            "{inner}:\n{surface}"
+        );
+    }
+}

@@ -1176,3 +1176,87 @@ fn the_surface_check_leaves_out_only_what_cannot_be_generated() {
     );
     assert!(report.markdown().contains("compared without 1 operation(s)"));
 }
+
+/// Seen on GitHub's description: a new nullable object component
+/// (`nullable-issue-reference`, titled "Issue Reference") is generated as
+/// `newtype NullableIssueReference(Option<IssueReference>)`; the struct
+/// inside, named after the title, is part of the same change, not an
+/// unclassified one. The same for a nullable object removed (its
+/// `…Inner` struct goes with it).
+#[test]
+fn the_struct_inside_a_nullable_object_goes_with_its_change() {
+    let with_reference = |title: Option<&str>| {
+        changed(|s| {
+            let mut schema = json!({
+                "type": "object", "nullable": true,
+                "properties": {"number": {"type": "integer"}, "title": {"type": "string"}}
+            });
+            if let Some(title) = title {
+                schema["title"] = json!(title);
+            }
+            s["components"]["schemas"]["NullableIssueReference"] = schema;
+            s.pointer_mut(CALL).unwrap()["blockedBy"] =
+                json!({"$ref": "#/components/schemas/NullableIssueReference"});
+        })
+    };
+    for title in [Some("Issue Reference"), None] {
+        let new = with_reference(title);
+        for (old, new) in [(&shipped(), &new), (&new, &shipped())] {
+            let report = diff(old, new);
+            assert!(
+                !report
+                    .changes
+                    .iter()
+                    .any(|c| c.rule == "unclassified-surface-change"),
+                "{title:?}: {:#?}",
+                report.changes
+            );
+            assert!(report.surface_not_compared.is_none(), "{report:#?}");
+        }
+    }
+}
+
+/// Seen on GitHub's description: `pull-request-webhook` is `allOf` of
+/// `pull-request` and a part of its own, which the generator merges into
+/// one struct. `pull-request` gained a field, found where an operation
+/// first reaches it; the webhook's struct gained it too, and that is the
+/// same change.
+#[test]
+fn a_field_added_to_an_all_of_member_is_the_composites_too() {
+    let with_member_fields = |fields: Value| {
+        changed(|s| {
+            let schemas = &mut s["components"]["schemas"];
+            schemas["Stacked"] = json!({"type": "object", "properties": fields});
+            schemas["StackedWebhook"] = json!({"allOf": [
+                {"$ref": "#/components/schemas/Stacked"},
+                {"type": "object", "properties": {"sender": {"type": "string"}}}
+            ]});
+            s.pointer_mut(CALL).unwrap()["stacked"] = json!({"$ref": "#/components/schemas/Stacked"});
+            // Required, as an `allOf` member is: the member is compared once,
+            // where the operation reaches it first.
+            s["components"]["schemas"]["Call"]["required"] = json!(["stacked"]);
+        })
+    };
+    let old = with_member_fields(json!({"id": {"type": "integer"}}));
+    let new = with_member_fields(json!({"id": {"type": "integer"}, "stack": {"type": "string"}}));
+    let report = diff(&old, &new);
+    assert!(
+        !report
+            .changes
+            .iter()
+            .any(|c| c.rule == "unclassified-surface-change"),
+        "{:#?}",
+        report.changes
+    );
+    let added: Vec<&str> = report
+        .changes
+        .iter()
+        .filter(|c| c.rule == "response-property-added")
+        .map(|c| c.location.as_str())
+        .collect();
+    assert_eq!(
+        added,
+        ["POST /v1/calls response 201.stacked.stack"],
+        "{report:#?}"
+    );
+}

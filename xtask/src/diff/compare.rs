@@ -26,6 +26,7 @@ pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
         seen: BTreeMap::new(),
         context: Vec::new(),
         open_enums: open_enums(new),
+        merged_into: BTreeMap::new(),
     };
     d.operations();
     // The generator makes a type of every component, reached or not (a
@@ -41,7 +42,19 @@ pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
         );
     }
     d.security_and_servers();
+    let merged_into = std::mem::take(&mut d.merged_into);
     for change in &mut d.changes {
+        // The generator merges an `allOf`'s members into one struct: a
+        // change to a member's type is one to every composite's.
+        let mut pending = change.types.clone();
+        while let Some(name) = pending.pop() {
+            for composite in merged_into.get(&name).into_iter().flatten() {
+                if !change.types.contains(composite) {
+                    change.types.push(composite.clone());
+                    pending.push(composite.clone());
+                }
+            }
+        }
         let own = operation_of(&change.location).map(str::to_owned);
         change.also_at.sort();
         change.also_at.dedup();
@@ -119,6 +132,9 @@ struct Differ<'a> {
     context: Vec<String>,
     /// Components a response of the new spec can carry.
     open_enums: BTreeSet<String>,
+    /// For each component that is an `allOf` member, the composites whose
+    /// generated struct merges its fields.
+    merged_into: BTreeMap<String, BTreeSet<String>>,
 }
 
 fn ops(doc: &Value) -> BTreeMap<String, (&Value, &Value)> {
@@ -1088,6 +1104,22 @@ impl<'a> Differ<'a> {
                     let mut added = Vec::new();
                     for (member, nmember) in &new_members {
                         match old_members.iter().find(|(k, _)| k == member) {
+                            Some((_, omember)) if key == "allOf" => {
+                                let component = component_of(nmember).or(component_of(omember));
+                                if let (Some(member), Some(composite)) = (component, self.context.last()) {
+                                    self.merged_into
+                                        .entry(member.to_owned())
+                                        .or_default()
+                                        .insert(composite.clone());
+                                }
+                                self.schema(
+                                    side,
+                                    &format!("{location}.{key}[{member}]"),
+                                    omember,
+                                    nmember,
+                                    true,
+                                )
+                            }
                             Some((_, omember)) => self.schema(
                                 side,
                                 &format!("{location}.{key}[{member}]"),

@@ -266,6 +266,7 @@ pub fn diff(old: &Value, new: &Value) -> Report {
 pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
     let mut changes = compare::changes(old, new);
     changes.extend(places::changes(old, new));
+    with_inner_types(old, new, &mut changes);
     let (surfaces, surface_left_out) = surface::both(old, new, options);
     let surface_not_compared = match surfaces {
         Ok((o, n)) => {
@@ -296,6 +297,33 @@ pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
     };
     report.settle(identical);
     report
+}
+
+/// A change to a nullable object component also explains the struct the
+/// generator makes inside it (`newtype X(Option<Inner>)`), in either
+/// document.
+fn with_inner_types(old: &Value, new: &Value, changes: &mut [Change]) {
+    let schemas = [
+        old.pointer("/components/schemas"),
+        new.pointer("/components/schemas"),
+    ];
+    for change in changes {
+        let inner: Vec<String> = change
+            .types
+            .iter()
+            .flat_map(|name| {
+                schemas.into_iter().filter_map(move |schemas| {
+                    let schema = schemas?.get(name)?;
+                    sigmamind_codegen::schema::nullable_object_inner(name, schema)
+                })
+            })
+            .collect();
+        for name in inner {
+            if !change.types.contains(&name) {
+                change.types.push(name);
+            }
+        }
+    }
 }
 
 impl Change {
