@@ -264,8 +264,18 @@ pub fn diff(old: &Value, new: &Value) -> Report {
 
 /// [`diff`] with other generator settings (for documents that are not ours).
 pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
-    let mut changes = compare::changes(old, new);
-    changes.extend(places::changes(old, new));
+    // The rules by place and the types by place are independent: at once.
+    let (mut changes, by_place) = std::thread::scope(|scope| {
+        let by_place = scope.spawn(|| places::changes(old, new));
+        let changes = compare::changes(old, new);
+        (
+            changes,
+            by_place
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    changes.extend(by_place);
     with_inner_types(old, new, &mut changes);
     let (surfaces, surface_left_out) = surface::both(old, new, options);
     let surface_not_compared = match surfaces {
