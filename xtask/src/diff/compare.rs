@@ -826,7 +826,7 @@ impl<'a> Differ<'a> {
         if side == Side::Request {
             self.limits(location, o, n);
         }
-        self.composition(side, location, o, n);
+        self.composition(side, location, o, n, component);
         self.properties(side, location, o, n);
         if let (Some(oi), Some(ni)) = (o.get("items"), n.get("items")) {
             self.schema(side, &format!("{location}[]"), oi, ni, true);
@@ -1049,7 +1049,16 @@ impl<'a> Differ<'a> {
     /// ([`member_key`]: the component they reference, their discriminator
     /// value, else their position), as the generator names its variants:
     /// a member moved within the list is the same member.
-    fn composition(&mut self, side: Side, location: &str, o: &'a Value, n: &'a Value) {
+    /// `composite`: the component being compared, if it is one (the
+    /// generated struct an `allOf`'s members merge into).
+    fn composition(
+        &mut self,
+        side: Side,
+        location: &str,
+        o: &'a Value,
+        n: &'a Value,
+        composite: Option<&str>,
+    ) {
         for key in ["oneOf", "anyOf", "allOf"] {
             let members = |s: &'a Value| s.get(key).and_then(Value::as_array);
             match (members(o), members(n)) {
@@ -1106,11 +1115,11 @@ impl<'a> Differ<'a> {
                         match old_members.iter().find(|(k, _)| k == member) {
                             Some((_, omember)) if key == "allOf" => {
                                 let component = component_of(nmember).or(component_of(omember));
-                                if let (Some(member), Some(composite)) = (component, self.context.last()) {
+                                if let (Some(member), Some(composite)) = (component, composite) {
                                     self.merged_into
                                         .entry(member.to_owned())
                                         .or_default()
-                                        .insert(composite.clone());
+                                        .insert(composite.to_owned());
                                 }
                                 self.schema(
                                     side,

@@ -100,7 +100,6 @@ pub(crate) enum JournalState {
 
 impl JournalState {
     /// Every state.
-    #[cfg(test)]
     pub(crate) const ALL: [JournalState; 4] = [
         JournalState::Placed,
         JournalState::Refused,
@@ -124,14 +123,7 @@ impl JournalState {
     /// The state named `name` in a journal of `version` (`None` for any
     /// other text, such as the database's `sending`).
     pub(crate) fn parse(name: &str, version: u32) -> Option<JournalState> {
-        [
-            JournalState::Placed,
-            JournalState::Refused,
-            JournalState::NotSent,
-            JournalState::Unknown,
-        ]
-        .into_iter()
-        .find(|state| state.name(version) == name)
+        Self::ALL.into_iter().find(|state| state.name(version) == name)
     }
 }
 
