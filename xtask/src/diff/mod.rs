@@ -265,16 +265,7 @@ pub fn diff(old: &Value, new: &Value) -> Report {
 /// [`diff`] with other generator settings (for documents that are not ours).
 pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
     // The rules by place and the types by place are independent: at once.
-    let (mut changes, by_place) = std::thread::scope(|scope| {
-        let by_place = scope.spawn(|| places::changes(old, new));
-        let changes = compare::changes(old, new);
-        (
-            changes,
-            by_place
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        )
-    });
+    let (mut changes, by_place) = at_once(|| compare::changes(old, new), || places::changes(old, new));
     changes.extend(by_place);
     with_inner_types(old, new, &mut changes);
     let (surfaces, surface_left_out) = surface::both(old, new, options);
@@ -307,6 +298,22 @@ pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
     };
     report.settle(identical);
     report
+}
+
+/// Runs `first` on a thread of its own and `second` on this one, and
+/// returns both results (a panic in either goes on as one): each side of a
+/// large spec takes seconds, and the two are independent.
+pub(super) fn at_once<A: Send, B>(first: impl FnOnce() -> A + Send, second: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let first = scope.spawn(first);
+        let second = second();
+        (
+            first
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            second,
+        )
+    })
 }
 
 /// A change to a nullable object component also explains the struct the

@@ -19,16 +19,7 @@ use super::{Change, Level};
 /// Every change to the Rust types by place between two effective specs.
 pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
     // Each document's intake is long on a large spec: both at once.
-    let (old_book, new_book) = std::thread::scope(|scope| {
-        let old_book = scope.spawn(|| book_of(old));
-        let new_book = book_of(new);
-        (
-            old_book
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            new_book,
-        )
-    });
+    let (old_book, new_book) = super::at_once(|| book_of(old), || book_of(new));
     let mut out = Vec::new();
     // The same place, another Rust name: grouped by (was, is).
     let mut renamed: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();

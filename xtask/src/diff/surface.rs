@@ -56,16 +56,7 @@ pub(super) fn both(
             .map(|b| format!("{} {}: {}", b.method.to_uppercase(), b.path, b.why))
             .collect()
     };
-    let (in_old, in_new) = std::thread::scope(|scope| {
-        let in_old = scope.spawn(|| mixed(old));
-        let in_new = mixed(new);
-        (
-            in_old
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            in_new,
-        )
-    });
+    let (in_old, in_new) = super::at_once(|| mixed(old), || mixed(new));
     left.extend(in_old.into_iter().chain(in_new));
     tidy(&mut left);
     // Then what a failed generation names, a few rounds at most.
@@ -73,14 +64,7 @@ pub(super) fn both(
         // The two documents at once: each generation is the report's
         // longest step.
         let text = options.to_text();
-        let (o, n) = std::thread::scope(|scope| {
-            let o = scope.spawn(|| of(old, &left, &text.options()));
-            let n = of(new, &left, options);
-            (
-                o.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                n,
-            )
-        });
+        let (o, n) = super::at_once(|| of(old, &left, &text.options()), || of(new, &left, options));
         let errors: Vec<String> = match (o, n) {
             (Ok(o), Ok(n)) => return (Ok((o, n)), left),
             (o, n) => {
