@@ -59,11 +59,11 @@ pub(super) fn both(
     let (in_old, in_new) = super::at_once(|| mixed(old), || mixed(new));
     left.extend(in_old.into_iter().chain(in_new));
     tidy(&mut left);
-    // Then what a failed generation names, a few rounds at most.
+    // Then what a failed generation names, a few rounds at most. The two
+    // documents at once: each generation is the report's longest step (the
+    // other thread takes the settings as text).
+    let text = options.to_text();
     for _ in 0..8 {
-        // The two documents at once: each generation is the report's
-        // longest step.
-        let text = options.to_text();
         let (o, n) = super::at_once(|| of(old, &left, &text.options()), || of(new, &left, options));
         let errors: Vec<String> = match (o, n) {
             (Ok(o), Ok(n)) => return (Ok((o, n)), left),
