@@ -3,7 +3,7 @@
 //!
 //! Both sides send the same request (`support::plain_create_call` says what
 //! "the same" covers) to the same `MockServer` and decode the answer into
-//! `types::Call`; what differs is the SDK layer (builder checks, hooks,
+//! `types::Call`; what differs is the SDK layer (builder checks, authorisation,
 //! retry loop, error mapping).
 //! Rounds alternate SDK and plain so that machine noise hits both; medians
 //! are reported, and their ratio is the number that matters.

@@ -1,10 +1,9 @@
 //! Configuring the generated [`Client`]: API key, base URL, timeouts,
-//! retries, user agent, and the hooks that apply them to every request.
+//! retries, user agent; the transport applies them to every request.
 
 use std::fmt;
 use std::time::Duration;
 
-use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
 
 use crate::error::Error;
@@ -67,7 +66,7 @@ impl fmt::Debug for ApiKey {
 }
 
 /// What the generated [`Client`] carries besides its `reqwest::Client`:
-/// the key and the policies applied by the request hooks.
+/// the key and the policies the transport applies to every request.
 #[derive(Clone)]
 pub struct ClientState {
     pub(crate) api_key: ApiKey,
@@ -79,6 +78,14 @@ pub struct ClientState {
     pub(crate) drift: std::sync::Arc<crate::drift::Recorder>,
     /// How to wait before a resend (`None`: sleep the policy's delay).
     pub(crate) retry_wait: Option<std::sync::Arc<dyn crate::retry::RetryWait>>,
+}
+
+impl ClientState {
+    /// Adds the key and the user agent to a request's headers.
+    pub(crate) fn authorise(&self, headers: &mut reqwest::header::HeaderMap) {
+        headers.insert(API_KEY_HEADER_NAME, self.api_key.header_value());
+        headers.insert(USER_AGENT, self.user_agent.clone());
+    }
 }
 
 impl fmt::Debug for ClientState {
@@ -381,39 +388,5 @@ impl Client {
     /// (see [`crate::drift`]). Shared by the client's clones.
     pub fn drift(&self) -> crate::DriftSummary {
         self.inner().drift.summary()
-    }
-}
-
-impl ClientHooks<ClientState> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        let state = self.inner();
-        let headers = request.headers_mut();
-        headers.insert(API_KEY_HEADER_NAME, state.api_key.header_value());
-        headers.insert(USER_AGENT, state.user_agent.clone());
-        Ok(())
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        // Not boxed: the operation future that holds this one is boxed
-        // already (the generated `send`), and a second allocation cost more
-        // than the move it saved (BENCHMARKS.md, instructions per call).
-        let state = self.inner();
-        crate::transport::execute(
-            self.client(),
-            &state.retry,
-            state.retry_wait.as_deref(),
-            state.max_response_body,
-            request,
-            info,
-        )
-        .await
     }
 }

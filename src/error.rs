@@ -3,14 +3,15 @@
 //! request (decided in [`crate::fate`]). No variant ever holds the API key.
 //!
 //! Besides the classifier, this module depends on nothing else in the
-//! crate: the transport hands it what it observed (`Observed`) by value.
+//! crate: the transport hands what it saw, by value, to one constructor per
+//! way a call can end (not built, unanswered, answered with an error,
+//! undecodable).
 
 use std::fmt;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::StatusCode;
-use serde::de::DeserializeOwned;
 
 use crate::fate::{call_id_in, Exchange, Fate, Verdict};
 use crate::text::printable;
@@ -20,27 +21,6 @@ const BODY_START: usize = 200;
 
 /// Headers that carry the server's request id, most common first.
 const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-amzn-requestid"];
-
-/// What the transport observed of one operation call, for the error.
-#[derive(Debug, Default)]
-pub(crate) struct Observed {
-    /// Attempts made, retries included (0: nothing reached the transport).
-    pub attempts: u32,
-    /// The retry policy's verdict on the last attempt.
-    pub retryable: bool,
-    /// Status and content type of the final response, if one arrived.
-    pub status: Option<StatusCode>,
-    pub content_type: Option<HeaderValue>,
-    /// The whole final response, kept when it is not a success (errors show it).
-    pub response: Option<ResponseInfo>,
-    /// The body could not be read completely (status and headers had arrived).
-    pub body_error: Option<String>,
-    /// The final response's `Retry-After`, parsed.
-    pub retry_after: Option<std::time::Duration>,
-    /// The final response's body was longer than the client's limit (this
-    /// many bytes): only its start was read (kept in `response`).
-    pub truncated_at: Option<usize>,
-}
 
 /// What the client saw of the final response.
 #[derive(Debug, Clone, Default)]
@@ -319,123 +299,96 @@ impl Error {
         }
     }
 
-    /// Builds the error for a failed generated operation from progenitor's
-    /// error and what the transport recorded.
-    pub(crate) fn from_operation<T: DeserializeOwned, E>(
-        operation_id: &'static str,
-        error: progenitor_client::Error<E>,
-        observed: Observed,
-    ) -> Self {
+    /// progenitor's code could not build the request (a builder value that
+    /// breaks the spec, a body that cannot be serialised): nothing was sent.
+    pub(crate) fn not_built<E>(error: progenitor_client::Error<E>) -> Self {
         use progenitor_client::Error as P;
-        let Observed {
-            attempts,
-            retryable,
-            status,
-            content_type,
-            response,
-            body_error,
-            retry_after,
-            truncated_at,
-        } = observed;
-        let content_type = content_type.and_then(|v| v.to_str().ok().map(str::to_owned));
-        if let (Some(limit), Some(response)) =
-            (truncated_at, response.as_ref().filter(|r| r.status.is_success()))
-        {
-            // A success too long to read: the call was placed; its id is
-            // in the part read, if anywhere.
-            return Error::Undecodable {
-                status: Some(response.status),
-                content_type: content_type_of(&response.headers),
-                body_start: body_start(&response.body),
-                path: None,
-                message: format!(
-                    "the answer is longer than the client's limit of {limit} bytes \
-                     (ClientBuilder::max_response_body); the rest was not read"
-                ),
-                call_id: call_id_in(&response.body),
-            };
-        }
         match error {
             P::InvalidRequest(message) => Error::invalid_request(&message),
             P::Custom(message) => Error::config(message),
+            // reqwest refused to build it (its URL, a header, the JSON body).
+            // The URL is left out: it is the user's, and may carry credentials.
             P::CommunicationError(source) | P::ResponseBodyError(source) | P::InvalidUpgrade(source) => {
-                if let (Some(response), Some(message)) = (response, body_error) {
-                    // The status arrived, the body broke off (or timed out):
-                    // a 2xx still proves the request was processed.
-                    Error::Undecodable {
-                        status: Some(response.status),
-                        content_type: content_type_of(&response.headers),
-                        body_start: body_start(&response.body),
-                        path: None,
-                        message: format!("the body could not be read completely: {message}"),
-                        call_id: call_id_in(&response.body),
-                    }
-                } else if source.is_connect() {
-                    // Connecting failed, in time or not: nothing was sent.
-                    Error::Connection {
-                        maybe_processed: false,
-                        attempts,
-                        retryable,
-                        source,
-                    }
-                } else if source.is_timeout() {
-                    Error::Timeout {
-                        attempts,
-                        retryable,
-                        source,
-                    }
-                } else {
-                    Error::Connection {
-                        maybe_processed: true,
-                        attempts,
-                        retryable,
-                        source,
-                    }
+                Error::InvalidRequest {
+                    field: None,
+                    rule: format!(
+                        "the request could not be built: {}",
+                        causes(&source.without_url())
+                    ),
                 }
             }
-            P::ErrorResponse(value) => {
-                let info = response.unwrap_or_else(|| ResponseInfo {
-                    status: value.status(),
-                    headers: value.headers().clone(),
-                    body: Bytes::new(),
-                });
-                api_error(operation_id, info, attempts, retryable, retry_after)
+            // The rest carry a response, which a request not yet built lacks.
+            _ => Error::InvalidRequest {
+                field: None,
+                rule: "the request could not be built".to_owned(),
+            },
+        }
+    }
+
+    /// No answer arrived: connecting failed, the attempt timed out, or the
+    /// connection was lost before a status came back.
+    pub(crate) fn unanswered(source: reqwest::Error, attempts: u32, retryable: bool) -> Self {
+        if source.is_connect() {
+            // Connecting failed, in time or not: nothing was sent.
+            Error::Connection {
+                maybe_processed: false,
+                attempts,
+                retryable,
+                source,
             }
-            P::UnexpectedResponse(raw) => {
-                let info = response.unwrap_or_else(|| ResponseInfo {
-                    status: raw.status(),
-                    headers: raw.headers().clone(),
-                    body: Bytes::new(),
-                });
-                api_error(operation_id, info, attempts, retryable, retry_after)
+        } else if source.is_timeout() {
+            Error::Timeout {
+                attempts,
+                retryable,
+                source,
             }
-            P::InvalidResponsePayload(body, serde_error) => {
-                // Decode again, tracking the path, to say where it broke.
-                let mut de = serde_json::Deserializer::from_slice(&body);
-                let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-                    Err(e) => {
-                        let path = e.path().to_string();
-                        (
-                            (path != "." && !path.is_empty()).then_some(path),
-                            e.into_inner().to_string(),
-                        )
-                    }
-                    Ok(_) => (None, serde_error.to_string()),
-                };
-                Error::Undecodable {
-                    status,
-                    content_type,
-                    body_start: body_start(&body),
-                    path,
-                    message,
-                    call_id: call_id_in(&body),
-                }
+        } else {
+            Error::Connection {
+                maybe_processed: true,
+                attempts,
+                retryable,
+                source,
             }
+        }
+    }
+
+    /// An answer whose body could not be read whole or decoded: `path` is
+    /// where decoding failed, when it got that far. With a `2xx` status the
+    /// request was processed, and the body's `callId`, if any, is kept.
+    pub(crate) fn undecodable(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        path: Option<String>,
+        message: String,
+    ) -> Self {
+        Error::Undecodable {
+            status: Some(status),
+            content_type: content_type_of(headers),
+            body_start: body_start(body),
+            path,
+            message,
+            call_id: call_id_in(body),
         }
     }
 }
 
-fn api_error(
+/// An error and its causes, one after another (reqwest's own text says
+/// only "builder error").
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// An answer that is not a success (`3xx`, `4xx`, `5xx`), with what was
+/// read of its body, as [`Error::Redirect`] or [`Error::Api`].
+pub(crate) fn api_error(
     operation_id: &'static str,
     info: ResponseInfo,
     attempts: u32,

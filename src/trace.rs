@@ -33,15 +33,17 @@ impl AttemptSpan {
         }
     }
 
-    /// Runs the attempt inside the span.
-    pub(crate) async fn instrument<F: Future>(&self, attempt: F) -> F::Output {
+    /// Runs the attempt inside the span. Not an `async fn`: that would
+    /// hold the attempt's future twice (as its argument and as what it
+    /// awaits), and the request path moves every byte of it.
+    pub(crate) fn instrument<F: Future>(&self, attempt: F) -> impl Future<Output = F::Output> {
         #[cfg(feature = "tracing")]
         {
-            tracing::Instrument::instrument(attempt, self.span.clone()).await
+            tracing::Instrument::instrument(attempt, self.span.clone())
         }
         #[cfg(not(feature = "tracing"))]
         {
-            attempt.await
+            attempt
         }
     }
 

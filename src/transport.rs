@@ -1,83 +1,190 @@
-//! The request path under every generated operation: attempts and retries
-//! ([`execute`], called from the `exec` hook) and the translation of the
-//! outcome into [`Error`] ([`send`], which every generated `send()` calls).
-//!
-//! progenitor's error keeps less than an error needs (the body of an error
-//! response, the attempts made), so `execute` records what it observed in a
-//! task-local that `send` opens around the operation and hands to the error
-//! by value. That side channel lives in this module only, and `execute`
-//! running outside it is a bug: debug builds (and so every test) panic.
+//! The request path under every generated operation: [`send`], which
+//! every generated `send()` calls with the request progenitor's code built,
+//! authorises it, sends it with retries ([`execute`]), reads the answer (at
+//! most the body limit), decodes a success and turns anything else into
+//! [`Error`]. What each step saw is passed on by return value.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::time::SystemTime;
 
-use progenitor_client::{OperationInfo, ResponseValue};
-use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
+use progenitor_client::ResponseValue;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, Observed, ResponseInfo};
+use crate::error::{api_error, Error, ResponseInfo};
 use crate::fate::{classify, classify_answer, Exchange, Verdict};
 use crate::retry::{jitter, parse_retry_after, Attempt, RetryPolicy};
 use crate::trace::AttemptSpan;
 
-tokio::task_local! {
-    // Boxed, and only once something is recorded: tokio swaps a task-local's
-    // value in and out of its slot at every poll, and a pointer is cheaper
-    // to swap than the record itself (the swaps showed up as memcpy).
-    static OBSERVED: RefCell<Option<Box<Observed>>>;
+/// How a success's body becomes the operation's success type: the
+/// generated `send` names one of [`Json`], [`Empty`] or [`Stream`], by the
+/// kind of success the spec documents.
+pub(crate) trait Decoder<T> {
+    /// The value, or where (a path, when known) and why decoding failed.
+    fn decode(self, body: &bytes::Bytes) -> Result<T, (Option<String>, String)>;
 }
 
-fn record(f: impl FnOnce(&mut Observed)) {
-    let recorded = OBSERVED.try_with(|o| f(o.borrow_mut().get_or_insert_with(Box::default)));
-    debug_assert!(
-        recorded.is_ok(),
-        "transport::execute ran outside transport::send: what it observed would be lost"
-    );
+/// A JSON body, decoded as the success type.
+pub(crate) struct Json;
+
+impl<T: DeserializeOwned> Decoder<T> for Json {
+    fn decode(self, body: &bytes::Bytes) -> Result<T, (Option<String>, String)> {
+        serde_json::from_slice(body).map_err(|first| {
+            // Decode again, tracking the path, to say where it broke (only
+            // on failure: the fast decoder does the usual work).
+            let mut de = serde_json::Deserializer::from_slice(body);
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(e) => {
+                    let path = e.path().to_string();
+                    (
+                        (path != "." && !path.is_empty()).then_some(path),
+                        e.into_inner().to_string(),
+                    )
+                }
+                Ok(_) => (None, first.to_string()),
+            }
+        })
+    }
 }
 
-/// Runs a generated operation and returns its result with the crate's error.
-/// The generated `send` passes the operation boxed: its future is several KB,
-/// and moving it through each layer showed up as memcpy in profiles.
-/// `documented_success`: the success statuses the spec lists, as inclusive
-/// ranges; every `2xx` is a success (the generated code decodes it as the
-/// success type), one the spec does not list is drift.
+/// No content: whatever the body held is not looked at (as progenitor's
+/// `ResponseValue::empty`).
+// Named by the generated code of a spec with such a success; this spec's
+// one operation answers JSON (the unit tests use it).
+#[allow(dead_code)]
+pub(crate) struct Empty;
+
+impl Decoder<()> for Empty {
+    fn decode(self, _body: &bytes::Bytes) -> Result<(), (Option<String>, String)> {
+        Ok(())
+    }
+}
+
+/// A body of another media type, handed over as progenitor's `ByteStream`
+/// of the bytes read (one chunk: the transport has read it, bounded).
+#[allow(dead_code)] // as `Empty`
+pub(crate) struct Stream;
+
+impl Decoder<progenitor_client::ByteStream> for Stream {
+    fn decode(self, body: &bytes::Bytes) -> Result<progenitor_client::ByteStream, (Option<String>, String)> {
+        Ok(progenitor_client::ByteStream::new(Box::pin(OneChunk(Some(
+            body.clone(),
+        )))))
+    }
+}
+
+/// A stream of one chunk.
+#[allow(dead_code)] // as `Empty`
+struct OneChunk(Option<bytes::Bytes>);
+
+impl futures_core::Stream for OneChunk {
+    type Item = reqwest::Result<bytes::Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(self.0.take().map(Ok))
+    }
+}
+
+/// Runs one operation: `request` is what progenitor's code built (or why it
+/// could not). `documented_success`: the success statuses the spec lists,
+/// as inclusive ranges; every `2xx` is a success (decoded by `decoder`),
+/// one the spec does not list is drift.
 pub(crate) async fn send<T, E>(
     client: &crate::Client,
     operation_id: &'static str,
     documented_success: &'static [(u16, u16)],
-    operation: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    request: Result<reqwest::Request, progenitor_client::Error<E>>,
+    decoder: impl Decoder<T>,
 ) -> Result<ResponseValue<T>, Error>
 where
-    T: DeserializeOwned + crate::drift::Inspect,
+    T: crate::drift::Inspect,
 {
-    // The error is made inside the scope: handing the result and the record
-    // out as a pair moved the (large) result once more.
-    let value = OBSERVED
-        .scope(RefCell::new(None), async {
-            operation.await.map_err(|e| {
-                let observed = OBSERVED.with(|o| o.take()).map_or_else(Observed::default, |o| *o);
-                Error::from_operation::<T, E>(operation_id, e, observed)
-            })
-        })
-        .await?;
+    let mut request = request.map_err(Error::not_built)?;
+    let state = progenitor_client::ClientInfo::inner(client);
+    state.authorise(request.headers_mut());
+    let ended = execute(
+        progenitor_client::ClientInfo::client(client),
+        &state.retry,
+        state.retry_wait.as_deref(),
+        state.max_response_body,
+        request,
+        operation_id,
+    )
+    .await;
+    let Ended {
+        reply,
+        attempts,
+        retryable,
+    } = ended;
+    let Arrived {
+        status,
+        headers,
+        body,
+        broken,
+        truncated,
+    } = match reply {
+        Reply::Failed(source) => return Err(Error::unanswered(source, attempts, retryable)),
+        Reply::Arrived(arrived) => arrived,
+    };
+    if let Some(source) = broken {
+        // The status arrived, the body broke off (or timed out): a 2xx
+        // still proves the request was processed.
+        return Err(Error::undecodable(
+            status,
+            &headers,
+            &body,
+            None,
+            format!("the body could not be read completely: {source}"),
+        ));
+    }
+    if !status.is_success() {
+        let wait = retry_after(&headers);
+        let info = ResponseInfo {
+            status,
+            headers,
+            body,
+        };
+        return Err(api_error(operation_id, info, attempts, retryable, wait));
+    }
+    if truncated {
+        // A success too long to read: the call was placed; its id is in
+        // the part read, if anywhere. It is not decoded from a part of itself.
+        return Err(Error::undecodable(
+            status,
+            &headers,
+            &body,
+            None,
+            format!(
+                "the answer is longer than the client's limit of {} bytes \
+                 (ClientBuilder::max_response_body); the rest was not read",
+                state.max_response_body
+            ),
+        ));
+    }
+    let inner = match decoder.decode(&body) {
+        Ok(inner) => inner,
+        Err((path, message)) => {
+            return Err(Error::undecodable(status, &headers, &body, path, message));
+        }
+    };
+    let value = ResponseValue::new(inner, status, headers);
     // Drift: what the response carries that the spec does not know.
     let mut found = crate::drift::Findings::default();
-    let status = value.status().as_u16();
     if !documented_success
         .iter()
-        .any(|(low, high)| (*low..=*high).contains(&status))
+        .any(|(low, high)| (*low..=*high).contains(&status.as_u16()))
     {
-        found.status(status);
+        found.status(status.as_u16());
     }
     crate::drift::Inspect::inspect(&*value, &mut found);
     let findings = found.into_vec();
     for finding in &findings {
         crate::trace::drift(operation_id, finding);
     }
-    progenitor_client::ClientInfo::inner(client)
-        .drift
-        .record(operation_id, findings);
+    state.drift.record(operation_id, findings);
     Ok(value)
 }
 
@@ -103,10 +210,8 @@ enum Reply {
 
 /// An answer whose status and headers arrived, with what was read of its body.
 struct Arrived {
-    /// Status, version and headers; as extensions, only the URL answered
-    /// (reqwest's own, so that the rebuilt response keeps it instead of
-    /// reqwest parsing a placeholder URL for every response).
-    parts: http::response::Parts,
+    status: reqwest::StatusCode,
+    headers: HeaderMap,
     /// What was read: the whole body, or its first `limit` bytes.
     body: bytes::Bytes,
     /// The body broke off (a lost connection, the attempt's timeout).
@@ -122,13 +227,13 @@ impl Reply {
         match self {
             Reply::Failed(error) if error.is_connect() => classify(Exchange::ConnectFailed),
             Reply::Failed(_) => classify(Exchange::NoCompleteAnswer),
-            Reply::Arrived(arrived) => classify_answer(arrived.parts.status, &arrived.body),
+            Reply::Arrived(arrived) => classify_answer(arrived.status, &arrived.body),
         }
     }
 
     fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
-            Reply::Arrived(arrived) => retry_after(&arrived.parts.headers),
+            Reply::Arrived(arrived) => retry_after(&arrived.headers),
             Reply::Failed(_) => None,
         }
     }
@@ -141,8 +246,8 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Reads the body of `result`, at most `limit` bytes of it: past the limit
 /// the rest is not read (the connection is dropped), so an endless or huge
 /// body costs `limit` bytes of memory, not all of it.
-async fn read(result: reqwest::Result<reqwest::Response>, limit: usize) -> Reply {
-    let mut response = match result {
+async fn read(sent: impl Future<Output = reqwest::Result<reqwest::Response>>, limit: usize) -> Reply {
+    let mut response = match sent.await {
         Ok(response) => response,
         Err(error) => return Reply::Failed(error),
     };
@@ -185,58 +290,57 @@ async fn read(result: reqwest::Result<reqwest::Response>, limit: usize) -> Reply
     if body.starts_with(UTF8_BOM) {
         body = body.slice(UTF8_BOM.len()..);
     }
-    // Parts made here rather than taken from `http::Response::from(response)`,
-    // which would box the (spent) body only for it to be dropped.
-    let (mut parts, ()) = {
-        use reqwest::ResponseBuilderExt;
-        http::Response::builder()
-            .url(response.url().clone())
-            .body(())
-            .expect("a response with only a URL builds")
-            .into_parts()
-    };
-    parts.status = response.status();
-    parts.version = response.version();
-    parts.headers = std::mem::take(response.headers_mut());
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
     Reply::Arrived(Arrived {
-        parts,
+        status,
+        headers,
         body,
         broken,
         truncated,
     })
 }
 
+/// How the retry loop ended: the last attempt's reply, how many attempts
+/// were made, and whether the policy judged the last one worth resending.
+struct Ended {
+    reply: Reply,
+    attempts: u32,
+    retryable: bool,
+}
+
 /// Sends `request`, retrying as `policy` allows, and returns the final
-/// response with its body already read, at most `body_limit` bytes of it
+/// reply with its body already read, at most `body_limit` bytes of it
 /// (so that an error can show it, and an endless body cannot exhaust memory).
-pub(crate) async fn execute(
+async fn execute(
     http: &reqwest::Client,
     policy: &RetryPolicy,
     wait: Option<&dyn crate::retry::RetryWait>,
     body_limit: usize,
-    request: reqwest::Request,
-    info: &OperationInfo,
-) -> reqwest::Result<reqwest::Response> {
+    mut request: reqwest::Request,
+    operation_id: &'static str,
+) -> Ended {
     let idempotent = idempotent(request.method());
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        // JSON bodies are buffered, so the clone succeeds; a streaming body
-        // could not be replayed and gets exactly one attempt.
-        let Some(this_try) = request.try_clone() else {
-            return finish(
-                read(http.execute(request).await, body_limit).await,
-                attempt,
-                false,
-                body_limit,
-            );
+        // reqwest consumes the request it sends: a copy is kept while a
+        // retry may follow. JSON bodies are buffered, so the copy succeeds;
+        // a streaming body could not be replayed and gets one attempt.
+        let last = attempt > policy.max_retries;
+        let (this_try, kept) = if last {
+            (request, None)
+        } else {
+            match request.try_clone() {
+                Some(copy) => (copy, Some(request)),
+                None => (request, None),
+            }
         };
-        let span = AttemptSpan::start(info.operation_id, this_try.method(), attempt);
-        let reply = span
-            .instrument(async { read(http.execute(this_try).await, body_limit).await })
-            .await;
+        let replayable = last || kept.is_some();
+        let span = AttemptSpan::start(operation_id, this_try.method(), attempt);
+        let reply = span.instrument(read(http.execute(this_try), body_limit)).await;
         span.finish(match &reply {
-            Reply::Arrived(arrived) => Some(arrived.parts.status),
+            Reply::Arrived(arrived) => Some(arrived.status),
             Reply::Failed(_) => None,
         });
 
@@ -246,18 +350,17 @@ pub(crate) async fn execute(
             idempotent,
             retry_after: reply.retry_after(),
             status: match &reply {
-                Reply::Arrived(arrived) => Some(arrived.parts.status.as_u16()),
+                Reply::Arrived(arrived) => Some(arrived.status.as_u16()),
                 Reply::Failed(_) => None,
             },
         };
-        let retryable = policy.is_retryable(&this);
+        let retryable = replayable && policy.is_retryable(&this);
         // No random number for an attempt that cannot be resent.
-        let delay = if retryable {
-            policy.next_delay(&this, jitter())
-        } else {
-            None
+        let delay = match (&kept, retryable) {
+            (Some(_), true) => policy.next_delay(&this, jitter()),
+            _ => None,
         };
-        if let Some(delay) = delay {
+        if let (Some(delay), Some(kept)) = (delay, kept) {
             let resend = match wait {
                 Some(wait) => wait.wait(&this, delay).await,
                 None => {
@@ -266,10 +369,15 @@ pub(crate) async fn execute(
                 }
             };
             if resend {
+                request = kept;
                 continue;
             }
         }
-        return finish(reply, attempt, retryable, body_limit);
+        return Ended {
+            reply,
+            attempts: attempt,
+            retryable,
+        };
     }
 }
 
@@ -278,104 +386,33 @@ fn retry_after(headers: &HeaderMap) -> Option<std::time::Duration> {
     parse_retry_after(value, SystemTime::now())
 }
 
-/// Records the final exchange for error reporting, and hands progenitor the
-/// response rebuilt from what was read (a `Bytes`, not a copy). A body that
-/// broke off, or ran past the limit, is kept for the error: a success cut
-/// short still offers its call id.
-fn finish(
-    reply: Reply,
-    attempts: u32,
-    retryable: bool,
-    body_limit: usize,
-) -> reqwest::Result<reqwest::Response> {
-    let arrived = match reply {
-        Reply::Failed(error) => {
-            record(|e| {
-                e.attempts = attempts;
-                e.retryable = retryable;
-            });
-            return Err(error);
-        }
-        Reply::Arrived(arrived) => arrived,
-    };
-    let Arrived {
-        parts,
-        body,
-        broken,
-        truncated,
-    } = arrived;
-    let (status, headers) = (parts.status, &parts.headers);
-    let wait = retry_after(headers);
-    record(|e| {
-        e.attempts = attempts;
-        e.retryable = retryable;
-        e.status = Some(status);
-        e.content_type = headers.get(CONTENT_TYPE).cloned();
-        e.retry_after = wait;
-        e.truncated_at = truncated.then_some(body_limit);
-        if broken.is_some() || truncated || !status.is_success() {
-            e.response = Some(ResponseInfo {
-                status,
-                headers: headers.clone(),
-                body: body.clone(),
-            });
-            e.body_error = broken.as_ref().map(ToString::to_string);
-        }
-    });
-    if let Some(error) = broken {
-        return Err(error);
-    }
-    // A success past the limit is not decoded from a part of itself: the
-    // error is built from what was recorded.
-    let body = if truncated && status.is_success() {
-        bytes::Bytes::new()
-    } else {
-        body
-    };
-    Ok(reqwest::Response::from(http::Response::from_parts(parts, body)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The side channel is not optional: `execute` outside `send` is a bug,
-    /// and debug builds say so instead of reporting `attempts: 0`.
-    #[tokio::test]
-    #[should_panic(expected = "transport::execute ran outside transport::send")]
-    async fn execute_outside_send_is_a_bug_not_a_silent_zero() {
-        let http = reqwest::Client::new();
-        let request = http.get("http://127.0.0.1:9/").build().unwrap();
-        let policy = RetryPolicy {
-            max_retries: 0,
-            ..RetryPolicy::default()
-        };
-        let info = OperationInfo { operation_id: "test" };
-        let _ = execute(&http, &policy, None, 1024, request, &info).await;
-    }
-
-    #[tokio::test]
-    async fn inside_send_what_execute_observed_reaches_the_error() {
-        let http = reqwest::Client::new();
-        let policy = RetryPolicy {
-            max_retries: 1,
-            initial_backoff: std::time::Duration::from_millis(1),
-            ..RetryPolicy::default()
-        };
-        let operation = async {
-            let request = http.get("http://127.0.0.1:9/").build().unwrap();
-            let info = OperationInfo { operation_id: "test" };
-            let result = execute(&http, &policy, None, 1024, request, &info).await;
-            result
-                .map(|_| ResponseValue::new((), reqwest::StatusCode::OK, Default::default()))
-                .map_err(progenitor_client::Error::<()>::CommunicationError)
-        };
-        let client = crate::Client::builder()
+    fn client() -> crate::Client {
+        crate::Client::builder()
             .api_key("k")
             .base_url("http://127.0.0.1:9")
+            .retry_policy(RetryPolicy {
+                max_retries: 1,
+                initial_backoff: std::time::Duration::from_millis(1),
+                ..RetryPolicy::default()
+            })
             .build()
-            .unwrap();
-        let err = send(&client, "test", &[(200, 200)], operation).await.unwrap_err();
+            .unwrap()
+    }
+
+    /// What the retry loop saw reaches the error by return value: attempts
+    /// and what connecting failed proves.
+    #[tokio::test]
+    async fn what_the_attempts_saw_reaches_the_error() {
+        let client = client();
+        let request = reqwest::Client::new().get("http://127.0.0.1:9/").build();
+        let request = request.map_err(progenitor_client::Error::<()>::CommunicationError);
+        let err = send::<serde_json::Value, ()>(&client, "test", &[(200, 200)], request, Json)
+            .await
+            .unwrap_err();
         // Nothing listens on port 9: connecting failed twice, safely retried.
         let Error::Connection {
             attempts,
@@ -386,5 +423,55 @@ mod tests {
             panic!("{err:?}")
         };
         assert_eq!((attempts, maybe_processed), (2, false));
+    }
+
+    /// A request reqwest could not build was never sent: it is not a lost
+    /// connection (whose call may have been placed), and its text says why
+    /// without the URL.
+    #[tokio::test]
+    async fn a_request_that_could_not_be_built_was_not_sent() {
+        let client = client();
+        let request = reqwest::Client::new()
+            .get("http://user:secret@127.0.0.1:9/")
+            .header("x-bad", "line\nbreak")
+            .build()
+            .map_err(progenitor_client::Error::<()>::CommunicationError);
+        let err = send::<serde_json::Value, ()>(&client, "test", &[(200, 200)], request, Json)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidRequest { field: None, rule } if rule.starts_with("the request could not be built: builder error")),
+            "{err:?}"
+        );
+        assert_eq!(err.fate(), crate::fate::Fate::NotSent);
+        assert!(!format!("{err} {err:?}").contains("secret"), "{err:?}");
+    }
+
+    #[test]
+    fn the_decoders_give_what_progenitor_would() {
+        let body = bytes::Bytes::from_static(br#"{"a": [1, "x"]}"#);
+        let value: serde_json::Value = Json.decode(&body).unwrap();
+        assert_eq!(value["a"][1], "x");
+        let (path, message) = Decoder::<Vec<u8>>::decode(Json, &body).unwrap_err();
+        assert_eq!(path, None);
+        assert!(message.contains("expected a sequence"), "{message}");
+        let (path, _) =
+            Decoder::<std::collections::BTreeMap<String, Vec<u8>>>::decode(Json, &body).unwrap_err();
+        assert_eq!(path.as_deref(), Some("a[1]"));
+        Empty.decode(&body).unwrap();
+        let mut stream = Stream.decode(&body).unwrap().into_inner();
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let next = |stream: &mut std::pin::Pin<
+            Box<dyn futures_core::Stream<Item = reqwest::Result<bytes::Bytes>> + Send + Sync>,
+        >,
+                    cx: &mut std::task::Context<'_>| {
+            match futures_core::Stream::poll_next(stream.as_mut(), cx) {
+                std::task::Poll::Ready(item) => item.map(Result::unwrap),
+                std::task::Poll::Pending => panic!("one chunk is ready at once"),
+            }
+        };
+        assert_eq!(next(&mut stream, &mut cx), Some(body));
+        assert_eq!(next(&mut stream, &mut cx), None);
     }
 }

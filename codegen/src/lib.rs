@@ -77,9 +77,13 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
         // Deterministic order for maps, in memory and when serialised.
         .with_map_type("::std::collections::BTreeMap");
     if let Some(state) = &options.client_state {
-        settings
-            .with_inner_type(quote!(#state))
-            .with_hooks(HooksMode::Expected);
+        // With a send adapter the generated code calls no hooks (the
+        // adapter does their work): progenitor's empty ones are enough.
+        let hooks = match options.send_adapter {
+            Some(_) => HooksMode::Optional,
+            None => HooksMode::Expected,
+        };
+        settings.with_inner_type(quote!(#state)).with_hooks(hooks);
     }
     replace_open_enums(&mut settings, &plan, &options.types_path);
     let mut file = run_generator(spec, "generator", || {

@@ -7,8 +7,9 @@
 pub struct Options {
     /// Path of the generated `types` module as seen from the crate root.
     pub types_path: syn::Path,
-    /// `inner` state type of the generated `Client`; with it, the crate must
-    /// implement `ClientHooks` for `Client` itself (auth, retries, tracing).
+    /// `inner` state type of the generated `Client`. Without a send adapter,
+    /// the crate must then implement `ClientHooks` for `Client` itself;
+    /// with one, the adapter does their work and the hooks are not called.
     pub client_state: Option<syn::Type>,
     /// Async fn every operation's `send` goes through. Without it, `send` is
     /// progenitor's, and only the documented success status is a success.
@@ -34,20 +35,26 @@ pub struct DriftInspection {
     pub findings: syn::Path,
 }
 
-/// The crate function that wraps progenitor's `send` (see [`Options`]).
+/// The crate function every operation's `send` calls (see [`Options`]).
 #[derive(Clone)]
 pub struct SendAdapter {
     /// Path of an `async fn(client: &Client, operation_id: &'static str,
-    /// documented_success: &'static [(u16, u16)], fut) ->
+    /// documented_success: &'static [(u16, u16)], request:
+    /// Result<reqwest::Request, progenitor_client::Error<E>>, decoder) ->
     /// Result<ResponseValue<T>, Error>`, given the builder's client, the
     /// operation's id, the success statuses its spec documents as inclusive
-    /// ranges (`(201, 201)`; `(200, 299)` for `2XX`) and progenitor's boxed
-    /// `send` future. With an
+    /// ranges (`(201, 201)`; `(200, 299)` for `2XX`), the request as
+    /// progenitor's code built it (or why it could not), and how to decode a
+    /// success's body. The adapter authorises, sends and decodes. With an
     /// adapter, every `2xx` is the operation's success; the adapter says when
     /// one came back that the spec does not document.
     pub function: syn::Path,
     /// The crate's error type.
     pub error_type: syn::Type,
+    /// Module of the decoders `send` passes: `Json` (the success type from
+    /// JSON), `Empty` (no content: `()`) and `Stream` (another media type:
+    /// progenitor's `ByteStream`), values of unit structs.
+    pub decoders: syn::Path,
 }
 
 /// Paths as written (syn's own `Debug` needs a feature the build would pay for).
@@ -72,6 +79,7 @@ impl std::fmt::Debug for SendAdapter {
         f.debug_struct("SendAdapter")
             .field("function", &tokens(&self.function))
             .field("error_type", &tokens(&self.error_type))
+            .field("decoders", &tokens(&self.decoders))
             .finish()
     }
 }
@@ -96,7 +104,7 @@ impl Options {
 pub struct OptionsText {
     types_path: String,
     client_state: Option<String>,
-    send_adapter: Option<(String, String)>,
+    send_adapter: Option<(String, String, String)>,
     drift: Option<(String, String)>,
     error_body_trait: Option<String>,
 }
@@ -110,7 +118,7 @@ impl Options {
             send_adapter: self
                 .send_adapter
                 .as_ref()
-                .map(|a| (tokens(&a.function), tokens(&a.error_type))),
+                .map(|a| (tokens(&a.function), tokens(&a.error_type), tokens(&a.decoders))),
             drift: self
                 .drift
                 .as_ref()
@@ -132,9 +140,10 @@ impl OptionsText {
             send_adapter: self
                 .send_adapter
                 .as_ref()
-                .map(|(function, error_type)| SendAdapter {
+                .map(|(function, error_type, decoders)| SendAdapter {
                     function: parse(function),
                     error_type: parse(error_type),
+                    decoders: parse(decoders),
                 }),
             drift: self.drift.as_ref().map(|(trait_, findings)| DriftInspection {
                 trait_: parse(trait_),
@@ -158,6 +167,7 @@ mod tests {
             send_adapter: Some(SendAdapter {
                 function: syn::parse_quote!(crate::transport::send),
                 error_type: syn::parse_quote!(crate::Error),
+                decoders: syn::parse_quote!(crate::transport),
             }),
             drift: Some(DriftInspection {
                 trait_: syn::parse_quote!(crate::drift::Inspect),

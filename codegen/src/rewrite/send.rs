@@ -1,11 +1,14 @@
 //! Every operation's `send` through the crate's layer (auth, retries,
-//! errors, drift), with progenitor's request code kept exactly as generated.
+//! errors, drift): progenitor's request construction is kept exactly as
+//! generated; what it does with the request once built (hooks, its error
+//! type, its decoding of the response) is replaced by one call to the
+//! adapter.
 
 use std::collections::HashMap;
 
 use heck::ToUpperCamelCase;
-use quote::{format_ident, quote};
-use syn::{parse_quote, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type};
+use quote::{format_ident, quote, ToTokens};
+use syn::{parse_quote, Expr, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Stmt, Type};
 
 use super::{module_mut, RewriteError};
 use crate::options::SendAdapter;
@@ -20,11 +23,16 @@ pub struct Routed {
     pub documented_success: Vec<(u16, u16)>,
 }
 
-/// Renames each operation builder's `send` to `send_raw` and adds a `send`
-/// that runs it through the adapter (`adapter(client, operation_id,
-/// &[(201, 201)], future)`: the documented success statuses as ranges), so callers get the crate's error type
-/// while progenitor's request code stays exactly as generated. Every
-/// operation in `operations` must get one.
+/// The builder method that holds progenitor's request construction.
+const BUILD_REQUEST: &str = "build_request";
+
+/// Splits each operation builder's `send` in two: `build_request`, which
+/// is progenitor's code up to the built `reqwest::Request`, unchanged; and
+/// `send`, which hands that request to the adapter (`adapter(client,
+/// operation_id, &[(201, 201)], self.build_request(), decoders::Json)`:
+/// the documented success statuses as ranges, and how a success's body is
+/// decoded, by the kind progenitor's success arm has: `Json`, `Empty` or
+/// `Stream`). Every operation in `operations` must get one.
 pub fn route_send(
     file: &mut syn::File,
     adapter: &SendAdapter,
@@ -32,6 +40,7 @@ pub fn route_send(
 ) -> Result<(), RewriteError> {
     let function = &adapter.function;
     let error = &adapter.error_type;
+    let decoders = &adapter.decoders;
     let items = module_mut(file, "builder", "routing send")?;
     let builder_fields: HashMap<String, Vec<String>> = items
         .iter()
@@ -70,6 +79,16 @@ pub fn route_send(
                 "routing send: the builder `{builder}` has no `client` field any more"
             ));
         }
+        if block
+            .items
+            .iter()
+            .any(|member| matches!(member, ImplItem::Fn(f) if f.sig.ident == BUILD_REQUEST))
+        {
+            return Err(format!(
+                "routing send: the builder `{builder}` already has a method `{BUILD_REQUEST}` \
+                 (a parameter of that name?)"
+            ));
+        }
         let operation_id = &operation.operation_id;
         let ranges = operation
             .documented_success
@@ -82,20 +101,28 @@ pub fn route_send(
             if f.sig.ident != "send" || f.sig.asyncness.is_none() {
                 continue;
             }
-            let success = success_type(&f.sig.output).ok_or_else(|| {
-                format!("routing send: `{builder}::send` no longer returns `Result<ResponseValue<T>, _>`")
+            let (success, progenitor_error) = result_types(&f.sig.output).ok_or_else(|| {
+                format!(
+                    "routing send: `{builder}::send` no longer returns `Result<ResponseValue<T>, Error<E>>`"
+                )
             })?;
+            let (construction, decoder) = split_send(&f.block.stmts)
+                .map_err(|problem| format!("routing send: `{builder}::send`: {problem}"))?;
+            let decoder = format_ident!("{decoder}");
             let docs: Vec<_> = f
                 .attrs
                 .iter()
                 .filter(|a| a.path().is_ident("doc"))
                 .cloned()
                 .collect();
-            f.sig.ident = format_ident!("send_raw");
-            f.vis = parse_quote!(pub(crate));
-            f.attrs.retain(|a| !a.path().is_ident("doc"));
-            f.attrs
-                .push(parse_quote!(#[doc = "progenitor's request code, unchanged; `send` wraps it."]));
+            let build_request = format_ident!("{BUILD_REQUEST}");
+            *member = ImplItem::Fn(parse_quote! {
+                #[doc = "progenitor's request code, unchanged, up to the built request `send` sends."]
+                fn #build_request(self) -> ::std::result::Result<::reqwest::Request, #progenitor_error> {
+                    #(#construction)*
+                    Ok(request)
+                }
+            });
             added.push(ImplItem::Fn(parse_quote! {
                 #(#docs)*
                 ///
@@ -103,10 +130,10 @@ pub fn route_send(
                 /// a [`crate::Error`], and every `2xx` answer is a success.
                 pub async fn send(self) -> ::std::result::Result<#success, #error> {
                     let client = self.client;
-                    // Boxed: operation futures are large; moving them costs.
-                    #function(client, #operation_id, #documented, ::std::boxed::Box::pin(self.send_raw())).await
+                    #function(client, #operation_id, #documented, self.#build_request(), #decoders::#decoder).await
                 }
             }));
+            break;
         }
         if !added.is_empty() {
             routed.push(operation_id.clone());
@@ -126,8 +153,76 @@ pub fn route_send(
     Ok(())
 }
 
-/// `ResponseValue<T>` out of `Result<ResponseValue<T>, Error<E>>`.
-fn success_type(output: &ReturnType) -> Option<Type> {
+/// progenitor's `send` body, split: the statements that build `request`
+/// (everything before `let info = OperationInfo { .. }`, which begins the
+/// hooks), and the decoder its success arm calls for (the arm of the final
+/// `match` on the status that covers `200`).
+fn split_send(stmts: &[Stmt]) -> Result<(Vec<Stmt>, &'static str), String> {
+    let binds = |stmt: &Stmt, name: &str| match stmt {
+        Stmt::Local(local) => match &local.pat {
+            Pat::Ident(ident) => ident.ident == name,
+            Pat::Type(typed) => matches!(typed.pat.as_ref(), Pat::Ident(ident) if ident.ident == name),
+            _ => false,
+        },
+        _ => false,
+    };
+    let info = stmts
+        .iter()
+        .position(|stmt| binds(stmt, "info"))
+        .ok_or("no `let info = OperationInfo { .. }` before the hooks any more")?;
+    if !stmts[..info].last().is_some_and(|stmt| binds(stmt, "request")) {
+        return Err("the statement before `let info` no longer builds `request`".into());
+    }
+    let Some(Stmt::Expr(Expr::Match(status_match), None)) = stmts.last() else {
+        return Err("it no longer ends with a `match` on the response's status".into());
+    };
+    let success = status_match
+        .arms
+        .iter()
+        .find(|arm| covers_200(&arm.pat))
+        .ok_or("its status `match` has no arm for `200` any more")?;
+    let body = success.body.to_token_stream().to_string().replace(' ', "");
+    let decoder = if body.contains("ResponseValue::from_response(") {
+        "Json"
+    } else if body.contains("ResponseValue::empty(") {
+        "Empty"
+    } else if body.contains("ResponseValue::stream(") {
+        "Stream"
+    } else {
+        return Err(format!(
+            "its success arm decodes in a way the adapter has no decoder for: `{body}`"
+        ));
+    };
+    Ok((stmts[..info].to_vec(), decoder))
+}
+
+/// Whether a `match` arm's pattern takes status `200` (`200u16`,
+/// `200..=299`).
+fn covers_200(pat: &Pat) -> bool {
+    let number = |expr: &Expr| match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(int),
+            ..
+        }) => int.base10_parse::<u16>().ok(),
+        _ => None,
+    };
+    match pat {
+        Pat::Lit(lit) => number(&Expr::Lit(lit.clone())) == Some(200),
+        Pat::Range(range) => {
+            let low = range.start.as_deref().and_then(number).unwrap_or(0);
+            let high = range.end.as_deref().and_then(number).unwrap_or(u16::MAX);
+            match range.limits {
+                syn::RangeLimits::Closed(_) => (low..=high).contains(&200),
+                syn::RangeLimits::HalfOpen(_) => (low..high).contains(&200),
+            }
+        }
+        Pat::Or(or) => or.cases.iter().any(covers_200),
+        _ => false,
+    }
+}
+
+/// `ResponseValue<T>` and `Error<E>` out of `Result<ResponseValue<T>, Error<E>>`.
+fn result_types(output: &ReturnType) -> Option<(Type, Type)> {
     let ReturnType::Type(_, ty) = output else {
         return None;
     };
@@ -141,10 +236,11 @@ fn success_type(output: &ReturnType) -> Option<Type> {
     let PathArguments::AngleBracketed(args) = &last.arguments else {
         return None;
     };
-    match args.args.first()? {
+    let mut types = args.args.iter().filter_map(|arg| match arg {
         GenericArgument::Type(t) => Some(t.clone()),
         _ => None,
-    }
+    });
+    Some((types.next()?, types.next()?))
 }
 
 #[cfg(test)]
@@ -155,6 +251,7 @@ mod tests {
         SendAdapter {
             function: parse_quote!(crate::transport::send),
             error_type: parse_quote!(crate::Error),
+            decoders: parse_quote!(crate::transport),
         }
     }
 
@@ -163,6 +260,40 @@ mod tests {
             operation_id: "create_call".into(),
             documented_success: vec![(201, 201)],
         }]
+    }
+
+    /// A builder in progenitor's shape (abridged), whose success arm is `success`.
+    fn builder(success: proc_macro2::TokenStream) -> syn::File {
+        parse_quote! {
+            pub mod builder {
+                pub struct CreateCall<'a> { client: &'a super::Client, body: u8 }
+                impl<'a> CreateCall<'a> {
+                    /// Sends a `POST` request to `/v1/calls`
+                    pub async fn send(self) -> Result<ResponseValue<types::Call>, Error<()>> {
+                        let Self { client, body } = self;
+                        let url = format!("{}/v1/calls", client.baseurl);
+                        #[allow(unused_mut)]
+                        let mut request = client.client.post(url).json(&body).build()?;
+                        let info = OperationInfo { operation_id: "create_call" };
+                        client.pre(&mut request, &info).await?;
+                        let result = client.exec(request, &info).await;
+                        client.post(&result, &info).await?;
+                        let response = result?;
+                        match response.status().as_u16() {
+                            #success
+                            400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn routed(success: proc_macro2::TokenStream) -> Result<String, RewriteError> {
+        let mut file = builder(success);
+        route_send(&mut file, &adapter(), &create_call())?;
+        Ok(quote!(#file).to_string())
     }
 
     #[test]
@@ -190,16 +321,94 @@ mod tests {
             err,
             "routing send: the builder `CreateCall` has no `client` field any more"
         );
+
+        // A `send` whose hooks no longer begin with `let info`.
+        let mut file: syn::File = parse_quote! { pub mod builder { pub struct CreateCall { client: u8 } impl CreateCall { pub async fn send(self) -> Result<ResponseValue<u8>, Error<()>> { todo!() } } } };
+        let err = route_send(&mut file, &adapter(), &create_call()).unwrap_err();
+        assert_eq!(
+            err,
+            "routing send: `CreateCall::send`: no `let info = OperationInfo { .. }` before the hooks any more"
+        );
+
+        // A success arm decoded in a way no decoder stands for.
+        let err = routed(quote!(200..=299 => ResponseValue::upgrade(response).await,)).unwrap_err();
+        assert!(err.contains("no decoder for"), "{err}");
+        // No arm for a success at all.
+        let err = routed(quote!(100u16 => todo!(),)).unwrap_err();
+        assert!(err.contains("no arm for `200`"), "{err}");
+
+        // A parameter named like the method the rewrite adds.
+        let mut file = builder(quote!(200..=299 => ResponseValue::from_response(response).await,));
+        let Item::Mod(module) = &mut file.items[0] else {
+            unreachable!()
+        };
+        let Item::Impl(block) = &mut module.content.as_mut().unwrap().1[1] else {
+            unreachable!()
+        };
+        block.items.push(parse_quote!(
+            pub fn build_request(self) -> Self {
+                self
+            }
+        ));
+        let err = route_send(&mut file, &adapter(), &create_call()).unwrap_err();
+        assert!(err.contains("already has a method `build_request`"), "{err}");
     }
 
     #[test]
-    fn send_hands_the_documented_success_statuses_to_the_adapter() {
-        let mut file: syn::File = parse_quote! { pub mod builder { pub struct CreateCall { client: u8 } impl CreateCall { pub async fn send(self) -> Result<ResponseValue<u8>, E> { todo!() } } } };
-        route_send(&mut file, &adapter(), &create_call()).unwrap();
-        let text = quote!(#file).to_string();
+    fn send_hands_the_built_request_and_the_documented_success_statuses_to_the_adapter() {
+        let text = routed(quote!(200..=299 => { ResponseValue::from_response(response).await })).unwrap();
         assert!(
-            text.contains("crate :: transport :: send (client , \"create_call\" , & [(201u16 , 201u16)]"),
+            text.contains(
+                "crate :: transport :: send (client , \"create_call\" , & [(201u16 , 201u16)] , \
+                 self . build_request () , crate :: transport :: Json) . await"
+            ),
             "{text}"
         );
+        // The construction is progenitor's, up to the built request; the
+        // hooks and progenitor's decoding are gone.
+        assert!(
+            text.contains(
+                "fn build_request (self) -> :: std :: result :: Result < :: reqwest :: Request , Error < () > > { \
+                 let Self { client , body } = self ; let url = format ! (\"{}/v1/calls\" , client . baseurl) ; \
+                 # [allow (unused_mut)] let mut request = client . client . post (url) . json (& body) . build () ? ; \
+                 Ok (request) }"
+            ),
+            "{text}"
+        );
+        for gone in [
+            "OperationInfo",
+            "client . exec",
+            "from_response",
+            "async fn build_request",
+        ] {
+            assert!(!text.contains(gone), "{gone}: {text}");
+        }
+        // The operation's documentation stays on `send`.
+        assert!(text.contains("Sends a `POST` request to `/v1/calls`"), "{text}");
+    }
+
+    #[test]
+    fn each_kind_of_success_gets_its_decoder() {
+        for (arm, decoder) in [
+            (
+                quote!(200..=299 => { ResponseValue::from_response(response).await }),
+                "Json",
+            ),
+            (
+                quote!(200..=299 => { Ok(ResponseValue::empty(response)) }),
+                "Empty",
+            ),
+            (
+                quote!(200..=299 => { Ok(ResponseValue::stream(response)) }),
+                "Stream",
+            ),
+            (quote!(200u16 => { Ok(ResponseValue::empty(response)) }), "Empty"),
+        ] {
+            let text = routed(arm).unwrap();
+            assert!(
+                text.contains(&format!("crate :: transport :: {decoder}) . await")),
+                "{decoder}: {text}"
+            );
+        }
     }
 }
