@@ -11,7 +11,7 @@ pub fn sigmamind_options() -> sigmamind_codegen::Options {
         send_adapter: Some(sigmamind_codegen::SendAdapter {
             function: parse_quote!(crate::transport::send),
             error_type: parse_quote!(crate::Error),
-            decoders: parse_quote!(crate::transport),
+            transport: parse_quote!(crate::transport),
         }),
         drift: Some(sigmamind_codegen::DriftInspection {
             trait_: parse_quote!(crate::drift::Inspect),

@@ -88,6 +88,20 @@ impl futures_core::Stream for OneChunk {
     }
 }
 
+/// The URL of `operation_id`, whose path has no parameters (progenitor's
+/// code formats it the same way on every call): parsed once per client
+/// (see `ClientState::endpoint`). The error never shows the URL, which may
+/// hold a password.
+pub(crate) fn endpoint(
+    client: &crate::Client,
+    operation_id: &'static str,
+    url: String,
+) -> Result<reqwest::Url, String> {
+    progenitor_client::ClientInfo::inner(client)
+        .endpoint(operation_id, url)
+        .map_err(|e| format!("the operation's URL cannot be parsed: {e}"))
+}
+
 /// Runs one operation: `request` is what progenitor's code built (or why it
 /// could not). `documented_success`: the success statuses the spec lists,
 /// as inclusive ranges; every `2xx` is a success (decoded by `decoder`),
@@ -445,6 +459,27 @@ mod tests {
         );
         assert_eq!(err.fate(), crate::fate::Fate::NotSent);
         assert!(!format!("{err} {err:?}").contains("secret"), "{err:?}");
+    }
+
+    /// An operation's URL is parsed once per client; other text for it is
+    /// parsed (and kept instead), never answered with the URL kept; an
+    /// unparsable one is an error that does not show it.
+    #[test]
+    fn an_operation_url_is_reused_only_for_the_same_text() {
+        let client = client();
+        let parse = |operation, text: &str| endpoint(&client, operation, text.to_owned());
+        let first = parse("op", "http://127.0.0.1:9/v1/calls").unwrap();
+        assert_eq!(first.as_str(), "http://127.0.0.1:9/v1/calls");
+        assert_eq!(parse("op", "http://127.0.0.1:9/v1/calls").unwrap(), first);
+        let other = parse("op", "HTTP://Example.COM/api/v1/calls").unwrap();
+        assert_eq!(other.as_str(), "http://example.com/api/v1/calls");
+        assert_eq!(parse("op", "http://127.0.0.1:9/v1/calls").unwrap(), first);
+        assert_eq!(parse("another", "http://127.0.0.1:9/v2").unwrap().path(), "/v2");
+        let err = parse("op", "http://user:secret@[::1/v1/calls").unwrap_err();
+        assert_eq!(err, "the operation's URL cannot be parsed: invalid IPv6 address");
+        // One entry per operation, whatever was asked.
+        let state = progenitor_client::ClientInfo::inner(&client);
+        assert_eq!(state.endpoints.len(), 2);
     }
 
     #[test]

@@ -75,6 +75,27 @@ async fn creates_a_call_with_key_user_agent_and_body() {
     );
 }
 
+/// The client parses an operation's URL once and reuses it; a `Client`
+/// made by hand from another client's state and another base URL still
+/// sends to its own base URL, and the first client to its own.
+#[tokio::test]
+async fn a_client_made_from_another_clients_state_sends_to_its_own_base_url() {
+    let first = MockServer::start().await;
+    let second = MockServer::start().await;
+    let client = client_for(&first);
+    client.create_call().body(request()).send().await.unwrap();
+    let state = sigmamind::ClientInfo::inner(&client).clone();
+    let other = Client::new_with_client(second.base_url(), reqwest::Client::new(), state);
+    for _ in 0..2 {
+        // The first server's key: the second server refuses it.
+        let err = other.create_call().body(request()).send().await.unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(401), "{err}");
+        client.create_call().body(request()).send().await.unwrap();
+    }
+    assert_eq!(second.requests().len(), 2);
+    assert_eq!(first.requests().len(), 3);
+}
+
 #[tokio::test]
 async fn a_custom_user_agent_comes_first() {
     let server = MockServer::start().await;

@@ -51,10 +51,15 @@ pub struct SendAdapter {
     pub function: syn::Path,
     /// The crate's error type.
     pub error_type: syn::Type,
-    /// Module of the decoders `send` passes: `Json` (the success type from
-    /// JSON), `Empty` (no content: `()`) and `Stream` (another media type:
-    /// progenitor's `ByteStream`), values of unit structs.
-    pub decoders: syn::Path,
+    /// The module of the crate's transport, whose other items the generated
+    /// code names: the decoders `send` passes, values of unit structs
+    /// `Json` (the success type from JSON), `Empty` (no content: `()`) and
+    /// `Stream` (another media type: progenitor's `ByteStream`); and
+    /// `fn endpoint<E>(client: &Client, operation_id: &'static str, url:
+    /// String) -> Result<reqwest::Url, progenitor_client::Error<E>>`, the
+    /// URL of an operation whose path has no parameters, which is the same
+    /// text for every call of a client (so it need not be parsed each time).
+    pub transport: syn::Path,
 }
 
 /// Paths as written (syn's own `Debug` needs a feature the build would pay for).
@@ -79,7 +84,7 @@ impl std::fmt::Debug for SendAdapter {
         f.debug_struct("SendAdapter")
             .field("function", &tokens(&self.function))
             .field("error_type", &tokens(&self.error_type))
-            .field("decoders", &tokens(&self.decoders))
+            .field("transport", &tokens(&self.transport))
             .finish()
     }
 }
@@ -118,7 +123,7 @@ impl Options {
             send_adapter: self
                 .send_adapter
                 .as_ref()
-                .map(|a| (tokens(&a.function), tokens(&a.error_type), tokens(&a.decoders))),
+                .map(|a| (tokens(&a.function), tokens(&a.error_type), tokens(&a.transport))),
             drift: self
                 .drift
                 .as_ref()
@@ -140,10 +145,10 @@ impl OptionsText {
             send_adapter: self
                 .send_adapter
                 .as_ref()
-                .map(|(function, error_type, decoders)| SendAdapter {
+                .map(|(function, error_type, transport)| SendAdapter {
                     function: parse(function),
                     error_type: parse(error_type),
-                    decoders: parse(decoders),
+                    transport: parse(transport),
                 }),
             drift: self.drift.as_ref().map(|(trait_, findings)| DriftInspection {
                 trait_: parse(trait_),
@@ -167,7 +172,7 @@ mod tests {
             send_adapter: Some(SendAdapter {
                 function: syn::parse_quote!(crate::transport::send),
                 error_type: syn::parse_quote!(crate::Error),
-                decoders: syn::parse_quote!(crate::transport),
+                transport: syn::parse_quote!(crate::transport),
             }),
             drift: Some(DriftInspection {
                 trait_: syn::parse_quote!(crate::drift::Inspect),

@@ -29,7 +29,7 @@ const BUILD_REQUEST: &str = "build_request";
 /// Splits each operation builder's `send` in two: `build_request`, which
 /// is progenitor's code up to the built `reqwest::Request`, unchanged; and
 /// `send`, which hands that request to the adapter (`adapter(client,
-/// operation_id, &[(201, 201)], self.build_request(), decoders::Json)`:
+/// operation_id, &[(201, 201)], self.build_request(), transport::Json)`:
 /// the documented success statuses as ranges, and how a success's body is
 /// decoded, by the kind progenitor's success arm has: `Json`, `Empty` or
 /// `Stream`). Every operation in `operations` must get one.
@@ -40,7 +40,7 @@ pub fn route_send(
 ) -> Result<(), RewriteError> {
     let function = &adapter.function;
     let error = &adapter.error_type;
-    let decoders = &adapter.decoders;
+    let transport = &adapter.transport;
     let items = module_mut(file, "builder", "routing send")?;
     let builder_fields: HashMap<String, Vec<String>> = items
         .iter()
@@ -106,7 +106,9 @@ pub fn route_send(
                     "routing send: `{builder}::send` no longer returns `Result<ResponseValue<T>, Error<E>>`"
                 )
             })?;
-            let (construction, decoder) = split_send(&f.block.stmts)
+            let (mut construction, decoder) = split_send(&f.block.stmts)
+                .map_err(|problem| format!("routing send: `{builder}::send`: {problem}"))?;
+            parse_url_once(&mut construction, transport, operation_id)
                 .map_err(|problem| format!("routing send: `{builder}::send`: {problem}"))?;
             let decoder = format_ident!("{decoder}");
             let docs: Vec<_> = f
@@ -130,7 +132,7 @@ pub fn route_send(
                 /// a [`crate::Error`], and every `2xx` answer is a success.
                 pub async fn send(self) -> ::std::result::Result<#success, #error> {
                     let client = self.client;
-                    #function(client, #operation_id, #documented, self.#build_request(), #decoders::#decoder).await
+                    #function(client, #operation_id, #documented, self.#build_request(), #transport::#decoder).await
                 }
             }));
             break;
@@ -196,6 +198,73 @@ fn split_send(stmts: &[Stmt]) -> Result<(Vec<Stmt>, &'static str), String> {
     Ok((stmts[..info].to_vec(), decoder))
 }
 
+/// For an operation whose path has no parameters, progenitor formats the
+/// same URL on every call (`let url = format!("{}/v1/calls",
+/// client.baseurl,)`) and reqwest parses it each time; the request is given
+/// the URL the transport parsed once (`transport::endpoint(client,
+/// operation_id, url)`) instead. Paths with parameters are left as they are.
+fn parse_url_once(
+    construction: &mut [Stmt],
+    transport: &syn::Path,
+    operation_id: &str,
+) -> Result<(), String> {
+    fn binds_url(stmt: &Stmt) -> Option<&Expr> {
+        match stmt {
+            Stmt::Local(local) if matches!(&local.pat, Pat::Ident(ident) if ident.ident == "url") => {
+                local.init.as_ref().map(|init| init.expr.as_ref())
+            }
+            _ => None,
+        }
+    }
+    let Some(Expr::Macro(format)) = construction.iter().find_map(binds_url) else {
+        return Err("no `let url = format!(..)` any more".into());
+    };
+    if !format.mac.path.is_ident("format") {
+        return Err("`url` is no longer made by `format!`".into());
+    }
+    let arguments = format
+        .mac
+        .parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+        .map_err(|e| format!("`format!` of the URL unreadable: {e}"))?;
+    // The format string and the base URL, nothing else: a path without parameters.
+    if arguments.len() != 2 {
+        return Ok(());
+    }
+    let Some(Stmt::Local(request)) = construction.last_mut() else {
+        return Err("the request is no longer built by the last statement".into());
+    };
+    let mut expr = request
+        .init
+        .as_mut()
+        .map(|init| init.expr.as_mut())
+        .ok_or("`let request` has no value")?;
+    // Down the builder chain (`client.client.post(url).header(..)...build()?`)
+    // to the call on the HTTP client that takes `url`.
+    loop {
+        match expr {
+            Expr::Try(tried) => expr = tried.expr.as_mut(),
+            Expr::MethodCall(call) if is_http_client(&call.receiver) => {
+                let url_only = call.args.len() == 1
+                    && matches!(call.args.first(), Some(Expr::Path(p)) if p.path.is_ident("url"));
+                if !url_only {
+                    return Err("the HTTP client's method is no longer given `url` alone".into());
+                }
+                call.args = parse_quote!(#transport::endpoint(client, #operation_id, url).map_err(Error::InvalidRequest)?);
+                return Ok(());
+            }
+            Expr::MethodCall(call) => expr = call.receiver.as_mut(),
+            _ => return Err("the request is no longer built by a chain on `client.client`".into()),
+        }
+    }
+}
+
+/// `client.client`: the builder's client's `reqwest::Client`.
+fn is_http_client(expr: &Expr) -> bool {
+    matches!(expr, Expr::Field(field)
+        if matches!(&field.member, syn::Member::Named(name) if name == "client")
+            && matches!(field.base.as_ref(), Expr::Path(p) if p.path.is_ident("client")))
+}
+
 /// Whether a `match` arm's pattern takes status `200` (`200u16`,
 /// `200..=299`).
 fn covers_200(pat: &Pat) -> bool {
@@ -251,7 +320,7 @@ mod tests {
         SendAdapter {
             function: parse_quote!(crate::transport::send),
             error_type: parse_quote!(crate::Error),
-            decoders: parse_quote!(crate::transport),
+            transport: parse_quote!(crate::transport),
         }
     }
 
@@ -264,6 +333,11 @@ mod tests {
 
     /// A builder in progenitor's shape (abridged), whose success arm is `success`.
     fn builder(success: proc_macro2::TokenStream) -> syn::File {
+        builder_with_url(success, quote!(let url = format!("{}/v1/calls", client.baseurl);))
+    }
+
+    /// The same, with `url` made by `url`.
+    fn builder_with_url(success: proc_macro2::TokenStream, url: proc_macro2::TokenStream) -> syn::File {
         parse_quote! {
             pub mod builder {
                 pub struct CreateCall<'a> { client: &'a super::Client, body: u8 }
@@ -271,7 +345,7 @@ mod tests {
                     /// Sends a `POST` request to `/v1/calls`
                     pub async fn send(self) -> Result<ResponseValue<types::Call>, Error<()>> {
                         let Self { client, body } = self;
-                        let url = format!("{}/v1/calls", client.baseurl);
+                        #url
                         #[allow(unused_mut)]
                         let mut request = client.client.post(url).json(&body).build()?;
                         let info = OperationInfo { operation_id: "create_call" };
@@ -370,7 +444,8 @@ mod tests {
             text.contains(
                 "fn build_request (self) -> :: std :: result :: Result < :: reqwest :: Request , Error < () > > { \
                  let Self { client , body } = self ; let url = format ! (\"{}/v1/calls\" , client . baseurl) ; \
-                 # [allow (unused_mut)] let mut request = client . client . post (url) . json (& body) . build () ? ; \
+                 # [allow (unused_mut)] let mut request = client . client . post (crate :: transport :: endpoint \
+                 (client , \"create_call\" , url) . map_err (Error :: InvalidRequest) ?) . json (& body) . build () ? ; \
                  Ok (request) }"
             ),
             "{text}"
@@ -385,6 +460,41 @@ mod tests {
         }
         // The operation's documentation stays on `send`.
         assert!(text.contains("Sends a `POST` request to `/v1/calls`"), "{text}");
+    }
+
+    /// A path with parameters is formatted differently on each call: its
+    /// URL is left to reqwest. A URL no longer made the way the rewrite
+    /// reads it fails generation.
+    #[test]
+    fn only_a_url_without_parameters_is_parsed_once() {
+        let json = || quote!(200..=299 => ResponseValue::from_response(response).await,);
+        let routed_with = |url| {
+            let mut file = builder_with_url(json(), url);
+            route_send(&mut file, &adapter(), &create_call()).map(|()| quote!(#file).to_string())
+        };
+        let text = routed_with(
+            quote!(let url = format!("{}/v1/calls/{}", client.baseurl, encode_path(&id.to_string()),);),
+        )
+        .unwrap();
+        assert!(text.contains("client . client . post (url)"), "{text}");
+        assert!(!text.contains("endpoint"), "{text}");
+
+        let err = routed_with(quote!(let address = format!("{}/v1/calls", client.baseurl);)).unwrap_err();
+        assert!(err.ends_with("no `let url = format!(..)` any more"), "{err}");
+        let err = routed_with(quote!(let url = concat!("{}/v1/calls", client.baseurl);)).unwrap_err();
+        assert!(err.ends_with("`url` is no longer made by `format!`"), "{err}");
+
+        // The HTTP client's method given more than the URL.
+        let mut file = builder(json());
+        let text = quote!(#file)
+            .to_string()
+            .replace("post (url)", "request (Method :: POST , url)");
+        file = syn::parse_str(&text).unwrap();
+        let err = route_send(&mut file, &adapter(), &create_call()).unwrap_err();
+        assert!(
+            err.ends_with("the HTTP client's method is no longer given `url` alone"),
+            "{err}"
+        );
     }
 
     #[test]
