@@ -637,6 +637,18 @@ fn media_types_added_and_removed() {
         "request-media-type-added",
         Level::Compatible,
     );
+    // Compatible on the wire; but the generator takes one media type, so
+    // the operation can no longer be generated, and the report says so.
+    let message = only(
+        &shipped(),
+        &with_form,
+        "operation-no-longer-generatable",
+        Level::Breaking,
+    );
+    assert!(
+        message.contains("its request body has 2 media types; the generator takes one"),
+        "{message}"
+    );
     let with_xml = changed(|s| {
         let content = s
             .pointer_mut(&format!("{OPERATION}/responses/201/content"))

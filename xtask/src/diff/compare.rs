@@ -9,7 +9,7 @@ use serde_json::Value;
 use sigmamind_codegen::open_enum::variant_name;
 use sigmamind_codegen::rewrite::error_bodies::enum_name as error_body_enum_name;
 use sigmamind_codegen::schema::{member_key, single_all_of, unwrap};
-use sigmamind_codegen::spec::{deref, operations, schema_name};
+use sigmamind_codegen::spec::{blocked_operations, deref, operations, schema_name};
 use sigmamind_codegen::{transform, Spec};
 
 use super::rules::{self, ReportRule};
@@ -370,6 +370,31 @@ impl<'a> Differ<'a> {
                 continue;
             };
             self.operation(key, (old_item, old_op), (new_item, new_op));
+        }
+        // A change the rules below rate on the wire (a media type added is
+        // compatible) may leave the generator unable to generate the
+        // operation at all: said once, with why.
+        let blocked = |doc: &Value| -> BTreeMap<String, String> {
+            blocked_operations(doc)
+                .into_iter()
+                .map(|b| (format!("{} {}", b.method.to_uppercase(), b.path), b.why))
+                .collect()
+        };
+        let (was_blocked, now_blocked) = (blocked(self.old), blocked(self.new));
+        for (key, why) in now_blocked
+            .iter()
+            .filter(|(key, _)| old_ops.contains_key(*key) && new_ops.contains_key(*key))
+            .filter(|(key, _)| !was_blocked.contains_key(*key))
+        {
+            self.push(
+                rules::OPERATION_NO_LONGER_GENERATABLE,
+                Level::Breaking,
+                key,
+                format!(
+                    "the generator cannot generate this operation any more: {why} \
+                     (the crate cannot be regenerated until the overlay settles it)"
+                ),
+            );
         }
         for key in new_ops.keys().filter(|k| !old_ops.contains_key(*k)) {
             let id = new_ops[key].1["operationId"].as_str().unwrap_or("?");
