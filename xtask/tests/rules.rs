@@ -642,11 +642,31 @@ fn media_types_added_and_removed() {
     let message = only(
         &shipped(),
         &with_form,
-        "operation-no-longer-generatable",
+        "operation-not-generatable",
+        Level::Breaking,
+    );
+    assert_eq!(
+        message,
+        "the generator cannot generate this operation any more: its request body has 2 media \
+         types; the generator takes one (the crate cannot be regenerated until the overlay settles it)"
+    );
+    // A new operation the generator cannot generate is no new method.
+    let with_upload = changed_beyond_the_generator(|s| {
+        s["paths"]["/v1/recordings"] = json!({"post": {
+            "operationId": "upload_recording",
+            "description": "d",
+            "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}},
+            "responses": {"204": {"description": "stored"}}
+        }});
+    });
+    let message = only(
+        &shipped(),
+        &with_upload,
+        "operation-not-generatable",
         Level::Breaking,
     );
     assert!(
-        message.contains("its request body has 2 media types; the generator takes one"),
+        message.starts_with("the generator cannot generate this new operation: its request body's content type multipart/form-data"),
         "{message}"
     );
     let with_xml = changed(|s| {

@@ -371,9 +371,9 @@ impl<'a> Differ<'a> {
             };
             self.operation(key, (old_item, old_op), (new_item, new_op));
         }
-        // A change the rules below rate on the wire (a media type added is
-        // compatible) may leave the generator unable to generate the
-        // operation at all: said once, with why.
+        // A change the rules above rate on the wire (a media type added is
+        // compatible; a new operation is a new method) may leave the
+        // generator unable to generate the operation: said once, with why.
         let blocked = |doc: &Value| -> BTreeMap<String, String> {
             blocked_operations(doc)
                 .into_iter()
@@ -383,17 +383,18 @@ impl<'a> Differ<'a> {
         let (was_blocked, now_blocked) = (blocked(self.old), blocked(self.new));
         for (key, why) in now_blocked
             .iter()
-            .filter(|(key, _)| old_ops.contains_key(*key) && new_ops.contains_key(*key))
             .filter(|(key, _)| !was_blocked.contains_key(*key))
         {
+            let what = if old_ops.contains_key(key) {
+                "the generator cannot generate this operation any more"
+            } else {
+                "the generator cannot generate this new operation"
+            };
             self.push(
-                rules::OPERATION_NO_LONGER_GENERATABLE,
+                rules::OPERATION_NOT_GENERATABLE,
                 Level::Breaking,
                 key,
-                format!(
-                    "the generator cannot generate this operation any more: {why} \
-                     (the crate cannot be regenerated until the overlay settles it)"
-                ),
+                format!("{what}: {why} (the crate cannot be regenerated until the overlay settles it)"),
             );
         }
         for key in new_ops.keys().filter(|k| !old_ops.contains_key(*k)) {

@@ -34,8 +34,8 @@ rules! {
         "A new operation: a new client method.", "rules::operation_added_and_removed";
     OPERATION_REMOVED = "operation-removed", [Breaking],
         "An operation is gone: its client method and its error-body enum are removed.", "rules::operation_added_and_removed";
-    OPERATION_NO_LONGER_GENERATABLE = "operation-no-longer-generatable", [Breaking],
-        "The generator cannot generate an operation it could (a request body of two media types, a content type it does not send, a body without schema, a success of two kinds): the crate cannot be regenerated from the new spec until the overlay settles it, and its client method would be gone.", "rules::media_types_added_and_removed";
+    OPERATION_NOT_GENERATABLE = "operation-not-generatable", [Breaking],
+        "The generator cannot generate an operation it could, or a new one (a request body of two media types, a content type it does not send, a body without schema, a success of two kinds): the crate cannot be regenerated from the new spec until the overlay settles it.", "rules::media_types_added_and_removed";
     OPERATION_ID_CHANGED = "operation-id-changed", [Breaking],
         "The operation's id changed: its client method is renamed.", "rules::operation_id_changed";
     RESPONSE_SUCCESS_STATUS_CHANGED = "response-success-status-changed", [Warning, Breaking],

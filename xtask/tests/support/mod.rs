@@ -39,16 +39,19 @@ pub fn changed(f: impl FnOnce(&mut Value)) -> Value {
 }
 
 /// FIXTURE like [`changed`], for a document the generator cannot take as
-/// written (a request body of two media types: progenitor takes one): the
-/// rules compare it all the same, and the surface check leaves the
-/// operation out.
+/// written (an operation it cannot generate: a request body of two media
+/// types, a content type it does not send): the rules compare it all the
+/// same, and the surface check leaves the operation out.
 pub fn changed_beyond_the_generator(f: impl FnOnce(&mut Value)) -> Value {
     let mut v = shipped();
     f(&mut v);
     let taken = sigmamind_codegen::intake::run(&v, None, &book(), true).expect("test specs take in");
     let refused = sigmamind_codegen::Spec::from_value("changed.json", taken.document.clone())
         .expect_err("the generator takes this document: use `changed`");
-    assert!(refused.problem.contains("media types"), "{refused:?}");
+    assert!(
+        refused.problem.contains(": its request body"),
+        "refused for another reason than an operation's body: {refused:?}"
+    );
     taken.document
 }
 
