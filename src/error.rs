@@ -23,7 +23,7 @@ const BODY_START: usize = 200;
 const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-amzn-requestid"];
 
 /// What the client saw of the final response.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub(crate) struct ResponseInfo {
     pub status: StatusCode,
     pub headers: HeaderMap,

@@ -55,10 +55,11 @@ pub struct SendAdapter {
     /// code names: the decoders `send` passes, values of unit structs
     /// `Json` (the success type from JSON), `Empty` (no content: `()`) and
     /// `Stream` (another media type: progenitor's `ByteStream`); and
-    /// `fn endpoint<E>(client: &Client, operation_id: &'static str, url:
-    /// String) -> Result<reqwest::Url, progenitor_client::Error<E>>`, the
-    /// URL of an operation whose path has no parameters, which is the same
-    /// text for every call of a client (so it need not be parsed each time).
+    /// `fn endpoint(client: &Client, operation_id: &'static str, url:
+    /// String) -> Result<reqwest::Url, String>`, the URL of an operation
+    /// whose path has no parameters, which is the same text for every call
+    /// of a client (so it need not be parsed each time); its error, a
+    /// sentence, becomes progenitor's `Error::InvalidRequest`.
     pub transport: syn::Path,
 }
 

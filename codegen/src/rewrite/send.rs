@@ -1,6 +1,7 @@
 //! Every operation's `send` through the crate's layer (auth, retries,
-//! errors, drift): progenitor's request construction is kept exactly as
-//! generated; what it does with the request once built (hooks, its error
+//! errors, drift): progenitor's request construction is kept as generated
+//! (but for a URL without path parameters, which comes parsed from the
+//! transport); what it does with the request once built (hooks, its error
 //! type, its decoding of the response) is replaced by one call to the
 //! adapter.
 
@@ -27,7 +28,8 @@ pub struct Routed {
 const BUILD_REQUEST: &str = "build_request";
 
 /// Splits each operation builder's `send` in two: `build_request`, which
-/// is progenitor's code up to the built `reqwest::Request`, unchanged; and
+/// is progenitor's code up to the built `reqwest::Request` (see
+/// `parse_url_once` for its one edit); and
 /// `send`, which hands that request to the adapter (`adapter(client,
 /// operation_id, &[(201, 201)], self.build_request(), transport::Json)`:
 /// the documented success statuses as ranges, and how a success's body is
@@ -119,7 +121,7 @@ pub fn route_send(
                 .collect();
             let build_request = format_ident!("{BUILD_REQUEST}");
             *member = ImplItem::Fn(parse_quote! {
-                #[doc = "progenitor's request code, unchanged, up to the built request `send` sends."]
+                #[doc = "progenitor's request code, up to the built request `send` sends."]
                 fn #build_request(self) -> ::std::result::Result<::reqwest::Request, #progenitor_error> {
                     #(#construction)*
                     Ok(request)
@@ -160,19 +162,15 @@ pub fn route_send(
 /// hooks), and the decoder its success arm calls for (the arm of the final
 /// `match` on the status that covers `200`).
 fn split_send(stmts: &[Stmt]) -> Result<(Vec<Stmt>, &'static str), String> {
-    let binds = |stmt: &Stmt, name: &str| match stmt {
-        Stmt::Local(local) => match &local.pat {
-            Pat::Ident(ident) => ident.ident == name,
-            Pat::Type(typed) => matches!(typed.pat.as_ref(), Pat::Ident(ident) if ident.ident == name),
-            _ => false,
-        },
-        _ => false,
-    };
     let info = stmts
         .iter()
-        .position(|stmt| binds(stmt, "info"))
+        .position(|stmt| local_named(stmt, "info").is_some())
         .ok_or("no `let info = OperationInfo { .. }` before the hooks any more")?;
-    if !stmts[..info].last().is_some_and(|stmt| binds(stmt, "request")) {
+    if stmts[..info]
+        .last()
+        .and_then(|stmt| local_named(stmt, "request"))
+        .is_none()
+    {
         return Err("the statement before `let info` no longer builds `request`".into());
     }
     let Some(Stmt::Expr(Expr::Match(status_match), None)) = stmts.last() else {
@@ -208,15 +206,11 @@ fn parse_url_once(
     transport: &syn::Path,
     operation_id: &str,
 ) -> Result<(), String> {
-    fn binds_url(stmt: &Stmt) -> Option<&Expr> {
-        match stmt {
-            Stmt::Local(local) if matches!(&local.pat, Pat::Ident(ident) if ident.ident == "url") => {
-                local.init.as_ref().map(|init| init.expr.as_ref())
-            }
-            _ => None,
-        }
-    }
-    let Some(Expr::Macro(format)) = construction.iter().find_map(binds_url) else {
+    let url = construction.iter().find_map(|stmt| local_named(stmt, "url"));
+    let Some(Expr::Macro(format)) = url
+        .and_then(|local| local.init.as_ref())
+        .map(|init| init.expr.as_ref())
+    else {
         return Err("no `let url = format!(..)` any more".into());
     };
     if !format.mac.path.is_ident("format") {
@@ -263,6 +257,20 @@ fn is_http_client(expr: &Expr) -> bool {
     matches!(expr, Expr::Field(field)
         if matches!(&field.member, syn::Member::Named(name) if name == "client")
             && matches!(field.base.as_ref(), Expr::Path(p) if p.path.is_ident("client")))
+}
+
+/// The local of `stmt` when it is `let name = ..;` (`let name: T = ..;`).
+fn local_named<'s>(stmt: &'s Stmt, name: &str) -> Option<&'s syn::Local> {
+    let Stmt::Local(local) = stmt else { return None };
+    let ident = match &local.pat {
+        Pat::Ident(ident) => &ident.ident,
+        Pat::Type(typed) => match typed.pat.as_ref() {
+            Pat::Ident(ident) => &ident.ident,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    (ident == name).then_some(local)
 }
 
 /// Whether a `match` arm's pattern takes status `200` (`200u16`,
