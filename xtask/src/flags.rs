@@ -55,7 +55,7 @@ pub enum Command {
     BenchLawful(BenchLawful),
     /// What the PostgreSQL journal costs against the file journal: rows/s, peak RSS, round trips per row.
     BenchJournal(BenchJournal),
-    /// Instructions per call (callgrind), the SDK against plain reqwest and serde.
+    /// Instructions per call (callgrind), the SDK against plain reqwest and serde; then their wall-clock time.
     BenchInstructions(BenchInstructions),
     /// The dialler's number-to-time-zone table, from libphonenumber's data.
     ///
