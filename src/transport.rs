@@ -132,6 +132,7 @@ where
         reply,
         attempts,
         retryable,
+        retry_after,
     } = ended;
     let Arrived {
         status,
@@ -155,13 +156,12 @@ where
         ));
     }
     if !status.is_success() {
-        let wait = retry_after(&headers);
         let info = ResponseInfo {
             status,
             headers,
             body,
         };
-        return Err(api_error(operation_id, info, attempts, retryable, wait));
+        return Err(api_error(operation_id, info, attempts, retryable, retry_after));
     }
     if truncated {
         // A success too long to read: the call was placed; its id is in
@@ -316,11 +316,13 @@ async fn read(sent: impl Future<Output = reqwest::Result<reqwest::Response>>, li
 }
 
 /// How the retry loop ended: the last attempt's reply, how many attempts
-/// were made, and whether the policy judged the last one worth resending.
+/// were made, whether the policy judged the last one worth resending, and
+/// the server's `Retry-After` as the policy read it.
 struct Ended {
     reply: Reply,
     attempts: u32,
     retryable: bool,
+    retry_after: Option<std::time::Duration>,
 }
 
 /// Sends `request`, retrying as `policy` allows, and returns the final
@@ -391,6 +393,7 @@ async fn execute(
             reply,
             attempts: attempt,
             retryable,
+            retry_after: this.retry_after,
         };
     }
 }
