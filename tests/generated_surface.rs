@@ -19,6 +19,16 @@ fn surface_listing() {
     insta::assert_snapshot!("surface", surface::render(&spec, &file));
 }
 
+/// The change report lists each side's surface without generating what
+/// the listing never reads (typify's struct builders): the same text.
+#[test]
+fn the_change_reports_listing_is_the_same_surface() {
+    let spec = spec();
+    let file = generate_file(&spec, &sigmamind_options()).expect("the spec generates");
+    let listing = surface::listing(&spec, &sigmamind_options()).expect("the spec lists");
+    assert_eq!(listing, surface::render(&spec, &file));
+}
+
 #[test]
 fn generated_source() {
     insta::assert_snapshot!(

@@ -62,6 +62,22 @@ pub fn spec_json(spec: &Spec) -> String {
 
 /// Generates the syntax tree (for tools that walk it, like [`surface`]).
 pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecError> {
+    generate_in(spec, options, Scope::Crate)
+}
+
+/// How much of progenitor's output a generation parses and rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// All of it: the crate `build.rs` compiles.
+    Crate,
+    /// What [`surface::render`] reads: without typify's struct builders
+    /// (`types::builder`), which it never lists and which are over half of
+    /// the code of a large spec (23 of GitHub's 37 MB); their one rewrite
+    /// ([`rewrite::flattened_maps`]) goes with them.
+    Surface,
+}
+
+fn generate_in(spec: &Spec, options: &Options, scope: Scope) -> Result<syn::File, SpecError> {
     // With the crate's send adapter, every 2xx is the operation's success.
     let success = match options.send_adapter {
         Some(_) => transform::Success::AnyTwoHundred,
@@ -86,9 +102,18 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
         settings.with_inner_type(quote!(#state)).with_hooks(hooks);
     }
     replace_open_enums(&mut settings, &plan, &options.types_path);
-    let mut file = run_generator(spec, "generator", || {
+    let mut tokens = generated_tokens(spec, "generator", || {
         Generator::new(&settings).generate_tokens(&openapi)
     })?;
+    if scope == Scope::Surface {
+        tokens = without_struct_builders(tokens).map_err(|problem| {
+            SpecError::new(
+                &spec.file,
+                format!("progenitor's output changed shape: {problem}"),
+            )
+        })?;
+    }
+    let mut file = parsed(spec, "generator", tokens)?;
     let rewrite_failed = |problem: String| {
         SpecError::new(
             &spec.file,
@@ -102,7 +127,9 @@ pub fn generate_file(spec: &Spec, options: &Options) -> Result<syn::File, SpecEr
         .map_err(rewrite_failed)?;
     rewrite::server_url::add_server_url(&mut file, &openapi);
     rewrite::non_exhaustive::make_structs_non_exhaustive(&mut file).map_err(rewrite_failed)?;
-    rewrite::flattened_maps::default_flattened_maps(&mut file).map_err(rewrite_failed)?;
+    if scope == Scope::Crate {
+        rewrite::flattened_maps::default_flattened_maps(&mut file).map_err(rewrite_failed)?;
+    }
     rewrite::lenient_responses::make_responses_lenient(&mut file).map_err(rewrite_failed)?;
     if let Some(drift) = &options.drift {
         rewrite::drift_inspection::add_drift_inspection(&mut file, drift).map_err(rewrite_failed)?;
@@ -138,9 +165,10 @@ pub fn generate_httpmock(spec: &Spec, crate_path: &syn::Path) -> Result<String, 
         .with_tag(TagStyle::Merged);
     replace_open_enums(&mut settings, &plan, &syn::parse_quote!(#crate_path::types));
     let crate_path = quote!(#crate_path).to_string().replace(' ', "");
-    let file = run_generator(spec, "httpmock generator", || {
+    let tokens = generated_tokens(spec, "httpmock generator", || {
         Generator::new(&settings).httpmock(&openapi, &crate_path)
     })?;
+    let file = parsed(spec, "httpmock generator", tokens)?;
     Ok(render(&file))
 }
 
@@ -172,16 +200,61 @@ fn replace_open_enums(settings: &mut GenerationSettings, plan: &transform::Plan,
 
 /// Runs one of progenitor's generators; panics and errors become a
 /// [`SpecError`] naming which generator and the spec file.
-fn run_generator(
+fn generated_tokens(
     spec: &Spec,
     which: &str,
     generate: impl FnOnce() -> Result<proc_macro2::TokenStream, progenitor::Error>,
-) -> Result<syn::File, SpecError> {
-    let tokens = quietly(generate)
+) -> Result<proc_macro2::TokenStream, SpecError> {
+    quietly(generate)
         .map_err(|panic| SpecError::new(&spec.file, format!("the {which} failed: {panic}")))?
-        .map_err(|e| SpecError::new(&spec.file, format!("the {which} rejected the spec: {e}")))?;
+        .map_err(|e| SpecError::new(&spec.file, format!("the {which} rejected the spec: {e}")))
+}
+
+/// The syntax tree of a generator's tokens.
+fn parsed(spec: &Spec, which: &str, tokens: proc_macro2::TokenStream) -> Result<syn::File, SpecError> {
     syn::parse2(tokens)
         .map_err(|e| SpecError::new(&spec.file, format!("the {which} produced invalid Rust: {e}")))
+}
+
+/// progenitor's tokens with `mod types { mod builder { .. } }` emptied,
+/// before they are parsed (parsing is most of a generation's time).
+fn without_struct_builders(tokens: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStream, String> {
+    let mut emptied = false;
+    let tokens = map_module(tokens, "types", |types| {
+        map_module(types, "builder", |_| {
+            emptied = true;
+            proc_macro2::TokenStream::new()
+        })
+    });
+    match emptied {
+        true => Ok(tokens),
+        false => Err("it has no `mod types { mod builder { .. } }` any more".into()),
+    }
+}
+
+/// `tokens` with the contents of each inline `mod NAME { .. }` at its top
+/// level replaced by `f` of them.
+fn map_module(
+    tokens: proc_macro2::TokenStream,
+    name: &str,
+    mut f: impl FnMut(proc_macro2::TokenStream) -> proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let mut out: Vec<TokenTree> = Vec::new();
+    for tree in tokens {
+        let is_module = matches!(&tree, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
+            && matches!(out.as_slice(), [.., TokenTree::Ident(keyword), TokenTree::Ident(ident)]
+                if keyword == "mod" && ident == name);
+        match tree {
+            TokenTree::Group(group) if is_module => {
+                let mut replaced = Group::new(Delimiter::Brace, f(group.stream()));
+                replaced.set_span(group.span());
+                out.push(TokenTree::Group(replaced));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Runs `f`, turning a panic into an `Err` with its message. (The panic
@@ -194,4 +267,42 @@ fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "panicked".to_owned())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::without_struct_builders;
+
+    #[test]
+    fn only_the_struct_builders_inside_types_are_emptied() {
+        let tokens = quote! {
+            pub mod types {
+                pub struct Call { id: String }
+                pub mod builder { pub struct Call { id: Result<String, String> } }
+            }
+            pub mod builder { pub struct CreateCall<'a> { client: &'a () } }
+        };
+        let pruned = without_struct_builders(tokens).unwrap().to_string();
+        let expected = quote! {
+            pub mod types {
+                pub struct Call { id: String }
+                pub mod builder {}
+            }
+            pub mod builder { pub struct CreateCall<'a> { client: &'a () } }
+        };
+        assert_eq!(pruned, expected.to_string());
+    }
+
+    #[test]
+    fn output_without_struct_builders_is_a_change_of_shape() {
+        let err = without_struct_builders(quote!(
+            pub mod types {
+                pub struct Call;
+            }
+        ))
+        .unwrap_err();
+        assert_eq!(err, "it has no `mod types { mod builder { .. } }` any more");
+    }
 }

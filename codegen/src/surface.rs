@@ -14,6 +14,14 @@ use syn::{Fields, ImplItem, Item, Type};
 use crate::attrs::{has_serde_flag, serde_value};
 use crate::spec::{deref, operations, Spec};
 
+/// The surface of what [`crate::generate_file`] makes of `spec`, generating
+/// only what [`render`] reads (the same text, in less than half the time
+/// on a large spec).
+pub fn listing(spec: &Spec, options: &crate::Options) -> Result<String, crate::SpecError> {
+    let file = crate::generate_in(spec, options, crate::Scope::Surface)?;
+    Ok(render(spec, &file))
+}
+
 /// Renders the surface of `file`, generated from `spec`.
 pub fn render(spec: &Spec, file: &syn::File) -> String {
     let mut out = String::new();

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use sigmamind_codegen::spec::{blocked_operations, mixed_success_kinds, schema_name, METHODS};
-use sigmamind_codegen::{generate_file, surface, transform, Options, Spec};
+use sigmamind_codegen::{surface, transform, Options, Spec};
 
 use super::{rules, Change, Level};
 
@@ -301,8 +301,8 @@ fn schema_refs_outside(document: &Value, skipped: &BTreeSet<String>, out: &mut B
 pub(super) fn of(document: &Value, left_out: &[String], options: &Options) -> Result<String, String> {
     let document = without(document, left_out);
     let spec = Spec::from_value("spec", document).map_err(|e| e.problem)?;
-    let file = generate_file(&spec, options).map_err(|e| e.problem)?;
-    Ok(surface::render(&spec, &file)
+    Ok(surface::listing(&spec, options)
+        .map_err(|e| e.problem)?
         .lines()
         .skip(1)
         .collect::<Vec<_>>()
