@@ -153,6 +153,76 @@ fn generate_in(spec: &Spec, options: &Options, scope: Scope) -> Result<syn::File
     Ok(file)
 }
 
+/// What typify says when it cannot name an enum's values apart as Rust
+/// variants (it panics, stopping the whole generation).
+const UNNAMEABLE_VALUES: &str = "Failed to make unique variant names for [";
+
+/// The values a generator failure says typify cannot name apart as
+/// variants (`Failed to make unique variant names for [a,b]`), if it is
+/// that failure.
+pub fn unnameable_enum_values(failure: &str) -> Option<Vec<&str>> {
+    let at = failure.find(UNNAMEABLE_VALUES)?;
+    let values = failure[at + UNNAMEABLE_VALUES.len()..].split(']').next()?;
+    Some(values.split(',').collect())
+}
+
+/// The failures a whole generation of `prepared` (the document progenitor
+/// sees, after [`transform::prepare`] with `plan`) would stop on among its
+/// enums, found by generating the closed enums alone until they generate:
+/// one message per enum typify cannot name the values of apart. A large
+/// spec's generation takes seconds; this takes a fraction of one, so a
+/// tool comparing what can be generated (the change report) leaves those
+/// enums' operations out before generating, not after a failed round.
+pub fn enum_failures(prepared: &serde_json::Value, plan: &transform::Plan) -> Vec<String> {
+    let open: std::collections::BTreeSet<&str> = plan.open_enums.iter().map(|e| e.name.as_str()).collect();
+    let mut enums: serde_json::Map<String, serde_json::Value> = prepared
+        .pointer("/components/schemas")
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(name, schema)| {
+            !open.contains(name.as_str())
+                && schema
+                    .get("enum")
+                    .and_then(serde_json::Value::as_array)
+                    .is_some_and(|values| !values.is_empty())
+        })
+        .map(|(name, schema)| (name.clone(), schema.clone()))
+        .collect();
+    let mut failures = Vec::new();
+    // Each round leaves out the enums the last failure named: as many
+    // rounds as failures, and one more.
+    while !enums.is_empty() {
+        let document = serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "enums", "version": "0"},
+            "paths": {},
+            "components": {"schemas": enums},
+        });
+        let Ok(openapi) = serde_json::from_value::<openapiv3::OpenAPI>(document) else {
+            return failures; // the whole generation will say why
+        };
+        let failure = match quietly(|| Generator::new(&GenerationSettings::new()).generate_tokens(&openapi)) {
+            Ok(_) => return failures,
+            Err(panic) => panic,
+        };
+        let Some(values) = unnameable_enum_values(&failure) else {
+            return failures; // not an enum's names: the whole generation will say it
+        };
+        let before = enums.len();
+        enums.retain(|_, schema| {
+            let list = schema["enum"].as_array().map(Vec::as_slice).unwrap_or_default();
+            !values.iter().all(|v| list.iter().any(|x| x.as_str() == Some(v)))
+        });
+        let named_one = enums.len() < before;
+        failures.push(format!("the generator failed: {failure}"));
+        if !named_one {
+            return failures;
+        }
+    }
+    failures
+}
+
 /// Typed `httpmock` helpers for every operation (progenitor's `MockServerExt`),
 /// over the same transformed spec as the client so the types match.
 /// `crate_path` is where the generated `types` module lives (`crate`).

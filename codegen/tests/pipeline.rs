@@ -210,6 +210,56 @@ fn the_listing_without_struct_builders_is_the_whole_surface() {
     assert_eq!(listing, whole);
 }
 
+/// typify stops a whole generation on an enum whose values it cannot name
+/// apart as variants (GitHub's `reactions-+1` and `reactions--1`);
+/// `enum_failures` finds each such enum by generating the enums alone,
+/// with progenitor's own message. An open (response) enum is named by us,
+/// not typify, and is no failure.
+#[test]
+fn the_enums_typify_cannot_name_are_found_without_the_whole_generation() {
+    let mut document = shipped();
+    let schemas = &mut document["components"]["schemas"];
+    schemas["Sort"] = json!({"type": "string", "enum": ["created", "reactions-+1", "reactions--1"]});
+    schemas["Order"] = json!({"type": "string", "enum": ["a b", "a-b", "asc"]});
+    schemas["Fine"] = json!({"type": "string", "enum": ["asc", "desc"]});
+    schemas["Seen"] = json!({"type": "string", "enum": ["x+1", "x-1"]});
+    schemas["Call"]["properties"]["seen"] = json!({"$ref": "#/components/schemas/Seen"});
+    let parameters = ["Sort", "Order", "Fine"].map(|name| {
+        json!({"name": name.to_lowercase(), "in": "query", "schema": {"$ref": format!("#/components/schemas/{name}")}})
+    });
+    document["paths"]["/v1/search"] = json!({"get": {
+        "operationId": "search_calls",
+        "parameters": parameters,
+        "responses": {"204": {"description": "none"}}
+    }});
+    let spec = Spec::from_value("mem.yaml", document.clone()).unwrap();
+    let (prepared, plan) =
+        sigmamind_codegen::transform::prepare(&spec, sigmamind_codegen::transform::Success::AsDocumented)
+            .unwrap();
+    let failures = sigmamind_codegen::enum_failures(&prepared, &plan);
+    let values: Vec<Vec<&str>> = failures
+        .iter()
+        .map(|f| sigmamind_codegen::unnameable_enum_values(f).unwrap())
+        .collect();
+    assert_eq!(
+        values,
+        [vec!["a b", "a-b"], vec!["reactions-+1", "reactions--1"]],
+        "{failures:?}"
+    );
+    // The whole generation stops on one of them, with the same words.
+    let whole = generate(&spec, &Options::standalone()).unwrap_err().to_string();
+    assert!(
+        failures.iter().any(|f| whole.ends_with(f.as_str())),
+        "{whole}\n{failures:?}"
+    );
+    // Without them, it generates.
+    for name in ["Sort", "Order"] {
+        document["components"]["schemas"][name] = json!({"type": "string"});
+    }
+    let spec = Spec::from_value("mem.yaml", document).unwrap();
+    generate(&spec, &Options::standalone()).unwrap();
+}
+
 #[test]
 fn generation_is_deterministic() {
     let spec = Spec::load(SPEC).unwrap();

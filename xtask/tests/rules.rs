@@ -1202,6 +1202,50 @@ fn the_surface_check_leaves_out_only_what_cannot_be_generated() {
     assert!(report.markdown().contains("compared without 1 operation(s)"));
 }
 
+/// Seen on GitHub's description: `GET /search/issues` sorts by
+/// `reactions-+1` or `reactions--1`, which typify cannot name apart as Rust
+/// variants (it stops the whole generation). The operation is left out,
+/// found before generating, and the rest is compared.
+#[test]
+fn an_enum_the_generator_cannot_name_leaves_only_its_operation_out() {
+    let with_search = |s: &mut Value| {
+        s["paths"]["/v1/search"] = json!({"get": {
+            "operationId": "search_calls",
+            "description": "d",
+            "parameters": [{"name": "sort", "in": "query", "schema": {
+                "type": "string", "enum": ["created", "reactions-+1", "reactions--1"]
+            }}],
+            "responses": {"204": {"description": "none"}}
+        }});
+    };
+    let taken = |f: &dyn Fn(&mut Value)| {
+        let mut v = shipped();
+        f(&mut v);
+        sigmamind_codegen::intake::run(&v, None, &support::book(), true)
+            .unwrap()
+            .document
+    };
+    let old = taken(&with_search);
+    let new = taken(&|s| {
+        with_search(s);
+        s.pointer_mut(CALL).unwrap()["sentiment"] = json!({"type": "string", "description": "d"});
+    });
+    let report = diff(&old, &new);
+    assert_eq!(
+        report.surface_left_out,
+        [
+            "GET /v1/search: the generator cannot name the values of one of its enums apart \
+          (reactions-+1, reactions--1)"
+        ],
+        "{report:#?}"
+    );
+    every_surface_change_explained(&report);
+    assert!(
+        report.changes.iter().any(|c| c.rule == "response-property-added"),
+        "{report:#?}"
+    );
+}
+
 /// Seen on GitHub's description: a new nullable object component
 /// (`nullable-issue-reference`, titled "Issue Reference") is generated as
 /// `newtype NullableIssueReference(Option<IssueReference>)`; the struct

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use sigmamind_codegen::spec::{blocked_operations, mixed_success_kinds, schema_name, METHODS};
-use sigmamind_codegen::{surface, transform, Options, Spec};
+use sigmamind_codegen::{enum_failures, surface, transform, unnameable_enum_values, Options, Spec};
 
 use super::{rules, Change, Level};
 
@@ -44,19 +44,25 @@ pub(super) fn both(
         Some(_) => transform::Success::AnyTwoHundred,
         None => transform::Success::AsDocumented,
     };
-    let mixed = |document: &Value| -> Vec<String> {
+    // And the enums typify cannot name apart, found without a failed
+    // round of the whole generation.
+    let refused = |document: &Value| -> Vec<String> {
         let Ok(spec) = Spec::from_value("spec", without(document, &left)) else {
             return Vec::new();
         };
-        let Ok((prepared, _)) = transform::prepare(&spec, success) else {
+        let Ok((prepared, plan)) = transform::prepare(&spec, success) else {
             return Vec::new();
         };
-        mixed_success_kinds(&prepared)
+        let mut out: Vec<String> = mixed_success_kinds(&prepared)
             .into_iter()
             .map(|b| format!("{} {}: {}", b.method.to_uppercase(), b.path, b.why))
-            .collect()
+            .collect();
+        for failure in enum_failures(&prepared, &plan) {
+            out.extend(named_by(&failure, old, new));
+        }
+        out
     };
-    let (in_old, in_new) = super::at_once(|| mixed(old), || mixed(new));
+    let (in_old, in_new) = super::at_once(|| refused(old), || refused(new));
     left.extend(in_old.into_iter().chain(in_new));
     tidy(&mut left);
     // Then what a failed generation names, a few rounds at most. The two
@@ -135,15 +141,9 @@ fn named_by(error: &str, old: &Value, new: &Value) -> Vec<String> {
         }
         return out;
     }
-    const UNIQUE: &str = "Failed to make unique variant names for [";
-    let Some(values) = error
-        .find(UNIQUE)
-        .map(|at| &error[at + UNIQUE.len()..])
-        .and_then(|rest| rest.split(']').next())
-    else {
+    let Some(values) = unnameable_enum_values(error) else {
         return operations_named_in(error, old, new);
     };
-    let values: Vec<&str> = values.split(',').collect();
     let mut out = Vec::new();
     for document in [old, new] {
         let mut pointers = Vec::new();
