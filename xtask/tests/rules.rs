@@ -1177,14 +1177,6 @@ fn the_surface_check_leaves_out_only_what_cannot_be_generated() {
             .unwrap();
         op["202"] = json!({"description": "queued", "content": {"application/json": {"schema": {"type": "object", "properties": {"queued": {"type": "boolean"}}}}}});
     };
-    // Taken in without the check that refuses such a spec for this crate.
-    let taken = |f: &dyn Fn(&mut Value)| {
-        let mut v = shipped();
-        f(&mut v);
-        sigmamind_codegen::intake::run(&v, None, &support::book(), true)
-            .unwrap()
-            .document
-    };
     let old = taken(&with_two_bodies);
     let new = taken(&|s| {
         with_two_bodies(s);
@@ -1217,13 +1209,6 @@ fn an_enum_the_generator_cannot_name_leaves_only_its_operation_out() {
             }}],
             "responses": {"204": {"description": "none"}}
         }});
-    };
-    let taken = |f: &dyn Fn(&mut Value)| {
-        let mut v = shipped();
-        f(&mut v);
-        sigmamind_codegen::intake::run(&v, None, &support::book(), true)
-            .unwrap()
-            .document
     };
     let old = taken(&with_search);
     let new = taken(&|s| {
@@ -1313,6 +1298,16 @@ fn a_field_added_to_an_all_of_member_is_the_composites_too() {
         ["POST /v1/calls response 201.stacked.stack"],
         "{report:#?}"
     );
+}
+
+/// FIXTURE: `shipped()` changed by `f`, taken in without the check that
+/// refuses a spec this crate cannot be generated from.
+fn taken(f: &dyn Fn(&mut Value)) -> Value {
+    let mut v = shipped();
+    f(&mut v);
+    sigmamind_codegen::intake::run(&v, None, &support::book(), true)
+        .unwrap()
+        .document
 }
 
 /// The report names a rule for every moved line of the generated surface.
