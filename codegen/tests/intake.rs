@@ -311,3 +311,35 @@ fn reordered_union_members_keep_their_names() {
         .any(|p| p.ends_with(".oneOf[rule-workflows]")));
     assert_eq!(old.names.types, new.names.types);
 }
+
+/// The change report asks for the names alone (`intake::names`), without
+/// the named document written: the same names as the whole intake, for a
+/// 3.1 document (converted first) and for an effective spec taken in again,
+/// with and without a name book.
+#[test]
+fn the_names_alone_are_the_intakes_names() {
+    let vendor = doc(
+        get(
+            "/v1/agents",
+            json!({"type": "object", "properties": {
+                "state": {"type": ["string", "null"], "enum": ["live", "draft", null]},
+                "tags": {"type": "array", "items": {"type": "object", "properties": {"label": {"type": "string"}}}}
+            }}),
+        ),
+        json!({"Agent": {"type": "object", "properties": {"id": {"type": "string"}}}}),
+    );
+    let effective: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/sigmamind.json")).unwrap(),
+    )
+    .unwrap();
+    for document in [&vendor, &effective] {
+        let first = take(document, &NameBook::default()).names;
+        assert!(!first.types.is_empty());
+        for book in [NameBook::default(), first] {
+            assert_eq!(
+                intake::names(document, &book).unwrap(),
+                take(document, &book).names
+            );
+        }
+    }
+}

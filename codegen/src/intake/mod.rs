@@ -75,6 +75,14 @@ pub fn run(vendor: &Value, overlay: Option<&Value>, book: &NameBook, strict: boo
     })
 }
 
+/// The names [`run`] would give `document`'s places with `book`, without
+/// our overlay and without writing the effective spec (the change report
+/// compares names by place).
+pub fn names(document: &Value, book: &NameBook) -> Result<NameBook, String> {
+    let converted = convert::to_openapi_30(document.clone(), false)?;
+    Ok(hoist::names(&converted.document, book))
+}
+
 /// The effective spec's file text: pretty JSON, keys sorted, a final newline.
 pub fn effective_text(document: &Value) -> String {
     let mut text = serde_json::to_string_pretty(document).expect("JSON values serialise");

@@ -155,9 +155,7 @@ pub(super) fn changes(old: &Value, new: &Value) -> Vec<Change> {
 /// The places of an effective spec: its components are named already, so
 /// the intake's naming gives each place the name it has.
 fn book_of(document: &Value) -> NameBook {
-    intake::run(document, None, &NameBook::default(), false)
-        .map(|taken| taken.names)
-        .unwrap_or_default()
+    intake::names(document, &NameBook::default()).unwrap_or_default()
 }
 
 fn components(document: &Value) -> BTreeMap<String, &Value> {
