@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use super::names::{operation_name, type_name, Location, NameBook};
-use crate::schema::{children, escape, member_key, shape, single_all_of, Step, SITE_KEYWORDS};
+use crate::schema::{children, escape, lookup, member_key, shape, single_all_of, Step, SITE_KEYWORDS};
 use crate::spec::{operations, schema_name};
 
 /// A document with every type named, and the name book that records it.
@@ -198,9 +198,7 @@ impl<'a> Namer<'a> {
             // Parameters: the path item's, then the operation's own.
             let item_pointer = format!("/paths/{}", escape(path));
             for owner in [item_pointer.as_str(), op_pointer.as_str()] {
-                let count = self
-                    .doc
-                    .pointer(&format!("{owner}/parameters"))
+                let count = lookup(self.doc, &format!("{owner}/parameters"))
                     .and_then(Value::as_array)
                     .map_or(0, Vec::len);
                 for i in 0..count {
@@ -266,7 +264,7 @@ impl<'a> Namer<'a> {
     fn deref_pointer(&self, pointer: &str) -> Option<(String, &'a Value)> {
         let mut pointer = pointer.to_owned();
         for _ in 0..16 {
-            let value = self.doc.pointer(&pointer)?;
+            let value = lookup(self.doc, &pointer)?;
             match value.get("$ref").and_then(Value::as_str) {
                 Some(r) => pointer = r.strip_prefix('#')?.to_owned(),
                 None => return Some((pointer, value)),
@@ -276,7 +274,7 @@ impl<'a> Namer<'a> {
     }
 
     fn root(&mut self, pointer: String, location: Location, rule: String) {
-        if self.doc.pointer(&pointer).is_none() {
+        if lookup(self.doc, &pointer).is_none() {
             return;
         }
         self.site(&pointer, location, rule, None);
@@ -291,13 +289,13 @@ impl<'a> Namer<'a> {
         let mut pointer = pointer.to_owned();
         let mut component = None;
         for _ in 0..64 {
-            let Some(node) = self.doc.pointer(&pointer) else {
+            let Some(node) = lookup(self.doc, &pointer) else {
                 break;
             };
             if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
                 component = schema_name(reference).map(str::to_owned);
                 match reference.strip_prefix('#') {
-                    Some(target) if self.doc.pointer(target).is_some() => {
+                    Some(target) if lookup(self.doc, target).is_some() => {
                         pointer = target.to_owned();
                         continue;
                     }
@@ -322,7 +320,7 @@ impl<'a> Namer<'a> {
             self.out.types.insert(location, name.clone());
             return;
         }
-        let Some(node) = self.doc.pointer(&target) else {
+        let Some(node) = lookup(self.doc, &target) else {
             return;
         };
         let pin = node.get("x-rust-name").and_then(Value::as_str).map(str::to_owned);
@@ -358,17 +356,13 @@ impl<'a> Namer<'a> {
     /// The shape that decides whether two places can share a type. An inline
     /// schema's `nullable` and `default` stay at its place, not in the type.
     fn shape_key(&self, pointer: &str, is_component: bool) -> String {
-        let mut node = self.doc.pointer(pointer).cloned().unwrap_or(Value::Null);
-        if !is_component {
-            if let Some(map) = node.as_object_mut() {
-                map.remove("nullable");
-                map.remove("default");
-            }
+        // (`shape` drops `x-rust-name` with every extension.)
+        let mut shaped = lookup(self.doc, pointer).map_or(Value::Null, shape);
+        if let (false, Some(map)) = (is_component, shaped.as_object_mut()) {
+            map.remove("nullable");
+            map.remove("default");
         }
-        if let Some(map) = node.as_object_mut() {
-            map.remove("x-rust-name");
-        }
-        shape(&node).to_string()
+        shaped.to_string()
     }
 
     /// Picks the node's name: the first candidate that is free or already
@@ -428,7 +422,7 @@ impl<'a> Namer<'a> {
     }
 
     fn descend(&mut self, pointer: &str, location: &str, prefix: &str) {
-        let Some(node) = self.doc.pointer(pointer) else {
+        let Some(node) = lookup(self.doc, pointer) else {
             return;
         };
         for child in children(node) {
@@ -514,9 +508,7 @@ impl<'a> Namer<'a> {
         let Some(name) = self.node_name.get(&target) else {
             return self.emit_schema(pointer);
         };
-        let site = self
-            .doc
-            .pointer(pointer)
+        let site = lookup(self.doc, pointer)
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
@@ -542,7 +534,7 @@ impl<'a> Namer<'a> {
 
     /// A schema written out, with the places inside it emitted.
     fn emit_schema(&self, pointer: &str) -> Value {
-        let Some(node) = self.doc.pointer(pointer) else {
+        let Some(node) = lookup(self.doc, pointer) else {
             return Value::Null;
         };
         let mut out = node.clone();
