@@ -75,21 +75,25 @@ pub fn parse_error() -> TokenStream {
 
 /// The enum, its conversions, serde and schemars impls.
 pub fn generate(e: &OpenEnum) -> TokenStream {
-    let ident = format_ident!("{}", e.name);
-    let type_name = &e.name;
-    let doc = e.description.clone().unwrap_or_default();
-    let values = &e.values;
-    let variants: Vec<_> = values
+    let mut tokens = enum_type(e);
+    tokens.extend(impls(e));
+    tokens
+}
+
+fn ident_and_variants(e: &OpenEnum) -> (syn::Ident, Vec<syn::Ident>) {
+    let variants = e
+        .values
         .iter()
         .map(|v| format_ident!("{}", variant_name(v)))
         .collect();
-    let variant_docs = values.iter().map(|v| format!("`{v}`"));
-    let schema = string_schema(
-        &ident,
-        type_name,
-        &doc,
-        quote!(enum_values: Some(vec![#( ::serde_json::Value::from(#values) ),*]),),
-    );
+    (format_ident!("{}", e.name), variants)
+}
+
+/// The enum alone, without its impls (what the surface listing reads).
+pub(crate) fn enum_type(e: &OpenEnum) -> TokenStream {
+    let (ident, variants) = ident_and_variants(e);
+    let doc = e.description.clone().unwrap_or_default();
+    let variant_docs = e.values.iter().map(|v| format!("`{v}`"));
     quote! {
         #[doc = #doc]
         ///
@@ -105,7 +109,22 @@ pub fn generate(e: &OpenEnum) -> TokenStream {
             /// A value this version of the crate does not know, kept as received.
             Unknown(UnknownValue),
         }
+    }
+}
 
+/// The enum's conversions, serde and schemars impls.
+fn impls(e: &OpenEnum) -> TokenStream {
+    let (ident, variants) = ident_and_variants(e);
+    let type_name = &e.name;
+    let doc = e.description.clone().unwrap_or_default();
+    let values = &e.values;
+    let schema = string_schema(
+        &ident,
+        type_name,
+        &doc,
+        quote!(enum_values: Some(vec![#( ::serde_json::Value::from(#values) ),*]),),
+    );
+    quote! {
         impl #ident {
             /// The values the spec lists, in its order.
             pub const KNOWN_VALUES: &'static [&'static str] = &[#(#values),*];

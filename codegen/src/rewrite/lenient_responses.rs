@@ -28,6 +28,13 @@ const PRESENT_BUT_NULLABLE: &str = "::std::option::Option::deserialize";
 /// `extra` map by one that keeps mistyped optional fields in `extra` (see
 /// the module docs). Fails on a field attribute it would not carry over.
 pub fn make_responses_lenient(file: &mut syn::File) -> Result<(), RewriteError> {
+    lenient(file, crate::Scope::Crate)
+}
+
+/// [`make_responses_lenient`] in `scope`: for the surface listing, which
+/// reads no `Deserialize` impl, the same checks and derives dropped, the
+/// impls not made (half a second a side of a large spec).
+pub(crate) fn lenient(file: &mut syn::File, scope: crate::Scope) -> Result<(), RewriteError> {
     let items = module_mut(file, "types", "lenient responses")?;
     let mut impls = Vec::new();
     for item in items.iter_mut() {
@@ -74,7 +81,9 @@ pub fn make_responses_lenient(file: &mut syn::File) -> Result<(), RewriteError> 
                 "lenient responses: `{ident}` keeps unknown fields but derives no `Deserialize` to replace"
             ));
         }
-        impls.push(deserialize_impl(&ident, &extra, &plan));
+        if scope == crate::Scope::Crate {
+            impls.push(deserialize_impl(&ident, &extra, &plan));
+        }
     }
     if impls.is_empty() {
         return Ok(()); // no response-only objects in this spec

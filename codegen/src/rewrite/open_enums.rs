@@ -10,13 +10,26 @@ use crate::transform::OpenEnum;
 /// Puts the open enums into the generated `types` module, where typify's
 /// replacements point.
 pub fn add_open_enums(file: &mut syn::File, enums: &[OpenEnum]) -> Result<(), RewriteError> {
+    open_enums(file, enums, crate::Scope::Crate)
+}
+
+/// [`add_open_enums`] in `scope`: for the surface listing, the enums
+/// without their impls (it reads none).
+pub(crate) fn open_enums(
+    file: &mut syn::File,
+    enums: &[OpenEnum],
+    scope: crate::Scope,
+) -> Result<(), RewriteError> {
     if enums.is_empty() {
         return Ok(());
     }
     let mut tokens = open_enum::unknown_value();
     tokens.extend(open_enum::parse_error());
     for e in enums {
-        tokens.extend(open_enum::generate(e));
+        tokens.extend(match scope {
+            crate::Scope::Crate => open_enum::generate(e),
+            crate::Scope::Surface => open_enum::enum_type(e),
+        });
     }
     let extra: syn::File =
         syn::parse2(tokens).map_err(|e| format!("open enums: the template is not valid Rust: {e}"))?;
