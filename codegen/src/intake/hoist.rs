@@ -52,6 +52,11 @@ fn name<'a>(document: &'a Value, book: &'a NameBook) -> Namer<'a> {
     // the places this document has.
     let all_recorded: BTreeSet<String> = book.types.values().cloned().collect();
     let first = Namer::run(document, book, all_recorded, HashMap::new());
+    if book.types.is_empty() {
+        // Nothing reserved, nothing recorded by node: the second pass
+        // would be this one again.
+        return first;
+    }
     let places = first.out.types;
     let reserved = book
         .types
