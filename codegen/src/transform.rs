@@ -154,16 +154,31 @@ pub fn reached_components(document: &Value) -> BTreeSet<String> {
 /// request rule (`maxLength`...), with the rule: [`prepare`] refuses them
 /// (a response must not be rejected for a request's rule).
 fn shared_with_a_rule(document: &Value) -> BTreeMap<String, &'static str> {
+    components_by_use(document)
+        .into_iter()
+        .filter(|&(name, schema, requests, responses)| {
+            requests && responses && form(name, schema, requests, responses) == Form::Strict
+        })
+        .filter_map(|(name, schema, ..)| Some((name.clone(), first_rule(schema)?)))
+        .collect()
+}
+
+/// Each component, with whether requests use it and whether responses do.
+fn components_by_use(document: &Value) -> Vec<(&String, &Value, bool, bool)> {
     let (in_requests, in_responses) = uses(document);
     document
         .pointer("/components/schemas")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-        .filter(|(name, schema)| {
-            in_requests.contains(*name) && in_responses.contains(*name) && open_enum(name, schema).is_none()
+        .map(|(name, schema)| {
+            (
+                name,
+                schema,
+                in_requests.contains(name),
+                in_responses.contains(name),
+            )
         })
-        .filter_map(|(name, schema)| Some((name.clone(), first_rule(schema)?)))
         .collect()
 }
 
@@ -228,47 +243,31 @@ pub fn operations_reaching(document: &Value, pointer: &str) -> Vec<(String, &'st
 /// Returns the document progenitor should see, and the plan for open enums.
 pub fn prepare(spec: &Spec, success: Success) -> Result<(Value, Plan), SpecError> {
     let document = &spec.document;
-    let (in_requests, in_responses) = uses(document);
-
-    let components = document
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-
     let mut plan = Plan::default();
     let mut relaxed = Map::new();
-    for (name, schema) in components {
+    for (name, schema, requests, responses) in components_by_use(document) {
+        let (name, mut schema) = (name.clone(), schema.clone());
         if let Some(constrained) = constrained_string(&name, &schema) {
             plan.constrained_strings.push(constrained);
         }
-        if !in_responses.contains(&name) {
-            relaxed.insert(name, schema);
-            continue;
-        }
-        if let Some(open) = open_enum(&name, &schema) {
-            plan.open_enums.push(open);
-            relaxed.insert(name, schema);
-            continue;
-        }
-        if in_requests.contains(&name) {
-            if let Some(rule) = first_rule(&schema) {
-                return Err(SpecError::new(
-                    &spec.file,
-                    format!(
-                        "schema `{name}` is used by both requests and responses and carries the \
-                         request rule `{rule}`; a response must not be rejected for it, so give \
-                         the response its own schema without the rule"
-                    ),
-                ));
+        match form(&name, &schema, requests, responses) {
+            Form::Open(open) => plan.open_enums.push(open),
+            Form::Lenient => {
+                relax(&name, &mut schema).map_err(|problem| SpecError::new(&spec.file, problem))?
             }
-            relaxed.insert(name, schema);
-            continue;
-        }
-        let mut schema = schema;
-        if schema.get("enum").is_none() {
-            // A component that is itself a non-string enum stays as typify makes it.
-            relax(&name, &mut schema).map_err(|problem| SpecError::new(&spec.file, problem))?;
+            Form::Strict if requests && responses => {
+                if let Some(rule) = first_rule(&schema) {
+                    return Err(SpecError::new(
+                        &spec.file,
+                        format!(
+                            "schema `{name}` is used by both requests and responses and carries the \
+                             request rule `{rule}`; a response must not be rejected for it, so give \
+                             the response its own schema without the rule"
+                        ),
+                    ));
+                }
+            }
+            Form::Strict => {}
         }
         relaxed.insert(name, schema);
     }
@@ -300,6 +299,46 @@ pub fn prepare(spec: &Spec, success: Success) -> Result<(Value, Plan), SpecError
         }
     }
     Ok((out, plan))
+}
+
+/// How the generator makes a component, by where the API uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Form {
+    /// As typify makes it, strict both ways: only requests use it (or
+    /// nothing does), requests and responses share it, or it is an enum of
+    /// another type than string.
+    Strict,
+    /// A string enum a response carries: generated open (`Unknown` keeps a
+    /// value a newer server sends).
+    Open(OpenEnum),
+    /// An object only responses use: keeps the fields the spec does not
+    /// know (`extra`), ignores request rules, reads a mistyped optional
+    /// field as absent.
+    Lenient,
+}
+
+/// The form of component `name` (see [`Form`]), used or not by requests
+/// and by responses: the one decision [`prepare`] acts on.
+fn form(name: &str, schema: &Value, in_requests: bool, in_responses: bool) -> Form {
+    if !in_responses {
+        return Form::Strict;
+    }
+    if let Some(open) = open_enum(name, schema) {
+        return Form::Open(open);
+    }
+    if in_requests || schema.get("enum").is_some() {
+        return Form::Strict;
+    }
+    Form::Lenient
+}
+
+/// Each component's form, as [`prepare`] decides it: for tools that
+/// compare what two documents generate (the change report).
+pub fn forms(document: &Value) -> BTreeMap<String, Form> {
+    components_by_use(document)
+        .into_iter()
+        .map(|(name, schema, requests, responses)| (name.clone(), form(name, schema, requests, responses)))
+        .collect()
 }
 
 /// Removes `default` from every schema. typify turns an optional field with

@@ -1231,6 +1231,71 @@ fn an_enum_the_generator_cannot_name_leaves_only_its_operation_out() {
     );
 }
 
+/// Seen on GitHub's description (21.0.0 → 22.0.0): a rule's reviewer
+/// (`repository-rule-params-reviewer`, with its type enum) was in no
+/// response and became part of one. The generator makes the enum open and
+/// the object lenient: the fail-closed surface check found both, no rule
+/// named them. Back the other way, both lose what they gained.
+#[test]
+fn where_a_type_is_used_changes_how_it_is_generated() {
+    let with_reviewer = |in_a_response: bool| {
+        changed(|s| {
+            let schemas = &mut s["components"]["schemas"];
+            schemas["ReviewerType"] = json!({"type": "string", "enum": ["Team", "User"], "description": "d"});
+            schemas["Reviewer"] = json!({"type": "object", "properties": {
+                "type": {"$ref": "#/components/schemas/ReviewerType"},
+                "id": {"type": "integer"}
+            }});
+            if in_a_response {
+                s.pointer_mut(CALL).unwrap()["reviewer"] = json!({"$ref": "#/components/schemas/Reviewer"});
+            }
+        })
+    };
+    let (unused, used) = (with_reviewer(false), with_reviewer(true));
+    let report = diff(&unused, &used);
+    every_surface_change_explained(&report);
+    let forms: Vec<(Level, &str, &str)> = report
+        .changes
+        .iter()
+        .filter(|c| c.rule == "type-form-changed")
+        .map(|c| (c.level, c.location.as_str(), c.message.as_str()))
+        .collect();
+    assert_eq!(
+        forms,
+        [
+            (
+                Level::Breaking,
+                "POST /v1/calls",
+                "a response now carries `ReviewerType`: generated open, `ReviewerType::Unknown` added (a \
+                 `match` without a wildcard stops compiling)"
+            ),
+            (
+                Level::Warning,
+                "POST /v1/calls",
+                "only responses use `Reviewer` now: it keeps the fields the spec does not know (`.extra`) \
+                 and reads a mistyped optional field as absent"
+            ),
+        ],
+        "{report:#?}"
+    );
+    let back = diff(&used, &unused);
+    every_surface_change_explained(&back);
+    let levels: Vec<(Level, &str)> = back
+        .changes
+        .iter()
+        .filter(|c| c.rule == "type-form-changed")
+        .map(|c| (c.level, c.message.split(':').next().unwrap()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            (Level::Breaking, "`Reviewer` is no longer only in responses"),
+            (Level::Breaking, "no response carries `ReviewerType` any more"),
+        ],
+        "{back:#?}"
+    );
+}
+
 /// Seen on GitHub's description: a new nullable object component
 /// (`nullable-issue-reference`, titled "Issue Reference") is generated as
 /// `newtype NullableIssueReference(Option<IssueReference>)`; the struct

@@ -271,7 +271,10 @@ pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
     let (surfaces, surface_left_out) = surface::both(old, new, options);
     let surface_not_compared = match surfaces {
         Ok((o, n)) => {
-            let unexplained = surface::unclassified(&o, &n, &changes);
+            let mut formed = surface::forms_changed(&o, &n, new);
+            with_inner_types(old, new, &mut formed);
+            changes.extend(formed);
+            let unexplained = surface::unclassified(&o.listing, &n.listing, &changes);
             changes.extend(unexplained);
             None
         }

@@ -168,6 +168,8 @@ rules! {
         "A new Rust type, at a new place of the API.", "rules::types_at_places_come_and_go";
     TYPE_REMOVED = "type-removed", [Breaking],
         "A Rust type is gone: no place of the API has it any more.", "rules::types_at_places_come_and_go";
+    TYPE_FORM_CHANGED = "type-form-changed", [Breaking, Warning],
+        "Where the API uses a type changed how it is generated: a string enum a response now carries is generated open (`Unknown` added: a `match` without a wildcard stops compiling), one no response carries any more closed (`Unknown` removed): breaking. An object only responses now use keeps the fields the spec does not know (`extra`) and reads a mistyped optional field as absent: a warning; one that loses that (a request uses it now, or no response does): breaking.", "rules::where_a_type_is_used_changes_how_it_is_generated";
     COMPONENT_ADDED = "component-added", [Compatible],
         "A new component no operation uses: a new Rust type.", "rules::components_added_removed_and_renamed_are_reported";
     COMPONENT_REMOVED = "component-removed", [Breaking],

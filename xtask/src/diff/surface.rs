@@ -37,7 +37,7 @@ pub(super) fn both(
     old: &Value,
     new: &Value,
     options: &Options,
-) -> (Result<(String, String), String>, Vec<String>) {
+) -> (Result<(Side, Side), String>, Vec<String>) {
     let mut left = left_out(old, new);
     // What progenitor stops on, seen in the document it is given.
     let success = match options.send_adapter {
@@ -296,17 +296,87 @@ fn schema_refs_outside(document: &Value, skipped: &BTreeSet<String>, out: &mut B
     }
 }
 
-/// The surface listing of an effective spec without the operations
-/// `left_out` names, without its title line.
-pub(super) fn of(document: &Value, left_out: &[String], options: &Options) -> Result<String, String> {
+/// One side's generated surface: its listing, and the form of each of its
+/// types, judged on the document the listing is generated from.
+pub(super) struct Side {
+    /// The surface listing, without its title line.
+    pub listing: String,
+    /// Each component's form (see [`transform::Form`]).
+    pub forms: BTreeMap<String, transform::Form>,
+}
+
+/// The surface of an effective spec without the operations `left_out`
+/// names.
+pub(super) fn of(document: &Value, left_out: &[String], options: &Options) -> Result<Side, String> {
     let document = without(document, left_out);
     let spec = Spec::from_value("spec", document).map_err(|e| e.problem)?;
-    Ok(surface::listing(&spec, options)
+    let listing = surface::listing(&spec, options)
         .map_err(|e| e.problem)?
         .lines()
         .skip(1)
         .collect::<Vec<_>>()
-        .join("\n"))
+        .join("\n");
+    Ok(Side {
+        listing,
+        forms: transform::forms(&spec.document),
+    })
+}
+
+/// The types the generator makes in another form because where the API
+/// uses them changed (see [`rules::TYPE_FORM_CHANGED`]), judged on the
+/// documents the surfaces come from: an operation left out can leave a
+/// type only responses use. Located at the first operation of `new`
+/// reaching the type, the others its reach.
+pub(super) fn forms_changed(old: &Side, new: &Side, new_document: &Value) -> Vec<Change> {
+    use transform::Form::{Lenient, Open, Strict};
+    let mut out = Vec::new();
+    for (name, was) in &old.forms {
+        let Some(is) = new.forms.get(name) else { continue };
+        let (level, what) = match (was, is) {
+            (Strict, Open(_)) => (
+                Level::Breaking,
+                format!(
+                    "a response now carries `{name}`: generated open, `{name}::Unknown` added (a `match` \
+                     without a wildcard stops compiling)"
+                ),
+            ),
+            (Open(_), Strict) => (
+                Level::Breaking,
+                format!("no response carries `{name}` any more: generated closed, `{name}::Unknown` removed"),
+            ),
+            (Strict, Lenient) => (
+                Level::Warning,
+                format!(
+                    "only responses use `{name}` now: it keeps the fields the spec does not know \
+                     (`.extra`) and reads a mistyped optional field as absent"
+                ),
+            ),
+            (Lenient, Strict) => (
+                Level::Breaking,
+                format!("`{name}` is no longer only in responses: `.extra` removed, decoded strictly"),
+            ),
+            _ => continue,
+        };
+        let mut reach: Vec<String> =
+            transform::operations_reaching(new_document, &format!("/components/schemas/{name}"))
+                .into_iter()
+                .map(|(path, method)| format!("{} {path}", method.to_uppercase()))
+                .collect();
+        let location = match reach.is_empty() {
+            true => format!("components.schemas.{name}"),
+            false => reach.remove(0),
+        };
+        let mut change = Change::new(
+            rules::TYPE_FORM_CHANGED,
+            level,
+            &location,
+            what,
+            vec![name.clone()],
+        );
+        change.also_at = reach;
+        out.push(change);
+    }
+    out
 }
 
 /// The sections of `new` whose lines moved from `old` with no change of
