@@ -170,8 +170,10 @@ pub fn unnameable_enum_values(failure: &str) -> Option<Vec<&str>> {
 
 /// The failures a whole generation of `prepared` (the document progenitor
 /// sees, after [`transform::prepare`] with `plan`) would stop on among its
-/// enums, found by generating the closed enums alone until they generate:
-/// one message per enum typify cannot name the values of apart. A large
+/// enums: one message per enum whose values cannot be named apart as
+/// variants, in typify's words. The open enums are ours to name
+/// ([`open_enum::variant_names`]); the closed ones are found by generating
+/// them alone until they generate. A large
 /// spec's generation takes seconds; this takes a fraction of one, so a
 /// tool comparing what can be generated (the change report) leaves those
 /// enums' operations out before generating, not after a failed round.
@@ -191,7 +193,13 @@ pub fn enum_failures(prepared: &serde_json::Value, plan: &transform::Plan) -> Ve
         })
         .map(|(name, schema)| (name.clone(), schema.clone()))
         .collect();
-    let mut failures = Vec::new();
+    // Open enums are ours to name, with typify's rules.
+    let mut failures: Vec<String> = plan
+        .open_enums
+        .iter()
+        .filter_map(|e| open_enum::variant_names(&e.values).err())
+        .map(|problem| format!("the generator failed: {problem}"))
+        .collect();
     // Each round leaves out the enums the last failure named: as many
     // rounds as failures, and one more.
     while !enums.is_empty() {

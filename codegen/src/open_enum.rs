@@ -10,13 +10,60 @@ use quote::{format_ident, quote};
 use crate::json_schema::string_schema;
 use crate::transform::OpenEnum;
 
-/// Rust variant name for a wire value, as typify would name it.
+/// Rust variant name for a wire value, as typify names a closed enum's
+/// (so open and closed enums name a value alike): `+1` and `-1` are
+/// `plus1` and `minus1`; otherwise what is not an identifier character
+/// separates words, in upper camel case, with an `X` before what cannot
+/// start an identifier (`2fa` is `X2fa`, `*` is `X`); `self` is `Self_`.
+/// (Held to typify's own output by a test.)
 pub fn variant_name(value: &str) -> String {
-    let name = value.to_upper_camel_case();
-    match name.chars().next() {
-        Some(c) if c.is_ascii_alphabetic() => name,
-        _ => format!("V{name}"),
+    let name = match value {
+        "+1" => "plus1".to_owned(),
+        "-1" => "minus1".to_owned(),
+        _ => value
+            .replace('\'', "")
+            .replace(|c: char| !unicode_ident::is_xid_continue(c), "-")
+            .to_upper_camel_case(),
+    };
+    let name = match name.chars().next() {
+        Some(c) if unicode_ident::is_xid_start(c) => name,
+        _ => format!("X{name}"),
+    };
+    match name.as_str() {
+        "Self" => "Self_".to_owned(),
+        _ => name,
     }
+}
+
+/// The variant names of an enum's values, as typify names them: each by
+/// [`variant_name`]; when two collide, each again with every character
+/// that is `_` or no identifier character written `X`. Values that still
+/// collide are an error in typify's words (`Failed to make unique variant
+/// names for [a,b]`), which the change report reads.
+pub fn variant_names(values: &[String]) -> Result<Vec<String>, String> {
+    let unique =
+        |names: &[String]| names.iter().collect::<std::collections::BTreeSet<_>>().len() == names.len();
+    let names: Vec<String> = values.iter().map(|v| variant_name(v)).collect();
+    if unique(&names) {
+        return Ok(names);
+    }
+    let names: Vec<String> = values
+        .iter()
+        .map(|v| variant_name(&v.replace(|c: char| c == '_' || !unicode_ident::is_xid_continue(c), "X")))
+        .collect();
+    if unique(&names) {
+        return Ok(names);
+    }
+    let colliding: Vec<&str> = values
+        .iter()
+        .zip(&names)
+        .filter(|(_, name)| names.iter().filter(|n| n == name).count() > 1)
+        .map(|(value, _)| value.as_str())
+        .collect();
+    Err(format!(
+        "Failed to make unique variant names for [{}]",
+        colliding.join(",")
+    ))
 }
 
 /// The shared holder of unrecognised values.
@@ -73,7 +120,8 @@ pub fn parse_error() -> TokenStream {
     }
 }
 
-/// The enum, its conversions, serde and schemars impls.
+/// The enum, its conversions, serde and schemars impls. For values
+/// [`variant_names`] can name apart (the open-enums rewrite checks).
 pub fn generate(e: &OpenEnum) -> TokenStream {
     let mut tokens = enum_type(e);
     tokens.extend(impls(e));
@@ -81,11 +129,10 @@ pub fn generate(e: &OpenEnum) -> TokenStream {
 }
 
 fn ident_and_variants(e: &OpenEnum) -> (syn::Ident, Vec<syn::Ident>) {
-    let variants = e
-        .values
-        .iter()
-        .map(|v| format_ident!("{}", variant_name(v)))
-        .collect();
+    // The open-enums rewrite refuses values `variant_names` cannot name.
+    let names =
+        variant_names(&e.values).unwrap_or_else(|_| e.values.iter().map(|v| variant_name(v)).collect());
+    let variants = names.iter().map(|name| format_ident!("{name}")).collect();
     (format_ident!("{}", e.name), variants)
 }
 

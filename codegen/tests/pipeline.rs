@@ -213,8 +213,9 @@ fn the_listing_without_struct_builders_is_the_whole_surface() {
 /// typify stops a whole generation on an enum whose values it cannot name
 /// apart as variants (GitHub's `reactions-+1` and `reactions--1`);
 /// `enum_failures` finds each such enum by generating the enums alone,
-/// with progenitor's own message. An open (response) enum is named by us,
-/// not typify, and is no failure.
+/// with progenitor's own message. An open (response) enum is named by us
+/// with typify's rules: `+1` and `-1` are no failure (`plus1`, `minus1`),
+/// `x+1` and `x-1` are (both `X1`, then `XX1`), in the same words.
 #[test]
 fn the_enums_typify_cannot_name_are_found_without_the_whole_generation() {
     let mut document = shipped();
@@ -224,6 +225,8 @@ fn the_enums_typify_cannot_name_are_found_without_the_whole_generation() {
     schemas["Fine"] = json!({"type": "string", "enum": ["asc", "desc"]});
     schemas["Seen"] = json!({"type": "string", "enum": ["x+1", "x-1"]});
     schemas["Call"]["properties"]["seen"] = json!({"$ref": "#/components/schemas/Seen"});
+    schemas["Reaction"] = json!({"type": "string", "enum": ["+1", "-1", "laugh"]});
+    schemas["Call"]["properties"]["reaction"] = json!({"$ref": "#/components/schemas/Reaction"});
     let parameters = ["Sort", "Order", "Fine"].map(|name| {
         json!({"name": name.to_lowercase(), "in": "query", "schema": {"$ref": format!("#/components/schemas/{name}")}})
     });
@@ -243,21 +246,110 @@ fn the_enums_typify_cannot_name_are_found_without_the_whole_generation() {
         .collect();
     assert_eq!(
         values,
-        [vec!["a b", "a-b"], vec!["reactions-+1", "reactions--1"]],
+        [
+            vec!["x+1", "x-1"],
+            vec!["a b", "a-b"],
+            vec!["reactions-+1", "reactions--1"]
+        ],
         "{failures:?}"
     );
-    // The whole generation stops on one of them, with the same words.
+    // The whole generation stops on one of them, with the same words:
+    // typify on a closed one, the open-enums rewrite on `Seen`.
     let whole = generate(&spec, &Options::standalone()).unwrap_err().to_string();
     assert!(
         failures.iter().any(|f| whole.ends_with(f.as_str())),
         "{whole}\n{failures:?}"
     );
-    // Without them, it generates.
+    document["components"]["schemas"]["Seen"] = json!({"type": "string", "enum": ["x+1", "y-1"]});
+    let spec = Spec::from_value("mem.yaml", document.clone()).unwrap();
+    let whole = generate(&spec, &Options::standalone()).unwrap_err().to_string();
+    assert!(
+        whole.ends_with("Failed to make unique variant names for [reactions-+1,reactions--1]")
+            || whole.ends_with("Failed to make unique variant names for [a b,a-b]"),
+        "{whole}"
+    );
+    // Without the closed ones, the open one stops it, named.
     for name in ["Sort", "Order"] {
         document["components"]["schemas"][name] = json!({"type": "string"});
     }
+    document["components"]["schemas"]["Seen"] = json!({"type": "string", "enum": ["x+1", "x-1"]});
+    let spec = Spec::from_value("mem.yaml", document.clone()).unwrap();
+    let whole = generate(&spec, &Options::standalone()).unwrap_err().to_string();
+    assert!(
+        whole.ends_with("open enums: `Seen`: Failed to make unique variant names for [x+1,x-1]"),
+        "{whole}"
+    );
+    // Without any of them, it generates; `+1` and `-1` as typify names them.
+    document["components"]["schemas"]["Seen"] = json!({"type": "string", "enum": ["x+1", "y-1"]});
     let spec = Spec::from_value("mem.yaml", document).unwrap();
-    generate(&spec, &Options::standalone()).unwrap();
+    let file = generate_file(&spec, &Options::standalone()).unwrap();
+    let listing = surface::render(&spec, &file);
+    assert!(
+        listing.contains("  +1  (plus1)\n  -1  (minus1)\n  laugh  (Laugh)"),
+        "{listing}"
+    );
+}
+
+/// Open enums are ours to generate, closed ones typify's: a value gets the
+/// same Rust variant either way. Held to typify's own output for values
+/// GitHub and others publish (`+1`, `2fa_disabled`, `*`, `self`, file
+/// modes, accents), and for values only its second try names apart.
+#[test]
+fn open_enum_variants_are_named_as_typify_names_closed_ones() {
+    let cases = [
+        json!([
+            "+1",
+            "-1",
+            "laugh",
+            "2fa_disabled",
+            "*",
+            "self",
+            "in-progress",
+            "a b",
+            "ça va",
+            "x'y",
+            "100644",
+            "_private",
+            "über",
+            "snake_case_value",
+            "CamelCase",
+            "HTTP2",
+            "fn"
+        ]),
+        json!(["a-b", "a--b", "c"]),
+    ];
+    for values in cases {
+        let mut document = shipped();
+        document["components"]["schemas"]["Tricky"] = json!({"type": "string", "enum": values});
+        document["paths"]["/v1/tricky"] = json!({"get": {
+            "operationId": "tricky",
+            "parameters": [{"name": "t", "in": "query", "schema": {"$ref": "#/components/schemas/Tricky"}}],
+            "responses": {"204": {"description": "none"}}
+        }});
+        let spec = Spec::from_value("mem.yaml", document).unwrap();
+        let file = generate_file(&spec, &Options::standalone()).unwrap();
+        let typify: Vec<String> = file
+            .items
+            .iter()
+            .find_map(|item| match item {
+                syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
+                _ => None,
+            })
+            .and_then(|(_, items)| {
+                items.iter().find_map(|item| match item {
+                    syn::Item::Enum(e) if e.ident == "Tricky" => {
+                        Some(e.variants.iter().map(|v| v.ident.to_string()).collect())
+                    }
+                    _ => None,
+                })
+            })
+            .expect("typify made the closed enum");
+        let values: Vec<String> = serde_json::from_value(values).unwrap();
+        assert_eq!(
+            sigmamind_codegen::open_enum::variant_names(&values).unwrap(),
+            typify
+        );
+    }
 }
 
 #[test]

@@ -23,6 +23,10 @@ pub(crate) fn open_enums(
     if enums.is_empty() {
         return Ok(());
     }
+    for e in enums {
+        open_enum::variant_names(&e.values)
+            .map_err(|problem| format!("open enums: `{}`: {problem}", e.name))?;
+    }
     let mut tokens = open_enum::unknown_value();
     tokens.extend(open_enum::parse_error());
     for e in enums {
