@@ -169,98 +169,32 @@ pub fn unnameable_enum_values(failure: &str) -> Option<Vec<&str>> {
 }
 
 /// The failures a whole generation of `prepared` (the document progenitor
-/// sees, after [`transform::prepare`] with `plan`) would stop on among its
-/// enums: one message per enum whose values cannot be named apart as
-/// variants, in typify's words. The open enums are ours to name
-/// ([`open_enum::variant_names`]); the closed ones are found by generating
-/// them alone until they generate. A large
-/// spec's generation takes seconds; this takes a fraction of one, so a
+/// sees, after [`transform::prepare`]) would stop on among its enums: one
+/// message per string enum whose values cannot be named apart as Rust
+/// variants, in typify's words, found without generating: typify's naming
+/// ([`open_enum::variant_names`], held to typify's output by a test) on
+/// each. A large spec's generation takes seconds; this, milliseconds, so a
 /// tool comparing what can be generated (the change report) leaves those
 /// enums' operations out before generating, not after a failed round.
-pub fn enum_failures(prepared: &serde_json::Value, plan: &transform::Plan) -> Vec<String> {
-    let open: std::collections::BTreeSet<&str> = plan.open_enums.iter().map(|e| e.name.as_str()).collect();
-    let mut enums: serde_json::Map<String, serde_json::Value> = prepared
+pub fn enum_failures(prepared: &serde_json::Value) -> Vec<String> {
+    prepared
         .pointer("/components/schemas")
         .and_then(serde_json::Value::as_object)
         .into_iter()
         .flatten()
-        .filter(|(name, schema)| {
-            !open.contains(name.as_str())
-                && schema
-                    .get("enum")
-                    .and_then(serde_json::Value::as_array)
-                    .is_some_and(|values| may_name_alike(values))
+        .filter_map(|(_, schema)| {
+            let values = schema.get("enum")?.as_array()?;
+            // typify names the variants of string enums (a `null` among
+            // them makes the type optional, not a variant).
+            let strings: Vec<String> = values
+                .iter()
+                .filter(|v| !v.is_null())
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<_>>()?;
+            open_enum::variant_names(&strings).err()
         })
-        .map(|(name, schema)| (name.clone(), schema.clone()))
-        .collect();
-    // Open enums are ours to name, with typify's rules.
-    let mut failures: Vec<String> = plan
-        .open_enums
-        .iter()
-        .filter_map(|e| open_enum::variant_names(&e.values).err())
         .map(|problem| format!("the generator failed: {problem}"))
-        .collect();
-    // Each round leaves out the enums the last failure named: as many
-    // rounds as failures, and one more.
-    while !enums.is_empty() {
-        let document = serde_json::json!({
-            "openapi": "3.0.3",
-            "info": {"title": "enums", "version": "0"},
-            "paths": {},
-            "components": {"schemas": enums},
-        });
-        let Ok(openapi) = serde_json::from_value::<openapiv3::OpenAPI>(document) else {
-            return failures; // the whole generation will say why
-        };
-        let failure = match quietly(|| Generator::new(&GenerationSettings::new()).generate_tokens(&openapi)) {
-            Ok(_) => return failures,
-            Err(panic) => panic,
-        };
-        let Some(values) = unnameable_enum_values(&failure) else {
-            return failures; // not an enum's names: the whole generation will say it
-        };
-        let before = enums.len();
-        enums.retain(|_, schema| {
-            let list = schema["enum"].as_array().map(Vec::as_slice).unwrap_or_default();
-            !values.iter().all(|v| list.iter().any(|x| x.as_str() == Some(v)))
-        });
-        let named_one = enums.len() < before;
-        failures.push(format!("the generator failed: {failure}"));
-        if !named_one {
-            return failures;
-        }
-    }
-    failures
-}
-
-/// Whether two of an enum's values may get the same variant name from
-/// typify: a necessary condition, cheap, so that only those enums are
-/// generated to see (on GitHub's document, a handful of 2,700). typify's
-/// name of a value, lower-cased, is its letters and digits (`+1` and `-1`
-/// read `plus1` and `minus1`), with an `x` before a leading digit. What
-/// this misses (characters whose case changes their length) the whole
-/// generation still finds.
-fn may_name_alike(values: &[serde_json::Value]) -> bool {
-    let mut seen = std::collections::BTreeSet::new();
-    let key = |value: &str| -> String {
-        let key: String = match value {
-            "+1" => "plus1".into(),
-            "-1" => "minus1".into(),
-            _ => value
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect(),
-        };
-        match key.chars().next() {
-            Some(c) if c.is_alphabetic() => key,
-            _ => format!("x{key}"),
-        }
-    };
-    values
-        .iter()
-        .filter_map(serde_json::Value::as_str)
-        .any(|value| !seen.insert(key(value)))
+        .collect()
 }
 
 /// Typed `httpmock` helpers for every operation (progenitor's `MockServerExt`),
@@ -403,17 +337,6 @@ mod tests {
             pub mod builder { pub struct CreateCall<'a> { client: &'a () } }
         };
         assert_eq!(pruned, expected.to_string());
-    }
-
-    #[test]
-    fn values_that_may_name_alike() {
-        let alike = |values: serde_json::Value| super::may_name_alike(values.as_array().unwrap());
-        assert!(alike(serde_json::json!(["reactions-+1", "reactions--1"])));
-        assert!(alike(serde_json::json!(["a b", "a-b", "asc"])));
-        assert!(alike(serde_json::json!(["Foo", "foo"])));
-        assert!(alike(serde_json::json!(["1st", "x1st"])));
-        assert!(!alike(serde_json::json!(["+1", "-1", "laugh"])));
-        assert!(!alike(serde_json::json!(["asc", "desc", null])));
     }
 
     #[test]

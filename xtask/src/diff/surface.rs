@@ -50,14 +50,14 @@ pub(super) fn both(
         let Ok(spec) = Spec::from_value("spec", without(document, &left)) else {
             return Vec::new();
         };
-        let Ok((prepared, plan)) = transform::prepare(&spec, success) else {
+        let Ok((prepared, _)) = transform::prepare(&spec, success) else {
             return Vec::new();
         };
         let mut out: Vec<String> = mixed_success_kinds(&prepared)
             .into_iter()
             .map(|b| format!("{} {}: {}", b.method.to_uppercase(), b.path, b.why))
             .collect();
-        for failure in enum_failures(&prepared, &plan) {
+        for failure in enum_failures(&prepared) {
             out.extend(named_by(&failure, old, new));
         }
         out
